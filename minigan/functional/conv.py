@@ -1,0 +1,69 @@
+"""2-D convolution as a differentiable op.
+
+x (N, C, H, W), weight (F, C, K, K), bias (F,) or None -> y (N, F, Ho, Wo),
+
+    Ho = (H + 2p - K) // s + 1,   y[n,f,i,j] = b[f] + sum_{c,u,v} w[f,c,u,v] xpad[n,c,s*i+u,s*j+v]
+
+The math lives in ``minigan.reference.conv`` (NumPy) and ``kernels/conv2d.cu`` (CUDA); this op
+checks its arguments, then calls forward, grad-input, grad-weight and grad-bias of whichever
+implementation matches the arrays' device.
+"""
+import numpy as np
+
+from ..autograd import Function
+from .dispatch import implementation
+
+
+def check_conv2d_arguments(x, w, b, stride, padding):
+    """Raise a clear ValueError/TypeError when the arguments of conv2d do not fit together."""
+    if x.ndim != 4:
+        raise ValueError(f"conv2d: input must be (N, C, H, W), got shape {x.shape}")
+    if w.ndim != 4 or w.shape[2] != w.shape[3]:
+        raise ValueError(f"conv2d: weight must be (F, C, K, K) with a square kernel, got shape {w.shape}")
+    if x.shape[1] != w.shape[1]:
+        raise ValueError(f"conv2d: input has {x.shape[1]} channels but the weight expects "
+                         f"{w.shape[1]} (weight shape {w.shape})")
+    if x.dtype.kind != "f" or x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
+        bias_dtype = None if b is None else b.dtype
+        raise TypeError(f"conv2d: input, weight and bias must share one floating dtype; got "
+                        f"input {x.dtype}, weight {w.dtype}, bias {bias_dtype}")
+    if b is not None and b.shape != (w.shape[0],):
+        raise ValueError(f"conv2d: bias must have shape ({w.shape[0]},), got {b.shape}")
+    if int(stride) != stride or stride < 1:
+        raise ValueError(f"conv2d: stride must be a positive integer, got {stride!r}")
+    if int(padding) != padding or padding < 0:
+        raise ValueError(f"conv2d: padding must be a non-negative integer, got {padding!r}")
+    k = w.shape[2]
+    if x.shape[2] + 2 * padding < k or x.shape[3] + 2 * padding < k:
+        raise ValueError(f"conv2d: input {x.shape[2]}x{x.shape[3]} with padding {padding} is "
+                         f"smaller than the {k}x{k} kernel")
+
+
+class Conv2d(Function):
+    def __init__(self, stride=1, padding=0):
+        self.stride, self.padding = int(stride), int(padding)
+
+    def forward(self, x, w, b=None):
+        check_conv2d_arguments(x, w, b, self.stride, self.padding)
+        self.x, self.w, self.has_bias = x, w, b is not None
+        self.impl = implementation(x, w)
+        return self.impl.conv2d_forward(x, w, b, self.stride, self.padding)
+
+    def backward(self, gy):
+        gy = gy if gy.flags.c_contiguous else gy.copy()
+        need_x, need_w = self.needs_input_grad[:2]
+        gx = self.impl.conv2d_backward_input(gy, self.w, self.x.shape, self.stride,
+                                             self.padding) if need_x else None
+        gw = self.impl.conv2d_backward_weight(gy, self.x, self.w.shape, self.stride,
+                                              self.padding) if need_w else None
+        if not self.has_bias:
+            return gx, gw
+        gb = self.impl.conv2d_backward_bias(gy) if self.needs_input_grad[2] else None
+        return gx, gw, gb
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0):
+    """y = conv2d(x, weight) + bias; see the module docstring for shapes."""
+    if bias is None:
+        return Conv2d(stride, padding)(x, weight)
+    return Conv2d(stride, padding)(x, weight, bias)

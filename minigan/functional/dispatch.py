@@ -1,0 +1,16 @@
+"""Pick the implementation of a kernel-backed op for the arrays at hand.
+
+NumPy arrays go to ``minigan.reference`` (the plain, readable spec); CuPy arrays go to
+``minigan.cuda`` (the hand-written kernels). Both modules expose the same functions.
+"""
+import numpy as np
+
+from .. import reference
+from ..backend import get_array_module
+
+
+def implementation(*arrays):
+    if get_array_module(*arrays) is np:
+        return reference
+    from .. import cuda  # imported only on the GPU path: it needs CuPy
+    return cuda

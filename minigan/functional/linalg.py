@@ -1,0 +1,39 @@
+"""Matrix product with NumPy's ``matmul`` broadcasting rules.
+
+z = a @ b;  dL/da = g @ b^T,  dL/db = a^T @ g  (transposes over the last two axes, summed back
+over broadcast batch axes). 1-D operands are treated as in NumPy (row / column vectors).
+"""
+from ..autograd import Function
+from ..backend import get_array_module
+from .elementwise import _check_dtypes, sum_to
+
+
+class MatMul(Function):
+    def forward(self, a, b):
+        _check_dtypes("matmul", a, b)
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError("matmul: operands must have at least one dimension")
+        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align "
+                             f"({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else 0]})")
+        self.a, self.b = a, b
+        return get_array_module(a, b).matmul(a, b)
+
+    def backward(self, g):
+        xp = get_array_module(g)
+        a = self.a[None, :] if self.a.ndim == 1 else self.a
+        b = self.b[:, None] if self.b.ndim == 1 else self.b
+        if self.a.ndim == 1:
+            g = xp.expand_dims(g, -2)
+        if self.b.ndim == 1:
+            g = xp.expand_dims(g, -1)
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = sum_to(xp.matmul(g, xp.swapaxes(b, -1, -2)), a.shape).reshape(self.a.shape)
+        if self.needs_input_grad[1]:
+            gb = sum_to(xp.matmul(xp.swapaxes(a, -1, -2), g), b.shape).reshape(self.b.shape)
+        return ga, gb
+
+
+def matmul(a, b):
+    return MatMul()(a, b)

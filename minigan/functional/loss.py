@@ -1,0 +1,143 @@
+"""Losses: patch-wise softmax cross-entropy (SimGAN's local adversarial loss), classification
+cross-entropy, L1 and mean squared error.
+
+patch_cross_entropy: logits (N, C, H, W), labels (N, H, W) ints in [0, C):
+
+    loss[n,h,w] = logsumexp_c logits[n,:,h,w] - logits[n, labels[n,h,w], h, w]
+    reduction 'sum' -> sum of loss, 'mean' -> sum / (N*H*W), 'none' -> loss itself
+
+The loss and its gradient softmax - onehot come out of one fused pass
+(``minigan.reference.xent`` on the CPU, ``kernels/patch_xent.cu`` on the GPU).
+"""
+
+from ..autograd import Function, Tensor, as_tensor
+from ..backend import get_array_module
+from . import elementwise as E
+from . import reduce as R
+
+REDUCTIONS = ("sum", "mean", "none")
+
+
+def _check_reduction(reduction):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def patch_labels(labels, logits_shape, xp):
+    """Labels as an int32 (N, H, W) array on the logits' device.
+
+    Accepts one int for every patch, an (N,) array (one label per image, as in SimGAN) or a
+    full (N, H, W) map. Raises ValueError for a wrong shape, TypeError for a non-integer dtype
+    and ValueError for a label outside [0, C).
+    """
+    n, c, h, w = logits_shape
+    if isinstance(labels, Tensor):
+        labels = labels.data
+    labels = xp.asarray(labels)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
+    if labels.ndim == 0:
+        labels = xp.broadcast_to(labels, (n, h, w))
+    elif labels.shape == (n,):
+        labels = xp.broadcast_to(labels[:, None, None], (n, h, w))
+    elif labels.shape != (n, h, w):
+        raise ValueError(f"labels must be an int, shape ({n},) or ({n}, {h}, {w}) for logits of "
+                         f"shape {logits_shape}; got shape {labels.shape}")
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= c):
+        raise ValueError(f"labels must lie in [0, {c}) for {c} classes; got values in "
+                         f"[{int(labels.min())}, {int(labels.max())}]")
+    return xp.ascontiguousarray(labels, dtype=xp.int32)
+
+
+class PatchCrossEntropy(Function):
+    def __init__(self, labels, reduction="sum"):
+        _check_reduction(reduction)
+        self.labels, self.reduction = labels, reduction
+
+    def forward(self, logits):
+        if logits.ndim != 4 or logits.dtype.kind != "f":
+            raise ValueError(f"patch_cross_entropy: logits must be a floating (N, C, H, W) map, "
+                             f"got shape {logits.shape} dtype {logits.dtype}")
+        xp = get_array_module(logits)
+        labels = patch_labels(self.labels, logits.shape, xp)
+        from .dispatch import implementation
+        logits = xp.ascontiguousarray(logits)
+        loss, self.dlogits = implementation(logits).patch_cross_entropy_forward(logits, labels)
+        self.count = loss.size
+        if self.reduction == "none":
+            return loss
+        total = loss.sum()
+        return total / self.count if self.reduction == "mean" else total
+
+    def backward(self, g):
+        if self.reduction == "none":
+            return self.dlogits * g[:, None]
+        scale = g / self.count if self.reduction == "mean" else g
+        return self.dlogits * scale
+
+
+def patch_cross_entropy(logits, labels, reduction="sum"):
+    """Softmax cross-entropy per patch of an (N, C, H, W) logit map; see the module docstring."""
+    return PatchCrossEntropy(labels, reduction)(logits)
+
+
+def cross_entropy(logits, labels, reduction="mean"):
+    """Softmax cross-entropy of (N, C) logits against (N,) integer labels."""
+    logits = as_tensor(logits)
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must be (N, C), got shape {logits.shape}")
+    n, c = logits.shape
+    maps = logits.reshape(n, c, 1, 1)
+    labels = labels.data if isinstance(labels, Tensor) else labels
+    xp = get_array_module(logits.data)
+    labels = xp.asarray(labels)
+    if labels.shape != (n,):
+        raise ValueError(f"cross_entropy: labels must have shape ({n},), got {labels.shape}")
+    loss = patch_cross_entropy(maps, labels, reduction)
+    return loss.reshape(n) if reduction == "none" else loss
+
+
+def _reduce(per_element, reduction):
+    _check_reduction(reduction)
+    if reduction == "none":
+        return per_element
+    return R.sum(per_element) if reduction == "sum" else R.mean(per_element)
+
+
+def _check_same_shape(name, a, b):
+    if a.shape != b.shape:
+        raise ValueError(f"{name}: prediction has shape {a.shape} but target has shape {b.shape}")
+
+
+def l1_loss(prediction, target, reduction="mean"):
+    """sum or mean of |prediction - target| (SimGAN's self-regularization uses 'sum' or 'mean')."""
+    prediction, target = as_tensor(prediction), as_tensor(target, like=as_tensor(prediction))
+    _check_same_shape("l1_loss", prediction, target)
+    return _reduce(E.abs(E.sub(prediction, target)), reduction)
+
+
+def mse_loss(prediction, target, reduction="mean"):
+    """sum or mean of (prediction - target)^2."""
+    prediction, target = as_tensor(prediction), as_tensor(target, like=as_tensor(prediction))
+    _check_same_shape("mse_loss", prediction, target)
+    diff = E.sub(prediction, target)
+    return _reduce(E.mul(diff, diff), reduction)
+
+
+def softmax(logits, axis=1):
+    """exp(z - max z) / sum exp(z - max z) along ``axis`` (a differentiable composition)."""
+    logits = as_tensor(logits)
+    shifted = E.sub(logits, R.max(logits, axis=axis, keepdims=True).detach())
+    e = E.exp(shifted)
+    return E.div(e, R.sum(e, axis=axis, keepdims=True))
+
+
+def log_softmax(logits, axis=1):
+    """z - max z - log sum exp(z - max z) along ``axis``."""
+    logits = as_tensor(logits)
+    shifted = E.sub(logits, R.max(logits, axis=axis, keepdims=True).detach())
+    return E.sub(shifted, E.log(R.sum(E.exp(shifted), axis=axis, keepdims=True)))
+
+
+__all__ = ["patch_cross_entropy", "cross_entropy", "l1_loss", "mse_loss", "softmax",
+           "log_softmax", "patch_labels"]

@@ -1,0 +1,16 @@
+"""NumPy reference implementations of the ops that have hand-written CUDA kernels.
+
+They are the *specification* of the kernels in ``kernels/*.cu`` (the GPU tests compare the two)
+and they are the CPU backend. ``minigan.cuda`` exposes functions with exactly the same names and
+signatures, so an op dispatches with ``impl = cuda if xp is cupy else reference``.
+"""
+from .conv import (conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight,
+                   conv2d_forward, conv2d_output_size)
+from .pool import max_pool2d_backward, max_pool2d_forward
+from .xent import patch_cross_entropy_forward
+
+__all__ = [
+    "conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight", "conv2d_backward_bias",
+    "conv2d_output_size", "max_pool2d_forward", "max_pool2d_backward",
+    "patch_cross_entropy_forward",
+]

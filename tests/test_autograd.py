@@ -1,0 +1,112 @@
+import numpy as np
+import pytest
+
+import minigan
+from minigan import Tensor, no_grad
+
+
+def test_python_floats_default_to_float32():
+    assert Tensor([1.0, 2.0]).dtype == np.float32
+    assert Tensor(np.zeros(2)).dtype == np.float64
+
+
+def test_scalar_operands_keep_the_tensor_dtype():
+    x = Tensor(np.ones(3, dtype=np.float32))
+    assert (x * 2.5 + 1).dtype == np.float32
+    assert (1 - x).dtype == np.float32
+
+
+def test_gradient_accumulates_over_uses_of_one_tensor():
+    x = Tensor(np.array([2.0, 3.0]), requires_grad=True)
+    y = (x * x + x * 3).sum()      # dy/dx = 2x + 3
+    y.backward()
+    np.testing.assert_allclose(x.grad, [7.0, 9.0])
+
+
+def test_backward_twice_accumulates_into_grad():
+    x = Tensor(np.array(1.5), requires_grad=True)
+    (x * 2).backward()
+    (x * 2).backward()
+    assert x.grad == 4.0
+
+
+def test_broadcast_gradients_are_summed_back_to_shape():
+    a = Tensor(np.ones((4, 3)), requires_grad=True)
+    b = Tensor(np.ones((1, 3)), requires_grad=True)
+    c = Tensor(np.ones(3), requires_grad=True)
+    ((a + b) * c).sum().backward()
+    assert b.grad.shape == (1, 3) and np.all(b.grad == 4)
+    assert c.grad.shape == (3,) and np.all(c.grad == 8)
+
+
+def test_deep_graph_does_not_hit_the_recursion_limit():
+    x = Tensor(np.array(1.0), requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y + 1.0
+    y.backward()
+    assert x.grad == 1.0
+
+
+def test_diamond_graph_visits_each_node_once():
+    x = Tensor(np.array(2.0), requires_grad=True)
+    a = x * 3
+    b = a * a + a        # db/da = 2a + 1 = 13, da/dx = 3
+    b.backward()
+    assert x.grad == pytest.approx(39.0)
+
+
+def test_no_grad_records_no_graph():
+    x = Tensor(np.ones(2), requires_grad=True)
+    with no_grad():
+        y = x * 2
+    assert not y.requires_grad and y.creator is None
+
+
+def test_detach_cuts_the_graph():
+    x = Tensor(np.ones(2), requires_grad=True)
+    y = (x * 2).detach() * x
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [2.0, 2.0])
+
+
+def test_backward_on_non_scalar_needs_grad_argument():
+    x = Tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(ValueError, match="one-element"):
+        (x * 2).backward()
+    (x * 2).backward(np.ones(3))
+    np.testing.assert_allclose(x.grad, 2.0)
+
+
+def test_backward_without_requires_grad_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (Tensor(np.ones(1)) * 2).backward()
+
+
+def test_tensor_facts_and_to_cpu():
+    t = Tensor(np.zeros((2, 3), dtype=np.float32), requires_grad=True)
+    assert t.shape == (2, 3) and t.ndim == 2 and t.size == 6 and t.device == "cpu"
+    assert t.to("cpu") is t
+    assert isinstance(t.numpy(), np.ndarray)
+
+
+def test_mismatched_float_dtypes_are_rejected():
+    a = Tensor(np.ones(2, dtype=np.float32))
+    b = Tensor(np.ones(2, dtype=np.float64))
+    with pytest.raises(TypeError, match="dtype mismatch float32 vs float64"):
+        a + b
+
+
+def test_mismatched_shapes_are_rejected():
+    with pytest.raises(ValueError, match=r"shapes \(2, 3\) and \(4,\) do not broadcast"):
+        Tensor(np.ones((2, 3))) + Tensor(np.ones(4))
+    with pytest.raises(ValueError, match="do not align"):
+        Tensor(np.ones((2, 3))) @ Tensor(np.ones((4, 2)))
+
+
+def test_manual_seed_makes_initialisation_reproducible():
+    minigan.manual_seed(5)
+    a = minigan.nn.Conv2d(2, 3, 3).weight.numpy()
+    minigan.manual_seed(5)
+    b = minigan.nn.Conv2d(2, 3, 3).weight.numpy()
+    np.testing.assert_array_equal(a, b)
