@@ -1,0 +1,169 @@
+import numpy as np
+import pytest
+
+import minigan
+from minigan import F, Tensor, nn, optim
+
+
+def small_cnn(rng):
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, stride=1, padding=1, rng=rng), nn.ReLU(),
+        nn.MaxPool2d(2, 2),
+        nn.Conv2d(8, 8, 3, stride=2, padding=1, rng=rng), nn.ReLU(),
+        nn.Flatten(), nn.Linear(8 * 3 * 3, 2, rng=rng))
+
+
+def toy_images(n, rng):
+    """Class 0: a bright horizontal bar; class 1: a bright vertical bar; noisy, random place."""
+    x = rng.normal(0, 0.3, (n, 1, 12, 12)).astype(np.float32)
+    labels = rng.integers(0, 2, n)
+    pos = rng.integers(2, 10, n)
+    for i in range(n):
+        if labels[i] == 0:
+            x[i, 0, pos[i], 2:10] += 1.5
+        else:
+            x[i, 0, 2:10, pos[i]] += 1.5
+    return x, labels
+
+
+def test_small_cnn_learns_a_toy_image_task():
+    rng = np.random.default_rng(0)
+    model = small_cnn(rng)
+    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    x_train, y_train = toy_images(512, rng)
+    x_test, y_test = toy_images(256, rng)
+    for step in range(150):
+        idx = rng.integers(0, len(x_train), 32)
+        loss = F.cross_entropy(model(Tensor(x_train[idx])), y_train[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with minigan.no_grad():
+        predicted = model(Tensor(x_test)).numpy().argmax(axis=1)
+    assert (predicted == y_test).mean() >= 0.95
+
+
+def test_parameters_are_registered_by_name():
+    model = small_cnn(np.random.default_rng(0))
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["0.weight", "0.bias", "3.weight", "3.bias", "6.weight", "6.bias"]
+
+
+def test_default_init_is_kaiming_uniform_bound():
+    conv = nn.Conv2d(4, 16, 3, rng=np.random.default_rng(0))
+    bound = 1 / np.sqrt(4 * 9)
+    assert np.abs(conv.weight.numpy()).max() <= bound
+    assert np.abs(conv.weight.numpy()).max() > 0.9 * bound
+
+
+def test_state_dict_roundtrip_through_npz(tmp_path):
+    a, b = small_cnn(np.random.default_rng(0)), small_cnn(np.random.default_rng(1))
+    a.save(tmp_path / "model.npz")
+    b.load(tmp_path / "model.npz")
+    for (_, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
+        np.testing.assert_array_equal(pa.numpy(), pb.numpy())
+
+
+def test_load_state_dict_names_missing_and_extra_keys():
+    model = small_cnn(np.random.default_rng(0))
+    state = model.state_dict()
+    state.pop("0.bias")
+    state["bogus"] = np.zeros(1)
+    with pytest.raises(KeyError, match=r"missing keys \['0.bias'\], unexpected keys \['bogus'\]"):
+        model.load_state_dict(state)
+
+
+def test_load_state_dict_names_wrong_shape():
+    model = small_cnn(np.random.default_rng(0))
+    state = model.state_dict()
+    state["3.weight"] = np.zeros((1, 2, 3, 3))
+    with pytest.raises(ValueError, match="'3.weight' has shape"):
+        model.load_state_dict(state)
+
+
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
+    path = tmp_path / "broken.npz"
+    path.write_bytes(b"not a zip file")
+    with pytest.raises(ValueError, match="broken.npz is not a readable .npz"):
+        small_cnn(np.random.default_rng(0)).load(path)
+    with pytest.raises(FileNotFoundError, match="missing.npz"):
+        small_cnn(np.random.default_rng(0)).load(tmp_path / "missing.npz")
+
+
+def test_train_and_eval_flags_propagate():
+    model = small_cnn(np.random.default_rng(0)).eval()
+    assert not any(m.training for m in model.modules())
+    model.train()
+    assert all(m.training for m in model.modules())
+
+
+def sgd_reference(p, grads, lr, momentum, weight_decay, nesterov):
+    buf = None
+    for g in grads:
+        g = g + weight_decay * p
+        buf = g if buf is None else momentum * buf + g
+        p = p - lr * ((g + momentum * buf) if nesterov else buf)
+    return p
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_sgd_matches_formula(nesterov):
+    rng = np.random.default_rng(0)
+    p0, grads = rng.standard_normal(5), [rng.standard_normal(5) for _ in range(3)]
+    p = nn.Parameter(p0.copy())
+    opt = optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.01, nesterov=nesterov)
+    for g in grads:
+        p.grad = g
+        opt.step()
+    np.testing.assert_allclose(p.numpy(), sgd_reference(p0, grads, 0.1, 0.9, 0.01, nesterov))
+
+
+def test_adam_matches_formula():
+    rng = np.random.default_rng(0)
+    p0, grads = rng.standard_normal(5), [rng.standard_normal(5) for _ in range(3)]
+    p = nn.Parameter(p0.copy())
+    opt = optim.Adam([p], lr=0.01)
+    m = v = np.zeros(5)
+    expected = p0.copy()
+    for t, g in enumerate(grads, 1):
+        p.grad = g
+        opt.step()
+        m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
+        expected -= 0.01 * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+    np.testing.assert_allclose(p.numpy(), expected)
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+                                  lambda ps: optim.Adam(ps, lr=0.1)])
+def test_optimizer_state_roundtrip_resumes_exactly(make):
+    rng = np.random.default_rng(0)
+    grads = [rng.standard_normal(4) for _ in range(4)]
+    straight = nn.Parameter(np.ones(4))
+    opt = make([straight])
+    for g in grads:
+        straight.grad = g
+        opt.step()
+    resumed = nn.Parameter(np.ones(4))
+    first = make([resumed])
+    for g in grads[:2]:
+        resumed.grad = g
+        first.step()
+    second = make([resumed])
+    second.load_state_dict(first.state_dict())
+    for g in grads[2:]:
+        resumed.grad = g
+        second.step()
+    np.testing.assert_array_equal(straight.numpy(), resumed.numpy())
+
+
+def test_optimizer_state_with_wrong_keys_is_rejected():
+    opt = optim.SGD([nn.Parameter(np.ones(3))], lr=0.1, momentum=0.5)
+    with pytest.raises(KeyError, match="missing keys"):
+        opt.load_state_dict({"step": np.asarray(1)})
+
+
+def test_bad_optimizer_settings():
+    with pytest.raises(ValueError, match="lr must be >= 0"):
+        optim.SGD([nn.Parameter(np.ones(1))], lr=-1)
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.Adam([])
