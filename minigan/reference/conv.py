@@ -5,17 +5,18 @@ Shapes: x (N, C, H, W), weight w (F, C, K, K), bias b (F,), output y (N, F, Ho, 
     Ho = (H + 2p - K) // s + 1,   Wo = (W + 2p - K) // s + 1
     y[n, f, i, j] = b[f] + sum_{c, u, v} w[f, c, u, v] * xpad[n, c, s*i + u, s*j + v]
 
-where xpad is x with p zeros on each side. im2col lays every K x K window out as one row,
-cols (N*Ho*Wo, C*K*K), so that the forward pass is ``cols @ w.reshape(F, -1).T``:
+where xpad is x with p zeros on each side. im2col lays the K x K windows out as the *columns* of
+cols (C*K*K, N*Ho*Wo), so that with W = w.reshape(F, C*K*K) and G = dL/dy as (F, N*Ho*Wo):
 
-    grad input  : gcols = gy_rows @ w_rows,  then col2im scatters gcols back (sum over windows)
-    grad weight : gw    = gy_rows.T @ cols
-    grad bias   : gb    = sum over n, i, j of gy
+    forward     : Y  = W @ cols
+    grad input  : dcols = W^T @ G, then col2im adds every window back where it came from
+    grad weight : dW = G @ cols^T
+    grad bias   : db = sum of G over its columns
 
-No Python loop runs over pixels: only col2im loops over the K*K offsets.
+Columns-last layout makes the copy into cols read whole image rows (fast), and no Python loop
+runs over pixels: only im2col/col2im loop over the K*K offsets.
 """
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 
 def conv2d_output_size(size, kernel, stride, padding):
@@ -23,71 +24,67 @@ def conv2d_output_size(size, kernel, stride, padding):
     return (size + 2 * padding - kernel) // stride + 1
 
 
-def _pad(x, padding, value=0.0):
-    if padding == 0:
-        return x
-    width = ((0, 0), (0, 0), (padding, padding), (padding, padding))
-    return np.pad(x, width, mode="constant", constant_values=value)
+def _pad_channels_first(x, padding):
+    """(N, C, H, W) -> (C, N, H + 2p, W + 2p) with zero padding."""
+    n, c, h, w = x.shape
+    xpad = np.zeros((c, n, h + 2 * padding, w + 2 * padding), dtype=x.dtype)
+    xpad[:, :, padding:padding + h, padding:padding + w] = x.transpose(1, 0, 2, 3)
+    return xpad
 
 
 def im2col(x, kernel, stride, padding):
-    """Windows of x as rows: returns cols (N*Ho*Wo, C*K*K) and (Ho, Wo).
+    """cols (C*K*K, N*Ho*Wo): column (n, i, j) is the window of xpad at (s*i, s*j), flattened
+    in (c, u, v) order to match ``w.reshape(F, C*K*K)``. Returns (cols, (Ho, Wo))."""
+    n, c, h, w = x.shape
+    ho = conv2d_output_size(h, kernel, stride, padding)
+    wo = conv2d_output_size(w, kernel, stride, padding)
+    xpad = _pad_channels_first(x, padding)
+    cols = np.empty((c, kernel, kernel, n, ho, wo), dtype=x.dtype)
+    for u in range(kernel):
+        for v in range(kernel):
+            cols[:, u, v] = xpad[:, :, u:u + stride * ho:stride, v:v + stride * wo:stride]
+    return cols.reshape(c * kernel * kernel, n * ho * wo), (ho, wo)
 
-    Row (n, i, j) holds xpad[n, :, s*i : s*i+K, s*j : s*j+K] flattened in (c, u, v) order,
-    which matches ``w.reshape(F, C*K*K)``.
-    """
-    n, c = x.shape[:2]
-    windows = sliding_window_view(_pad(x, padding), (kernel, kernel), axis=(2, 3))
-    windows = windows[:, :, ::stride, ::stride]           # (N, C, Ho, Wo, K, K), a view
-    ho, wo = windows.shape[2:4]
-    cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * kernel * kernel)
-    return cols, (ho, wo)
 
-
-def col2im(gcols, x_shape, kernel, stride, padding):
-    """Adjoint of im2col: sums each window row back into the (unpadded) input grid."""
+def col2im(dcols, x_shape, kernel, stride, padding):
+    """Adjoint of im2col: dcols (C*K*K, N*Ho*Wo) -> dx (N, C, H, W), summing overlapping windows."""
     n, c, h, w = x_shape
     ho = conv2d_output_size(h, kernel, stride, padding)
     wo = conv2d_output_size(w, kernel, stride, padding)
-    g = gcols.reshape(n, ho, wo, c, kernel, kernel).transpose(0, 3, 4, 5, 1, 2)
-    gpad = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=gcols.dtype)
+    dcols = dcols.reshape(c, kernel, kernel, n, ho, wo)
+    dpad = np.zeros((c, n, h + 2 * padding, w + 2 * padding), dtype=dcols.dtype)
     for u in range(kernel):
         for v in range(kernel):
-            gpad[:, :, u:u + stride * ho:stride, v:v + stride * wo:stride] += g[:, :, u, v]
-    return gpad[:, :, padding:padding + h, padding:padding + w]
+            dpad[:, :, u:u + stride * ho:stride, v:v + stride * wo:stride] += dcols[:, u, v]
+    return np.ascontiguousarray(dpad[:, :, padding:padding + h, padding:padding + w].transpose(1, 0, 2, 3))
 
 
-def _rows_to_nchw(rows, n, ho, wo):
-    """(N*Ho*Wo, F) -> contiguous (N, F, Ho, Wo)."""
-    return np.ascontiguousarray(rows.reshape(n, ho, wo, -1).transpose(0, 3, 1, 2))
-
-
-def _nchw_to_rows(t):
-    """(N, F, Ho, Wo) -> (N*Ho*Wo, F)."""
-    return t.transpose(0, 2, 3, 1).reshape(-1, t.shape[1])
+def _as_matrix(t):
+    """(N, F, Ho, Wo) -> (F, N*Ho*Wo)."""
+    return t.transpose(1, 0, 2, 3).reshape(t.shape[1], -1)
 
 
 def conv2d_forward(x, w, b, stride, padding):
     """y = conv(x, w) + b. x (N,C,H,W), w (F,C,K,K), b (F,) or None -> y (N,F,Ho,Wo)."""
     f, _, k, _ = w.shape
     cols, (ho, wo) = im2col(x, k, stride, padding)
-    rows = cols @ w.reshape(f, -1).T
+    y = w.reshape(f, -1) @ cols
     if b is not None:
-        rows += b
-    return _rows_to_nchw(rows, x.shape[0], ho, wo)
+        y += b[:, None]
+    return np.ascontiguousarray(y.reshape(f, x.shape[0], ho, wo).transpose(1, 0, 2, 3))
 
 
 def conv2d_backward_input(gy, w, x_shape, stride, padding):
     """dL/dx (N,C,H,W) from dL/dy (N,F,Ho,Wo) and w (F,C,K,K)."""
     f, _, k, _ = w.shape
-    gcols = _nchw_to_rows(gy) @ w.reshape(f, -1)
-    return col2im(gcols, x_shape, k, stride, padding)
+    dcols = w.reshape(f, -1).T @ _as_matrix(gy)
+    return col2im(dcols, x_shape, k, stride, padding)
 
 
 def conv2d_backward_weight(gy, x, w_shape, stride, padding):
     """dL/dw (F,C,K,K) = sum over n, i, j of gy[n,f,i,j] * window(n,i,j)."""
     cols, _ = im2col(x, w_shape[2], stride, padding)
-    return (_nchw_to_rows(gy).T @ cols).reshape(w_shape)
+    return (_as_matrix(gy) @ cols.T).reshape(w_shape)
 
 
 def conv2d_backward_bias(gy):
