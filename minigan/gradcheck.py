@@ -18,11 +18,12 @@ class GradcheckError(AssertionError):
     """Raised when analytic and numerical gradients disagree."""
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0, check=None):
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0, check=None, device="cpu"):
     """Check ``fn(*inputs)`` (a Tensor) against central differences; returns True or raises.
 
     inputs: arrays or Tensors; each floating one is made a float64 leaf that requires grad
-    (``check`` = list of booleans limits which are checked). Raises ``GradcheckError`` listing
+    (``check`` = list of booleans limits which are checked); ``device='cuda'`` runs ``fn`` on the
+    GPU (the kernels) while the differences are still taken in float64. Raises ``GradcheckError`` listing
     the worst elements (index, analytic, numerical) when |a - n| > atol + rtol * |n| anywhere.
     """
     leaves = []
@@ -34,7 +35,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0, check=None):
     check = [a.dtype.kind == "f" for a in leaves] if check is None else list(check)
 
     def evaluate(arrays):
-        tensors = [Tensor(a, requires_grad=c) for a, c in zip(arrays, check)]
+        tensors = [Tensor(a, requires_grad=c, device=device) for a, c in zip(arrays, check)]
         out = fn(*tensors)
         if not isinstance(out, Tensor):
             raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
@@ -42,7 +43,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0, check=None):
 
     tensors, out = evaluate(leaves)
     weights = np.random.default_rng(seed).standard_normal(out.shape)
-    (out * Tensor(weights)).sum().backward()
+    (out * Tensor(weights, device=device)).sum().backward()
 
     failures = []
     for i, (array, tensor) in enumerate(zip(leaves, tensors)):
