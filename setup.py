@@ -17,7 +17,7 @@ setup(
     extras_require={
         "gpu": ["cupy-cuda12x>=13"],
         "gpu-cuda13": ["cupy-cuda13x>=13.6"],
-        "dev": ["pytest>=7", "h5py>=3"],
+        "dev": ["pytest>=7", "h5py>=3", "setuptools>=64", "wheel"],
     },
     entry_points={"console_scripts": [
         "minigan-train-eyes=minigan.train_eyes:main",

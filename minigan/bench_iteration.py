@@ -1,0 +1,114 @@
+"""One whole SimGAN iteration, in minigan and in PyTorch, for ``python -m minigan.bench``.
+
+An iteration is what Algorithm 1 repeats (with K_g = K_d = 1), on batches of n 1 x H x W images:
+
+    refiner step        refined = R(x);  loss = realism(D(refined)) + lambda * |refined - x|_1
+                        backward through D (D's weights frozen) into R; SGD update of R
+    discriminator step  refined = R(x) without a graph; loss = ce(D(refined), 1) + ce(D(y), 0)
+                        backward through D; SGD update of D
+
+Both versions use the same networks (``minigan.simgan.models``: the paper's R with 4 ResNet
+blocks of 64 channels, the local D) and losses (sums over patches, means over images), fp32.
+``minigan_iteration`` / ``torch_iteration`` return a zero-argument step function.
+"""
+import numpy as np
+
+LAMBDA = 1e-4   # any value: it does not change the amount of work
+LR = 1e-3
+
+
+def _set_requires_grad(params, flag):
+    for p in params:
+        p.requires_grad = flag
+
+
+def minigan_iteration(n, height, width, device):
+    """A step() running one refiner and one discriminator step of minigan on ``device``."""
+    from minigan import Tensor, no_grad, optim
+    from minigan.backend import xp_for
+    from minigan.simgan.losses import discriminator_loss, realism_loss, self_regularization
+    from minigan.simgan.models import Discriminator, Refiner
+
+    xp = xp_for(device)
+    refiner = Refiner(rng=np.random.default_rng(1)).to(device)
+    discriminator = Discriminator(rng=np.random.default_rng(2)).to(device)
+    refiner_sgd = optim.SGD(refiner.parameters(), lr=LR)
+    discriminator_sgd = optim.SGD(discriminator.parameters(), lr=LR)
+    images = np.random.default_rng(3).uniform(-1, 1, (2, n, 1, height, width)).astype(np.float32)
+    synthetic, real = Tensor(xp.asarray(images[0])), Tensor(xp.asarray(images[1]))
+
+    def step():
+        _set_requires_grad(discriminator.parameters(), False)
+        refined = refiner(synthetic)
+        loss = (realism_loss(discriminator(refined))
+                + self_regularization(refined, synthetic, LAMBDA))
+        refiner_sgd.zero_grad()
+        loss.backward()
+        refiner_sgd.step()
+        _set_requires_grad(discriminator.parameters(), True)
+
+        with no_grad():
+            fresh = refiner(synthetic).data
+        loss = discriminator_loss(discriminator(Tensor(fresh)), discriminator(real))
+        discriminator_sgd.zero_grad()
+        loss.backward()
+        discriminator_sgd.step()
+    return step
+
+
+def torch_models(torch):
+    """The same R and D as minigan.simgan.models, as torch.nn modules."""
+    nn = torch.nn
+
+    class Block(nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.conv1, self.conv2 = nn.Conv2d(c, c, 3, padding=1), nn.Conv2d(c, c, 3, padding=1)
+
+        def forward(self, x):
+            return torch.relu(x + self.conv2(torch.relu(self.conv1(x))))
+
+    refiner = nn.Sequential(nn.Conv2d(1, 64, 3, padding=1), nn.ReLU(),
+                            *[Block(64) for _ in range(4)], nn.Conv2d(64, 1, 1), nn.Tanh())
+    discriminator = nn.Sequential(
+        nn.Conv2d(1, 96, 3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(96, 64, 3, stride=2, padding=1), nn.ReLU(),
+        nn.MaxPool2d(3, stride=1, padding=1),
+        nn.Conv2d(64, 32, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(32, 32, 1), nn.ReLU(),
+        nn.Conv2d(32, 2, 1))
+    return refiner, discriminator
+
+
+def torch_iteration(torch, n, height, width, device):
+    """A step() running the same iteration in PyTorch on ``device`` ('cpu' | 'cuda')."""
+    functional = torch.nn.functional
+    torch.manual_seed(0)
+    refiner, discriminator = (m.to(device) for m in torch_models(torch))
+    refiner_sgd = torch.optim.SGD(refiner.parameters(), lr=LR)
+    discriminator_sgd = torch.optim.SGD(discriminator.parameters(), lr=LR)
+    synthetic = torch.rand(n, 1, height, width, device=device) * 2 - 1
+    real = torch.rand(n, 1, height, width, device=device) * 2 - 1
+
+    def patch_loss(logits, label):
+        labels = torch.full((logits.shape[0],) + tuple(logits.shape[2:]), label,
+                            dtype=torch.long, device=logits.device)
+        return functional.cross_entropy(logits, labels, reduction="sum") / logits.shape[0]
+
+    def step():
+        _set_requires_grad(discriminator.parameters(), False)
+        refined = refiner(synthetic)
+        loss = (patch_loss(discriminator(refined), 0)
+                + LAMBDA * (refined - synthetic).abs().sum() / n)
+        refiner_sgd.zero_grad()
+        loss.backward()
+        refiner_sgd.step()
+        _set_requires_grad(discriminator.parameters(), True)
+
+        with torch.no_grad():
+            fresh = refiner(synthetic)
+        loss = patch_loss(discriminator(fresh), 1) + patch_loss(discriminator(real), 0)
+        discriminator_sgd.zero_grad()
+        loss.backward()
+        discriminator_sgd.step()
+    return step

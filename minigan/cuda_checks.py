@@ -1,0 +1,282 @@
+"""Argument checks for the CUDA launch wrappers in ``minigan.cuda``, as pure functions.
+
+A kernel trusts its arguments: a wrong shape is an out-of-bounds read, not an exception. So every
+wrapper calls one of the ``check_*`` functions below before it launches anything, and they raise
+``TypeError`` (wrong kind of array, wrong dtype) or ``ValueError`` (shape, layout, size) with a
+message that names the argument and what was expected.
+
+They only look at ``.shape``, ``.dtype``, ``.flags.c_contiguous`` and, for the device checks, the
+array's type and ``.device.id``, so the CPU tests exercise them with NumPy arrays; nothing here
+imports CuPy.
+
+The kernels index GEMM rows/columns and per-image offsets with 32-bit ints (memory offsets are
+64-bit), so sizes must stay below ``INDEX_LIMIT``; a grid's y and z sizes below 65536.
+"""
+import operator
+from typing import NamedTuple
+
+INDEX_LIMIT = 2**31 - 2**20      # int32 with room for `index + grid stride` not to overflow
+GRID_YZ_LIMIT = 65535
+FLOAT_DTYPES = ("float32", "float64")
+MAX_POOL_KERNEL = 11             # the argmax is int8 and holds ky*K + kx <= K*K - 1 <= 127
+
+
+class ConvGeometry(NamedTuple):
+    """x (N, C, H, W) * w (F, C, K, K) -> y (N, F, Ho, Wo) with stride and padding."""
+    N: int
+    C: int
+    H: int
+    W: int
+    F: int
+    K: int
+    stride: int
+    padding: int
+    Ho: int
+    Wo: int
+
+
+class PoolGeometry(NamedTuple):
+    """x (N, C, H, W) -> y (N, C, Ho, Wo) over K x K windows."""
+    N: int
+    C: int
+    H: int
+    W: int
+    K: int
+    stride: int
+    padding: int
+    Ho: int
+    Wo: int
+
+
+# --- devices -----------------------------------------------------------------------------------
+
+def is_cupy_array(a):
+    return type(a).__module__.split(".")[0] == "cupy"
+
+
+def require_gpu_arrays(op, **arrays):
+    """TypeError unless every given array (None is skipped) is a CuPy array."""
+    for name, a in arrays.items():
+        if a is not None and not is_cupy_array(a):
+            kind = f"{type(a).__module__}.{type(a).__name__}"
+            raise TypeError(f"{op}: {name} must be a CuPy array on the GPU, got {kind} "
+                            f"(NumPy arrays go to minigan.reference)")
+
+
+def require_same_device(op, **arrays):
+    """ValueError when the arrays live on different GPUs; returns the common device id."""
+    devices = {name: a.device.id for name, a in arrays.items() if a is not None}
+    if len(set(devices.values())) > 1:
+        where = ", ".join(f"{name} on GPU {device}" for name, device in devices.items())
+        raise ValueError(f"{op}: all arrays must be on the same GPU, got {where}")
+    return next(iter(devices.values()))
+
+
+# --- small checks ------------------------------------------------------------------------------
+
+def check_int(op, name, value, minimum):
+    """``value`` as a Python int >= minimum (TypeError for a non-integer, ValueError below)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{op}: {name} must be an integer, got {value!r}")
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{op}: {name} must be an integer, got {value!r}") from None
+    if value < minimum:
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value}")
+    return value
+
+
+def check_shape_tuple(op, name, shape, ndim):
+    """A tuple of ``ndim`` non-negative ints (x_shape, w_shape arguments)."""
+    try:
+        shape = tuple(operator.index(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"{op}: {name} must be a tuple of {ndim} ints, got {shape!r}") from None
+    if len(shape) != ndim or min(shape) < 0:
+        raise ValueError(f"{op}: {name} must be a tuple of {ndim} non-negative ints, got {shape}")
+    return shape
+
+
+def check_float_array(op, name, a, ndim, layout):
+    """float32/float64, ``ndim`` dimensions, C-contiguous."""
+    if str(a.dtype) not in FLOAT_DTYPES:
+        raise TypeError(f"{op}: {name} must be float32 or float64, got {a.dtype}")
+    check_layout(op, name, a, ndim, layout)
+
+
+def check_layout(op, name, a, ndim, layout):
+    if a.ndim != ndim:
+        raise ValueError(f"{op}: {name} must be {layout}, got shape {tuple(a.shape)}")
+    if not a.flags.c_contiguous:
+        raise ValueError(f"{op}: {name} must be C-contiguous (use ascontiguousarray), got shape "
+                         f"{tuple(a.shape)} with strides {tuple(a.strides)}")
+
+
+def check_same_dtype(op, first_name, first, **others):
+    for name, a in others.items():
+        if a is not None and a.dtype != first.dtype:
+            raise TypeError(f"{op}: {name} must have the dtype of {first_name} ({first.dtype}), "
+                            f"got {a.dtype}")
+
+
+def check_sizes(op, **sizes):
+    """ValueError when a size the kernels index with int32 reaches INDEX_LIMIT."""
+    for name, size in sizes.items():
+        if size >= INDEX_LIMIT:
+            raise ValueError(f"{op}: {name} = {size} is too large for the kernels' 32-bit "
+                             f"indices (limit {INDEX_LIMIT}); split the batch")
+
+
+def output_size(size, kernel, stride, padding):
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def _check_image(op, name, n, c, h, w):
+    if n == 0:
+        raise ValueError(f"{op}: {name} has an empty batch (N = 0); nothing to launch")
+    if c == 0 or h == 0 or w == 0:
+        raise ValueError(f"{op}: {name} must have C, H, W >= 1, got (N, C, H, W) = "
+                         f"{(n, c, h, w)}")
+
+
+def _window_geometry(op, h, w, kernel, stride, padding, max_padding):
+    stride = check_int(op, "stride", stride, 1)
+    padding = check_int(op, "padding", padding, 0)
+    if padding > max_padding:
+        raise ValueError(f"{op}: padding must be <= {max_padding} for a {kernel}x{kernel} "
+                         f"window, got {padding}")
+    ho, wo = output_size(h, kernel, stride, padding), output_size(w, kernel, stride, padding)
+    if ho < 1 or wo < 1:
+        raise ValueError(f"{op}: input {h}x{w} with padding {padding} is smaller than the "
+                         f"{kernel}x{kernel} window (output would be {ho}x{wo})")
+    return stride, padding, ho, wo
+
+
+# --- convolution -------------------------------------------------------------------------------
+
+def conv2d_geometry(op, x_shape, w_shape, stride, padding):
+    """ConvGeometry from x (N, C, H, W) and w (F, C, K, K) shapes; ValueError when they clash."""
+    n, c, h, w = x_shape
+    f, wc, k, k2 = w_shape
+    _check_image(op, "x", n, c, h, w)
+    if k != k2 or k < 1 or f < 1:
+        raise ValueError(f"{op}: w must be (F, C, K, K) with F, K >= 1, got shape {w_shape}")
+    if wc != c:
+        raise ValueError(f"{op}: w has {wc} input channels but x has {c} "
+                         f"(x shape {x_shape}, w shape {w_shape})")
+    stride, padding, ho, wo = _window_geometry(op, h, w, k, stride, padding, max_padding=2**20)
+    g = ConvGeometry(n, c, h, w, f, k, stride, padding, ho, wo)
+    check_sizes(op, **{"N*H*W": n * h * w, "N*Ho*Wo": n * ho * wo, "C*H*W": c * h * w,
+                       "F*Ho*Wo": f * ho * wo, "C*K*K": c * k * k, "F*K*K": f * k * k,
+                       "F*C*K*K": f * c * k * k})
+    if max(f, c) > 16 * GRID_YZ_LIMIT:
+        raise ValueError(f"{op}: at most {16 * GRID_YZ_LIMIT} channels/filters, got C={c}, F={f}")
+    return g
+
+
+def check_conv2d_forward(x, w, b, stride, padding):
+    op = "conv2d_forward"
+    check_float_array(op, "x", x, 4, "(N, C, H, W)")
+    check_same_dtype(op, "x", x, w=w, b=b)
+    check_layout(op, "w", w, 4, "(F, C, K, K)")
+    g = conv2d_geometry(op, tuple(x.shape), tuple(w.shape), stride, padding)
+    if b is not None:
+        check_layout(op, "b", b, 1, f"(F,) = ({g.F},)")
+        if tuple(b.shape) != (g.F,):
+            raise ValueError(f"{op}: b must have shape ({g.F},), got {tuple(b.shape)}")
+    return g
+
+
+def _check_gy(op, gy, g, channels):
+    expected = (g.N, channels, g.Ho, g.Wo)
+    if tuple(gy.shape) != expected:
+        raise ValueError(f"{op}: gy must have the output shape {expected}, got {tuple(gy.shape)}")
+
+
+def check_conv2d_backward_input(gy, w, x_shape, stride, padding):
+    op = "conv2d_backward_input"
+    check_float_array(op, "gy", gy, 4, "(N, F, Ho, Wo)")
+    check_same_dtype(op, "gy", gy, w=w)
+    check_layout(op, "w", w, 4, "(F, C, K, K)")
+    x_shape = check_shape_tuple(op, "x_shape", x_shape, 4)
+    g = conv2d_geometry(op, x_shape, tuple(w.shape), stride, padding)
+    _check_gy(op, gy, g, g.F)
+    return g
+
+
+def check_conv2d_backward_weight(gy, x, w_shape, stride, padding):
+    op = "conv2d_backward_weight"
+    check_float_array(op, "gy", gy, 4, "(N, F, Ho, Wo)")
+    check_same_dtype(op, "gy", gy, x=x)
+    check_layout(op, "x", x, 4, "(N, C, H, W)")
+    w_shape = check_shape_tuple(op, "w_shape", w_shape, 4)
+    g = conv2d_geometry(op, tuple(x.shape), w_shape, stride, padding)
+    _check_gy(op, gy, g, g.F)
+    return g
+
+
+def check_conv2d_backward_bias(gy):
+    """Returns (N, F, Ho, Wo)."""
+    op = "conv2d_backward_bias"
+    check_float_array(op, "gy", gy, 4, "(N, F, Ho, Wo)")
+    n, f, ho, wo = gy.shape
+    _check_image(op, "gy", n, f, ho, wo)
+    check_sizes(op, **{"F*Ho*Wo": f * ho * wo})
+    return n, f, ho, wo
+
+
+# --- max-pooling -------------------------------------------------------------------------------
+
+def pool_geometry(op, x_shape, kernel, stride, padding):
+    n, c, h, w = x_shape
+    _check_image(op, "x", n, c, h, w)
+    kernel = check_int(op, "kernel", kernel, 1)
+    if kernel > MAX_POOL_KERNEL:
+        raise ValueError(f"{op}: kernel must be <= {MAX_POOL_KERNEL} (the argmax is int8), "
+                         f"got {kernel}")
+    # padding < K keeps at least one input pixel in every window.
+    stride, padding, ho, wo = _window_geometry(op, h, w, kernel, stride, padding, kernel - 1)
+    check_sizes(op, **{"N*C": n * c, "H*W": h * w})
+    return PoolGeometry(n, c, h, w, kernel, stride, padding, ho, wo)
+
+
+def check_max_pool2d_forward(x, kernel, stride, padding):
+    op = "max_pool2d_forward"
+    check_float_array(op, "x", x, 4, "(N, C, H, W)")
+    return pool_geometry(op, tuple(x.shape), kernel, stride, padding)
+
+
+def check_max_pool2d_backward(gy, argmax, x_shape, kernel, stride, padding):
+    op = "max_pool2d_backward"
+    check_float_array(op, "gy", gy, 4, "(N, C, Ho, Wo)")
+    if str(argmax.dtype) != "int8":
+        raise TypeError(f"{op}: argmax must be int8 (from max_pool2d_forward), got {argmax.dtype}")
+    check_layout(op, "argmax", argmax, 4, "(N, C, Ho, Wo)")
+    x_shape = check_shape_tuple(op, "x_shape", x_shape, 4)
+    g = pool_geometry(op, x_shape, kernel, stride, padding)
+    expected = (g.N, g.C, g.Ho, g.Wo)
+    for name, a in (("gy", gy), ("argmax", argmax)):
+        if tuple(a.shape) != expected:
+            raise ValueError(f"{op}: {name} must have the pooled shape {expected}, "
+                             f"got {tuple(a.shape)}")
+    return g
+
+
+# --- patch cross-entropy -----------------------------------------------------------------------
+
+def check_patch_xent(logits, labels):
+    """Returns (N, C, H, W). Label values are not read here (that would wait for the GPU): the
+    kernel turns a label outside [0, C) into a NaN loss, and the op checks the range."""
+    op = "patch_cross_entropy"
+    check_float_array(op, "logits", logits, 4, "(N, C, H, W)")
+    n, c, h, w = logits.shape
+    _check_image(op, "logits", n, c, h, w)
+    if str(labels.dtype) != "int32":
+        raise TypeError(f"{op}: labels must be int32, got {labels.dtype}")
+    check_layout(op, "labels", labels, 3, f"(N, H, W) = {(n, h, w)}")
+    if tuple(labels.shape) != (n, h, w):
+        raise ValueError(f"{op}: labels must have shape {(n, h, w)} for logits of shape "
+                         f"{tuple(logits.shape)}, got {tuple(labels.shape)}")
+    check_sizes(op, **{"N*H*W": n * h * w, "C*H*W": c * h * w})
+    return n, c, h, w

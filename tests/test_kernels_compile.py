@@ -1,0 +1,145 @@
+"""CPU tests of the CUDA sources: they compile with nvcc (sm_80, sm_90, warnings as errors) when
+nvcc is installed, and what minigan.cuda asks NVRTC for is really in them."""
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from minigan import cuda
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / ".ci" / "compile_kernels.sh"
+KERNELS = ROOT / "kernels"
+
+
+@pytest.mark.skipif(shutil.which("nvcc") is None, reason="nvcc is not on PATH")
+def test_every_kernel_compiles_cleanly_for_sm80_and_sm90():
+    result = subprocess.run(["bash", str(SCRIPT)], capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for source in sorted(KERNELS.glob("*.cu")):
+        assert f"ok     {source.name}" in result.stdout
+
+
+def test_compile_script_skips_without_nvcc(tmp_path):
+    # A PATH with the shell tools the script uses, and no nvcc.
+    for tool in ("dirname", "basename", "mktemp", "rm"):
+        (tmp_path / tool).symlink_to(shutil.which(tool))
+    env = {"PATH": str(tmp_path), "HOME": str(tmp_path)}
+    bash = shutil.which("bash")
+    result = subprocess.run([bash, str(SCRIPT)], capture_output=True, text=True, env=env,
+                            timeout=60)
+    assert result.returncode == 0 and "nvcc not found" in result.stdout
+
+
+def _source(filename):
+    return (KERNELS / filename).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("module", sorted(cuda.SOURCES))
+def test_every_name_expression_is_explicitly_instantiated(module):
+    """NVRTC can only hand out kernels that exist; nvcc only checks instantiated templates."""
+    filename, expressions = cuda.SOURCES[module]
+    text = _source(filename)
+    instantiated = set()
+    for name, args in re.findall(r"template __global__ void (\w+)<([^>]*)>", text):
+        instantiated.add(f"{name}<{', '.join(a.strip() for a in args.split(','))}>")
+    # conv2d.cu instantiates through two macros: expand them by hand.
+    for macro, kernels in (("MINIGAN_PIXEL_TILE", ("conv2d_forward", "conv2d_backward_input")),
+                           ("MINIGAN_WEIGHT_TILE", ("conv2d_backward_weight",))):
+        for ctype, tile in re.findall(rf"^{macro}\((\w+), (\w+)\)", text, flags=re.M):
+            instantiated.update(f"{kernel}<{ctype}, {tile}>" for kernel in kernels)
+    missing = [e for e in expressions if e not in instantiated]
+    assert not missing, f"{filename} does not instantiate {missing}"
+
+
+def test_python_tile_table_matches_conv2d_cu():
+    text = _source("conv2d.cu")
+    for tile in cuda.WEIGHT_TILES:
+        body = re.search(rf"struct {tile.name} \{{(.*?)\}};", text, flags=re.S).group(1)
+        values = dict(re.findall(r"(\w+) = (\d+)", body))
+        assert (int(values["BM"]), int(values["BN"]), int(values["BK"])) == \
+            (tile.bm, tile.bn, tile.bk), tile.name
+        tm, tn = int(values["TM"]), int(values["TN"])
+        assert (tile.bm // tm) * (tile.bn // tn) == tile.threads, tile.name
+    for tile in cuda.PIXEL_TILES:   # forward / grad input: one thread per pixel column
+        assert tile.threads == tile.bn
+
+
+@pytest.mark.parametrize("filename", ["conv2d.cu", "maxpool2d.cu", "patch_xent.cu"])
+def test_kernel_header_names_its_reference_and_entry_points(filename):
+    text = _source(filename)
+    header = text[:text.index("#include")]
+    assert "Reference: minigan/reference/" in header
+    for name in set(re.findall(r"template __global__ void (\w+)<", text)) | (
+            {"conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight"}
+            if filename == "conv2d.cu" else set()):
+        assert name in header, f"{filename}: entry point {name} missing from the header comment"
+        assert "grid" in header
+
+
+# --- NVRTC: the compiler CuPy really uses --------------------------------------------------------
+
+def _find_nvrtc():
+    """libnvrtc from $MINIGAN_NVRTC_LIB, the nvidia-cuda-nvrtc(-cu12) wheels, or the system."""
+    import ctypes.util
+    import glob
+    import os
+    import sys
+    candidates = [os.environ.get("MINIGAN_NVRTC_LIB", "")]
+    for root in sys.path:
+        candidates += sorted(glob.glob(os.path.join(root, "nvidia", "*", "lib", "libnvrtc.so.*")))
+    candidates.append(ctypes.util.find_library("nvrtc") or "")
+    for path in candidates:
+        if path and "builtins" not in path and "alt" not in path:
+            try:
+                return ctypes.CDLL(path)
+            except OSError:
+                continue
+    return None
+
+
+def _nvrtc_compile(lib, code, filename, options, expressions):
+    """PTX and lowered names of ``expressions``, or raise with NVRTC's log."""
+    import ctypes
+    prog = ctypes.c_void_p()
+    assert lib.nvrtcCreateProgram(ctypes.byref(prog), code.encode(), filename.encode(), 0,
+                                  None, None) == 0
+    try:
+        for expression in expressions:
+            assert lib.nvrtcAddNameExpression(prog, expression.encode()) == 0
+        args = (ctypes.c_char_p * len(options))(*[o.encode() for o in options])
+        status = lib.nvrtcCompileProgram(prog, len(options), args)
+        size = ctypes.c_size_t()
+        lib.nvrtcGetProgramLogSize(prog, ctypes.byref(size))
+        log = ctypes.create_string_buffer(size.value)
+        lib.nvrtcGetProgramLog(prog, log)
+        assert status == 0 and not log.value.strip(), log.value.decode()
+        lowered = {}
+        for expression in expressions:
+            name = ctypes.c_char_p()
+            assert lib.nvrtcGetLoweredName(prog, expression.encode(), ctypes.byref(name)) == 0
+            lowered[expression] = name.value.decode()
+        lib.nvrtcGetPTXSize(prog, ctypes.byref(size))
+        ptx = ctypes.create_string_buffer(size.value)
+        assert lib.nvrtcGetPTX(prog, ptx) == 0
+        return ptx.value.decode(), lowered
+    finally:
+        lib.nvrtcDestroyProgram(ctypes.byref(prog))
+
+
+@pytest.mark.parametrize("module", sorted(cuda.SOURCES))
+def test_nvrtc_compiles_every_name_expression_without_a_warning(module):
+    """What minigan.cuda hands CuPy's RawModule, compiled by NVRTC itself (no GPU needed; skips
+    unless libnvrtc is found, e.g. from `pip install nvidia-cuda-nvrtc-cu12`)."""
+    lib = _find_nvrtc()
+    if lib is None:
+        pytest.skip("libnvrtc not found (pip install nvidia-cuda-nvrtc-cu12)")
+    filename, expressions = cuda.SOURCES[module]
+    code = (KERNELS / filename).read_text(encoding="utf-8")
+    for arch in ("compute_80", "compute_90"):
+        options = ["--std=c++17", f"-I{KERNELS}", f"-arch={arch}"]
+        ptx, lowered = _nvrtc_compile(lib, code, filename, options, expressions)
+        for expression, name in lowered.items():
+            assert f".entry {name}(" in ptx, expression

@@ -1,0 +1,45 @@
+"""A non-editable install carries the CUDA sources (kernels/ installs as minigan/kernels)."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """``pip install --no-deps --target`` of a copy of the sources; returns the target folder."""
+    work = tmp_path_factory.mktemp("pkg")
+    source = work / "src"
+    source.mkdir()
+    for name in ("setup.py", "pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "minigan", source / "minigan", ignore=ignore)
+    shutil.copytree(ROOT / "kernels", source / "kernels", ignore=ignore)
+    target = work / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                    "--target", str(target), str(source)], check=True, capture_output=True)
+    return target
+
+
+def test_every_kernel_source_is_installed(installed):
+    sources = sorted(p.name for p in (ROOT / "kernels").iterdir() if p.suffix in (".cu", ".cuh"))
+    assert sources, "no kernel sources in the checkout"
+    installed_sources = sorted(p.name for p in (installed / "minigan" / "kernels").iterdir()
+                               if p.suffix in (".cu", ".cuh"))
+    assert installed_sources == sources
+
+
+def test_installed_package_finds_its_kernels_outside_the_checkout(installed, tmp_path):
+    code = ("import minigan.cuda as c, pathlib; d = pathlib.Path(c.kernels_dir()); "
+            "print(d); assert (d / 'conv2d.cu').is_file()")
+    env = dict(os.environ, PYTHONPATH=str(installed))
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert str(installed) in out.stdout
