@@ -1,0 +1,127 @@
+"""A plain folder of PNG/JPG images, with an optional ``labels.jsonl``: read and write.
+
+Layout (what ``python -m minigan.make_eyes`` writes, and any folder of pictures also works):
+
+    DIR/00000.png, DIR/00001.png, ...       any size, any mode: converted to 35 x 55 grayscale
+    DIR/labels.jsonl                        optional, one JSON object per line:
+        {"file": "00000.png", "gaze": [x, y, z], "pupil_center": [x, y], ...}
+
+Without a labels file every image in the folder is read, in natural order (``2.png`` before
+``10.png``). With one, the labels file is the index: its images are read in its order and
+other pictures in the folder (a ``grid.png``, say) are left alone. Every numeric key becomes
+a label array ``(N, ...)``; other keys (strings, ...) are ignored. Images are resized whole
+(no crop), so a folder of eye crops should already frame the eye.
+"""
+import json
+import os
+import re
+
+import numpy as np
+
+from minigan.data.batches import ArrayDataset
+from minigan.data.errors import BadFiles, DataError
+from minigan.data.images import EYE_SIZE, IMAGE_SUFFIXES, load_image_gray, save_png, to_uint8
+
+LABELS_FILE = "labels.jsonl"
+
+
+def natural_key(name):
+    """Sort key that orders embedded numbers by value: ``img2`` < ``img10``."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+
+
+def list_images(folder, suffixes=IMAGE_SUFFIXES):
+    """Names of the image files directly in ``folder``, naturally sorted.
+
+    Raises ``DataError`` when ``folder`` is not a directory or holds no such file.
+    """
+    if not os.path.isdir(folder):
+        raise DataError(folder, "not a directory (expected a folder of .png/.jpg images)")
+    names = sorted((name for name in os.listdir(folder)
+                    if name.lower().endswith(suffixes) and not name.startswith(".")),
+                   key=natural_key)
+    if not names:
+        raise DataError(folder, f"no images found (expected files ending in {', '.join(suffixes)})")
+    return names
+
+
+def load_folder(folder, n=None, skip_bad=False, size=EYE_SIZE, labels_file=LABELS_FILE):
+    """Read up to ``n`` images of ``folder`` as an ``ArrayDataset`` of ``(N, 1, H, W)``.
+
+    Labels (and the list of images) come from ``folder/labels_file`` when it exists. A
+    corrupt or missing image raises ``DataError`` naming the file, or with ``skip_bad`` is
+    skipped and listed in ``dataset.skipped``.
+    """
+    bad = BadFiles(skip_bad)
+    label_path = os.path.join(folder, labels_file)
+    if os.path.isdir(folder) and os.path.isfile(label_path):
+        rows = read_labels(label_path, bad)
+        names = list(rows)
+    else:
+        rows, names = None, list_images(folder)
+
+    images, kept = [], []
+    for name in names:
+        if n is not None and len(images) >= n:
+            break
+        with bad.guard():
+            images.append(load_image_gray(os.path.join(folder, name), size))
+            kept.append(name)
+    if not images:
+        raise DataError(folder, f"no usable images ({bad.summary()})")
+    labels = _stack_labels([rows[name] for name in kept], label_path) if rows is not None else {}
+    return ArrayDataset(np.stack(images)[:, None], labels, skipped=bad)
+
+
+def read_labels(path, bad):
+    """``file name -> {key: value}`` from a JSON-lines labels file; bad lines go to ``bad``."""
+    rows = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            with bad.guard():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise DataError(path, f"line {number} is not JSON ({error})") from None
+                if not isinstance(row, dict) or not isinstance(row.get("file"), str):
+                    raise DataError(path, f'line {number}: expected an object with a "file" name')
+                rows[row.pop("file")] = row
+    return rows
+
+
+def _stack_labels(rows, path):
+    """List of per-image dicts -> ``name -> (N, ...)`` float32 for every numeric key."""
+    labels = {}
+    for key in rows[0] if rows else ():
+        try:
+            values = np.asarray([row[key] for row in rows], dtype=np.float32)
+        except KeyError:
+            raise DataError(path, f"label {key!r} is missing on some lines; every line "
+                                  "needs the same keys") from None
+        except (TypeError, ValueError):
+            continue  # not numeric, or ragged lists: not a label array
+        labels[key] = values
+    return labels
+
+
+def write_folder(folder, images, labels=None, labels_file=LABELS_FILE):
+    """Write ``(N, 1, H, W)`` images in [-1, 1] as ``00000.png ...`` and their labels.
+
+    ``labels``: ``name -> (N, ...)`` arrays, written one JSON line per image (floats rounded
+    to 6 digits). Returns the list of file names.
+    """
+    os.makedirs(folder, exist_ok=True)
+    pixels = to_uint8(images)
+    digits = max(5, len(str(len(pixels) - 1)))
+    names = [f"{index:0{digits}d}.png" for index in range(len(pixels))]
+    for name, image in zip(names, pixels):
+        save_png(os.path.join(folder, name), image)
+    rounded = {key: np.round(np.asarray(values, dtype=np.float64), 6).tolist()
+               for key, values in (labels or {}).items()}
+    with open(os.path.join(folder, labels_file), "w", encoding="utf-8") as handle:
+        for index, name in enumerate(names):
+            row = {"file": name, **{key: values[index] for key, values in rounded.items()}}
+            handle.write(json.dumps(row) + "\n")
+    return names
