@@ -1,0 +1,146 @@
+"""The GPU test-suite, tests/test_cuda_kernels.py, run on the CPU through the CUDA emulator.
+
+tests/cuda_emulator/ is a test tool, not CuPy: g++ compiles the real kernels/*.cu against
+cuda_emu.h (CUDA threads as fibers, __syncthreads as a block barrier, warp shuffles) into a
+library, and a fake ``cupy`` package (cuda_emulator/fakecupy) launches its kernels from
+``RawModule`` and checks each launch's argument types, grid and block limits, and memory written
+outside the arrays. This module builds the library once, then runs the GPU test-suite in a
+subprocess with the fake ``cupy`` first on PYTHONPATH, so that CI without a GPU checks every
+kernel's index math, bounds and barriers, forward and backward, against the NumPy references.
+It says nothing about speed, nor about real warp scheduling or the GPU memory model (see the
+docstring of cuda_emulator/fakecupy/cupy/__init__.py).
+
+Skips when g++ is missing, and where a real CuPy sees a CUDA device: there the GPU tests run on
+the device directly.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EMULATOR = ROOT / "tests" / "cuda_emulator"
+FAKECUPY = EMULATOR / "fakecupy"
+KERNELS = ROOT / "kernels"
+GPU_SUITE = "tests/test_cuda_kernels.py"
+# 239 of its 240 tests pass on the emulator (the one that needs two GPUs skips). A floor well
+# above zero catches a run where the fake cupy is not picked up and everything skips.
+MIN_PASSED = 230
+SUITE_TIMEOUT_S = 900   # the suite takes about 1 minute on 2 busy cores
+
+
+def _real_cuda_device():
+    """True when a real CuPy (not the emulator's fake) imports and sees a CUDA device."""
+    try:
+        import cupy
+    except Exception:
+        return False
+    if getattr(cupy, "__emulator__", False):
+        return False
+    try:
+        return bool(cupy.cuda.is_available())
+    except Exception:
+        return False
+
+
+pytestmark = pytest.mark.skipif(_real_cuda_device(), reason="a real CUDA device is usable: "
+                                f"{GPU_SUITE} runs on it directly, not on the CPU emulator")
+
+
+@pytest.fixture(scope="module")
+def emulator_env(tmp_path_factory):
+    """Builds libemu.so from tests/cuda_emulator (outside the repository, once per test run) and
+    returns the environment that makes a subprocess import the fake cupy running it."""
+    compiler = shutil.which("g++")
+    if compiler is None:
+        pytest.skip("g++ is not on PATH: cannot build the CUDA emulator (tests/cuda_emulator)")
+    library = tmp_path_factory.mktemp("cuda_emulator") / "libemu.so"
+    command = [compiler, "-std=c++20", "-O2", "-shared", "-fPIC", "-pthread", f"-I{KERNELS}",
+               str(EMULATOR / "emu_kernels.cpp"), "-o", str(library)]
+    built = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert built.returncode == 0, ("building the CUDA emulator failed (a CUDA feature that "
+                                   "tests/cuda_emulator/cuda_emu.h lacks?)\n$ "
+                                   + " ".join(command) + "\n" + built.stdout + built.stderr)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(FAKECUPY), str(ROOT)]
+                                        + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    env["EMU_LIB"] = str(library)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.pop("PYTEST_ADDOPTS", None)   # the inner run's options are the ones given below
+    return env
+
+
+def _run(command, env, timeout):
+    try:
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired as error:
+        output = "".join(part.decode(errors="replace") if isinstance(part, bytes) else part
+                         for part in (error.stdout or "", error.stderr or ""))
+        print(output)
+        pytest.fail(f"{' '.join(command)} ran past {timeout} s; its output so far:\n{output}")
+
+
+PREFLIGHT = r"""
+import numpy as np
+import cupy
+from minigan import backend, cuda
+
+assert getattr(cupy, "__emulator__", False), f"imported {cupy.__file__}, not the emulator's cupy"
+assert backend.cuda_available(), backend.cuda_unavailable_reason()
+names = [name for _, expressions in cuda.SOURCES.values() for name in expressions]
+for name in names:
+    cupy.RawKernel(name)   # RuntimeError for a kernel that emu_kernels.cpp does not register
+
+# The guard zones work: reduce_splits writes out[0:count], one element past this out.
+out = cupy.zeros((4,), np.float32)
+try:
+    cupy.RawKernel("reduce_splits<float>")((1,), (256,), (cupy.zeros((10,), np.float32), out,
+                                                          np.int32(2), np.int64(5)))
+except RuntimeError as error:
+    assert "out-of-bounds write after" in str(error), error
+else:
+    raise AssertionError("an out-of-bounds write went unnoticed")
+print(f"emulator ok: {len(names)} kernels")
+"""
+
+
+def test_emulator_provides_every_kernel_minigan_asks_for(emulator_env):
+    """The fake cupy is the one imported, minigan.backend sees a usable device, every name
+    expression of minigan.cuda.SOURCES is registered, and a write out of bounds is caught."""
+    result = _run([sys.executable, "-c", PREFLIGHT], emulator_env, timeout=300)
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        print(output)
+    assert result.returncode == 0 and "emulator ok" in result.stdout, output
+
+
+def _summary_counts(output):
+    """{'passed': 239, 'skipped': 1, ...} from pytest's final summary line."""
+    lines = [line for line in output.splitlines() if re.search(r"\bin [\d.]+s\b", line)]
+    if not lines:
+        return {}
+    return {word.rstrip("s") if word in ("errors", "warnings") else word: int(count)
+            for count, word in re.findall(r"(\d+) (passed|failed|errors?|skipped|xfailed|"
+                                          r"xpassed|deselected|warnings?)", lines[-1])}
+
+
+def test_gpu_suite_passes_on_the_emulator(emulator_env):
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short",
+               GPU_SUITE]
+    result = _run(command, emulator_env, timeout=SUITE_TIMEOUT_S)
+    output = result.stdout + result.stderr
+    counts = _summary_counts(result.stdout)
+    ok = (result.returncode == 0 and counts.get("failed", 0) == 0
+          and counts.get("error", 0) == 0 and counts.get("passed", 0) >= MIN_PASSED)
+    if not ok:
+        print(output)
+    how = (f"killed by signal {-result.returncode} (a kernel accessing memory far out of "
+           f"bounds? the traceback above names the test)" if result.returncode < 0
+           else f"exit {result.returncode}")
+    assert ok, (f"{GPU_SUITE} on the CUDA emulator: {how}, {counts} "
+                f"(at least {MIN_PASSED} must pass)\n{output[-20000:]}")
