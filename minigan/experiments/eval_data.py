@@ -1,0 +1,96 @@
+"""The images of one evaluation: rendered from fixed seeds, refined once, split by purpose.
+
+Seeds. SimGAN's trainer renders its synthetic set from ``seed`` and its photo set from
+``seed + 1`` (``simgan.config.load_training_data``); the evaluation renders from
+``DATA_SEEDS[kind] + seed``, millions away, so the photo images the estimators are tested on
+were never shown to the refiner or its discriminator, and the test set is never used for
+anything but the final numbers.
+
+    train    the estimators' training eyes: synthetic, refined = R(synthetic), and (upper
+             bound) the same eyes in the photo style; all carry the simulator's gaze labels
+    test     held-out labelled photo eyes, or MPIIGaze when a folder is given
+    realism  photo eyes for the critic (with MPIIGaze: the MPIIGaze test images)
+"""
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from minigan.data.eyes import render_eyes
+from minigan.data.sources import load_source
+from minigan.simgan.refining import refine_images
+
+DATA_SEEDS = {"train": 1_000_000, "test": 2_000_000, "realism": 3_000_000}
+
+
+def data_seed(kind, seed):
+    """The renderer seed of the evaluation's ``kind`` of data (see the module docstring)."""
+    return DATA_SEEDS[kind] + int(seed)
+
+
+def refine_all(refiner, images, batch_size=256, device=None):
+    """R(images) for ``(N, 1, H, W)`` NumPy images, ``batch_size`` at a time -> NumPy."""
+    chunks = [refine_images(refiner, images[start:start + batch_size], device)
+              for start in range(0, len(images), batch_size)]
+    return np.concatenate(chunks).astype(np.float32) if chunks else images[:0].copy()
+
+
+@dataclass
+class EvalSets:
+    """Everything an evaluation reads. Images ``(N, 1, 35, 55)`` in [-1, 1], gaze ``(N, 3)``.
+
+    ``photo_pairs``: the first ``pupil_n`` training eyes rendered in the photo style (same
+    geometry as the synthetic ones), the pupil estimator's noise floor; ``photo`` the whole
+    training set in that style, only when the upper bound is asked for.
+    """
+
+    synthetic: np.ndarray
+    gaze: np.ndarray
+    refined: np.ndarray
+    photo: Optional[np.ndarray]
+    photo_pairs: np.ndarray
+    test_images: np.ndarray
+    test_gaze: np.ndarray
+    test_description: str
+    realism_real: np.ndarray
+
+
+def make_eval_sets(refiner, train_n, test_n, pupil_n, realism_n, seed=0, upper_bound=False,
+                   mpiigaze=None, device=None, log=None):
+    """Render, refine and load the data of one evaluation; returns ``EvalSets``.
+
+    ``refiner``: a trained ``Refiner`` (None: refined = synthetic, for a no-refiner baseline).
+    ``mpiigaze``: a folder for ``load_source("mpiigaze:...")``; None tests on rendered photos.
+    """
+    log = log or (lambda message: None)
+    train_seed = data_seed("train", seed)
+    log(f"rendering {train_n} synthetic training eyes (seed {train_seed})")
+    synthetic = render_eyes(train_n, "synthetic", seed=train_seed)
+    log(f"refining them ({'no refiner: identity' if refiner is None else 'refiner'})")
+    refined = (synthetic.images.copy() if refiner is None
+               else refine_all(refiner, synthetic.images, device=device))
+    photo = None
+    if upper_bound:
+        log(f"rendering the same {train_n} eyes in the photo style (upper bound)")
+        photo = render_eyes(train_n, "photo", seed=train_seed, params=synthetic.params).images
+    pairs = {name: values[:pupil_n] for name, values in synthetic.params.items()}
+    photo_pairs = render_eyes(min(pupil_n, train_n), "photo", seed=train_seed, params=pairs).images
+
+    if mpiigaze:
+        test = load_source(f"mpiigaze:{mpiigaze}", n=test_n)
+        if "gaze" not in test.labels:
+            raise ValueError(f"{mpiigaze}: the MPIIGaze loader returned no gaze labels")
+        test_images, test_gaze = test.images, test.labels["gaze"].astype(np.float32)
+        description = f"{len(test)} MPIIGaze images from {mpiigaze}"
+        realism_real = test_images[:realism_n]
+    else:
+        test_seed = data_seed("test", seed)
+        log(f"rendering {test_n} held-out photo test eyes (seed {test_seed})")
+        test = render_eyes(test_n, "photo", seed=test_seed)
+        test_images, test_gaze = test.images, test.gaze
+        description = f"{test_n} held-out built-in photo eyes (renderer seed {test_seed})"
+        realism_real = render_eyes(realism_n, "photo", seed=data_seed("realism", seed)).images
+    return EvalSets(synthetic=synthetic.images, gaze=synthetic.gaze, refined=refined,
+                    photo=photo, photo_pairs=photo_pairs, test_images=test_images,
+                    test_gaze=test_gaze, test_description=description,
+                    realism_real=realism_real)

@@ -1,0 +1,173 @@
+"""Does refining help a downstream model? The paper's gaze experiment (section 3.1, Table 2,
+Figure 7), plus its annotation-preservation and realism checks, for one trained refiner.
+
+    report = evaluate_refiner(load_refiner("runs/eyes/checkpoints/last.npz"),
+                              GazeEvalConfig.preset("small"), out_dir="runs/eyes/eval")
+
+1. Train one gaze estimator per training set, all on the same eyes with the simulator's gaze
+   labels and the same seed: (a) synthetic, (b) refined = R(synthetic), (c) optionally the
+   same eyes in the photo style, an upper bound no refiner can beat on this data.
+2. Test each on the held-out photo set (or MPIIGaze): % of images within 7 degrees and the mean
+   angular error (Table 2's form), and the cumulative error curve (Figure 7).
+3. Annotation preservation: how far the pupil-centre estimate moves from synthetic to refined
+   (paper: 1.1 +- 0.8 px), next to its noise floor (synthetic vs photo render of the same eyes).
+4. Realism: held-out accuracy of fresh critics, synthetic vs real and refined vs real.
+
+Writes ``OUT/results.json``, ``OUT/table.md``, ``OUT/cumulative_error.png``, ``OUT/samples.png``.
+"""
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from minigan.backend import resolve_device
+from minigan.data.images import save_grid
+from minigan.experiments import metrics
+from minigan.experiments.curve_plot import draw_cumulative_curves
+from minigan.experiments.eval_data import make_eval_sets
+from minigan.experiments.gaze_estimator import predict_gaze, train_gaze_estimator
+from minigan.experiments.realism import CriticConfig, realism_report
+
+TRAINING_SETS = {"synthetic": "Synthetic Data", "refined": "Refined Synthetic Data",
+                 "photo": "Photo-style Data (upper bound)"}
+
+
+@dataclass
+class GazeEvalConfig:
+    """Sizes of one evaluation. Defaults: the ``paper`` preset (for a GPU)."""
+
+    train_n: int = 50000         # training eyes per estimator (the same eyes in every set)
+    test_n: int = 5000           # held-out test images
+    steps: int = 8000            # estimator training steps (fixed: nothing peeks at the test set)
+    batch_size: int = 512        # paper: 512
+    lr: float = 0.001            # paper: 0.001
+    estimator: str = "paper"     # a key of gaze_estimator.ESTIMATOR_PRESETS
+    upper_bound: bool = False    # also train on the photo-style renders of the same eyes
+    mpiigaze: Optional[str] = None  # test on this MPIIGaze folder instead of rendered photos
+    pupil_n: int = 100           # image pairs for annotation preservation (paper: 100)
+    realism_n: int = 2000        # images per set for the critics (half train, half test)
+    critic_steps: int = 300      # the critics train on batches of ``batch_size`` too
+    seed: int = 0
+    device: str = "auto"
+
+    PRESETS = {
+        "paper": {},
+        "small": dict(train_n=2000, test_n=500, steps=600, batch_size=64, estimator="small",
+                      realism_n=600, critic_steps=150),
+        "tiny": dict(train_n=48, test_n=24, steps=2, batch_size=8, estimator="tiny", pupil_n=8,
+                     realism_n=16, critic_steps=2),
+    }
+
+    @classmethod
+    def preset(cls, name, **overrides):
+        """The named preset (``paper``, ``small``, ``tiny``) with ``overrides`` (None ignored)."""
+        if name not in cls.PRESETS:
+            raise ValueError(f"unknown preset {name!r}; choose one of {sorted(cls.PRESETS)}")
+        values = dict(cls.PRESETS[name])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def default_preset(device="auto"):
+    """``paper`` where a GPU will compute, ``small`` on a CPU (as ``train_eyes`` chooses)."""
+    return "paper" if resolve_device(device) == "cuda" else "small"
+
+
+def train_and_test(images, gaze, sets, config, device, log):
+    """Train an estimator on ``images``/``gaze``; its test angular errors ``(N_test,)``."""
+    model, _ = train_gaze_estimator(images, gaze, steps=config.steps,
+                                    batch_size=config.batch_size, lr=config.lr,
+                                    preset=config.estimator, seed=config.seed, device=device,
+                                    log=log, log_every=max(1, config.steps // 5))
+    return metrics.angular_error(predict_gaze(model, sets.test_images), sets.test_gaze)
+
+
+def gaze_row(name, errors, n_train):
+    """One row of Table 2, with its Figure 7 curve (% within 0, 0.5, ..., 25 degrees)."""
+    _, percents = metrics.cumulative_error_curve(errors)
+    return {"training_data": TRAINING_SETS.get(name, name), "key": name, "n_train": int(n_train),
+            "percent_within_7": metrics.percent_within(errors, 7.0),
+            "mean_error": float(np.mean(errors)), "median_error": float(np.median(errors)),
+            "cumulative_percent": [round(float(p), 2) for p in percents]}
+
+
+def evaluate_refiner(refiner, config, out_dir=None, log=print, training_sets=None):
+    """Run the whole evaluation of ``refiner`` (see the module docstring); returns the report.
+
+    ``training_sets``: which of ``synthetic``, ``refined``, ``photo`` to train estimators on
+    (default: the first two, plus ``photo`` when ``config.upper_bound``). The report is a
+    JSON-able dict: ``gaze`` (rows as in Table 2), ``pupil_shift``, ``realism``, ``config``.
+    """
+    log = log or (lambda message: None)
+    device = resolve_device(config.device)
+    if training_sets is None:
+        training_sets = ("synthetic", "refined") + (("photo",) if config.upper_bound else ())
+    sets = make_eval_sets(refiner, config.train_n, config.test_n, config.pupil_n,
+                          config.realism_n, seed=config.seed,
+                          upper_bound="photo" in training_sets, mpiigaze=config.mpiigaze,
+                          device=device, log=log)
+    sources = {"synthetic": sets.synthetic, "refined": sets.refined, "photo": sets.photo}
+    rows, curves = [], {}
+    for name in training_sets:
+        log(f"training the gaze estimator on {TRAINING_SETS[name]} ({config.steps} steps)")
+        errors = train_and_test(sources[name], sets.gaze, sets, config, device, log)
+        rows.append(gaze_row(name, errors, len(sets.gaze)))
+        curves[f"{TRAINING_SETS[name]} ({len(sets.gaze)})"] = metrics.cumulative_error_curve(errors)
+
+    n_pairs = min(config.pupil_n, len(sets.synthetic))
+    shift = metrics.pupil_shift(sets.synthetic[:n_pairs], sets.refined[:n_pairs])
+    floor = metrics.pupil_shift(sets.synthetic[:n_pairs], sets.photo_pairs[:n_pairs])
+    log("training the realism critics")
+    n_real = min(config.realism_n, len(sets.synthetic))
+    critic = CriticConfig(steps=config.critic_steps, batch_size=config.batch_size)
+    realism = realism_report(sets.synthetic[:n_real], sets.refined[:n_real], sets.realism_real,
+                             critic, seed=config.seed, device=device)
+    report = {"test_set": sets.test_description, "gaze": rows,
+              "pupil_shift": {"n": int(n_pairs), "mean": float(shift.mean()),
+                              "std": float(shift.std()), "noise_floor_mean": float(floor.mean()),
+                              "noise_floor_std": float(floor.std())},
+              "realism": realism, "config": dataclasses.asdict(config)}
+    if out_dir is not None:
+        write_report(report, curves, sets, out_dir)
+    return report
+
+
+def format_report(report):
+    """The report as Markdown: Table 2's form, then pupil shift and realism lines."""
+    lines = [f"Test set: {report['test_set']}", "",
+             "| Training data | images | % of images within 7 degrees | mean error (degrees) |",
+             "|---|---:|---:|---:|"]
+    for row in report["gaze"]:
+        lines.append(f"| {row['training_data']} | {row['n_train']} | "
+                     f"{row['percent_within_7']:.1f} | {row['mean_error']:.2f} |")
+    shift, real = report["pupil_shift"], report["realism"]
+    lines += ["", f"Annotation preservation: the estimated pupil centre moves "
+              f"{shift['mean']:.2f} +- {shift['std']:.2f} px from synthetic to refined "
+              f"({shift['n']} images; paper: 1.1 +- 0.8 px). Noise floor of the estimator, "
+              f"synthetic vs photo render of the same eyes: {shift['noise_floor_mean']:.2f} +- "
+              f"{shift['noise_floor_std']:.2f} px.",
+              "", f"Realism (held-out accuracy of a fresh critic; 50% = indistinguishable): "
+              f"synthetic vs real {100 * real['synthetic_vs_real']:.1f}%, "
+              f"refined vs real {100 * real['refined_vs_real']:.1f}%."]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report, curves, sets, out_dir):
+    """results.json, table.md, cumulative_error.png and a samples.png of 10 eyes per row:
+    synthetic, refined, test."""
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "results.json"), "w", encoding="utf-8") as handle:
+        json.dump(report, handle, indent=2)
+        handle.write("\n")
+    with open(os.path.join(out_dir, "table.md"), "w", encoding="utf-8") as handle:
+        handle.write(format_report(report))
+    if curves:
+        draw_cumulative_curves(curves, os.path.join(out_dir, "cumulative_error.png"),
+                               title=f"Gaze error on {report['test_set'].split(' (')[0]}")
+    k = min(10, len(sets.synthetic), len(sets.test_images))
+    save_grid(os.path.join(out_dir, "samples.png"),
+              np.concatenate([sets.synthetic[:k], sets.refined[:k], sets.test_images[:k]]),
+              nrow=k, scale=3)

@@ -1,0 +1,44 @@
+"""SimGAN (Shrivastava et al., CVPR 2017): refiner, discriminator, losses, history, Algorithm 1.
+
+    from minigan.simgan import TrainConfig, train, load_refiner
+    out = train(TrainConfig.cpu_preset(), synthetic, real, "runs/eyes")   # datasets in [-1, 1]
+    refiner = load_refiner("runs/eyes/checkpoints/last.npz")             # a Refiner, eval mode
+
+Files: ``models`` (Refiner, Discriminator, GlobalDiscriminator), ``losses`` (equations 2-4),
+``history`` (ImageHistoryBuffer), ``config`` (TrainConfig and its presets), ``trainer``
+(Algorithm 1, checkpoints, resume), ``run_folder`` / ``loss_curve`` (what a run writes),
+``checkpoint`` (the file format), ``refining`` (refine a whole dataset in batches).
+
+Checkpoint layout: one ``.npz`` written atomically (temp file + rename), loadable with
+``allow_pickle=False``; every entry is ``group/key -> array`` except ``meta``:
+
+    meta                         0-d str array, JSON: {"format": "minigan-simgan-checkpoint",
+                                 "version": 1, "refiner": {"in_channels", "channels", "blocks"},
+                                 "discriminator": {"kind": "local"|"global", "in_channels",
+                                 "width"[, "image_size"]}, "config": TrainConfig.to_dict(),
+                                 "counters": {"pretrain_refiner", "pretrain_discriminator",
+                                 "adversarial"} (steps done), "elapsed_s",
+                                 "data": {"synthetic"|"real": {"n", "crc32"}}}
+    refiner/<name>               Refiner parameters, e.g. refiner/blocks.0.conv1.weight
+    discriminator/<name>         discriminator parameters, e.g. discriminator/layers.0.weight
+    refiner_optimizer/<key>      SGD/Adam state: step, lr, ..., momentum_buffer.<i> | exp_avg.<i>
+    discriminator_optimizer/<key>
+    history/images               (count, C, H, W) float32, the filled part of the buffer
+    history/size                 B
+    history/rng                  the buffer generator's state (JSON of bit_generator.state)
+    rng/train                    the mini-batch generator's state (same encoding)
+
+``load_refiner(path, device=None)`` rebuilds the Refiner from ``meta["refiner"]``.
+"""
+from minigan.simgan.checkpoint import load_refiner, read_checkpoint
+from minigan.simgan.config import TrainConfig
+from minigan.simgan.history import ImageHistoryBuffer
+from minigan.simgan.losses import (discriminator_loss, local_adversarial_loss, realism_loss,
+                                   self_regularization)
+from minigan.simgan.models import Discriminator, GlobalDiscriminator, Refiner, patch_map_size
+from minigan.simgan.trainer import Trainer, TrainingDiverged, train
+
+__all__ = ["Refiner", "Discriminator", "GlobalDiscriminator", "patch_map_size",
+           "ImageHistoryBuffer", "TrainConfig", "Trainer", "TrainingDiverged", "train",
+           "load_refiner", "read_checkpoint", "local_adversarial_loss", "discriminator_loss",
+           "realism_loss", "self_regularization"]

@@ -1,0 +1,109 @@
+"""Metrics of the experiments, against answers known in advance."""
+import numpy as np
+import pytest
+from scipy.stats import binomtest
+
+from minigan.data.eyes import render_eyes
+from minigan.experiments.metrics import (angular_error, binomial_p_value,
+                                         cumulative_error_curve, percent_within, pupil_centers,
+                                         pupil_shift)
+
+
+# -- angular error ---------------------------------------------------------------------------
+def test_angular_error_of_known_vector_pairs():
+    predicted = [[0, 0, -1], [1, 0, 0], [1, 1, 0], [0, 0, 1], [1, 0, 0]]
+    target = [[0, 0, -3], [0, 1, 0], [1, 0, 0], [0, 0, -1], [1, 0, 1]]
+    np.testing.assert_allclose(angular_error(predicted, target), [0, 90, 45, 180, 45],
+                               atol=1e-12)
+
+
+def test_angular_error_resolves_a_thousandth_of_a_degree():
+    angle = np.radians(1e-3)
+    predicted = np.array([[0.0, np.sin(angle), -np.cos(angle)]], dtype=np.float32)
+    assert angular_error(predicted, [[0.0, 0.0, -1.0]])[0] == pytest.approx(1e-3, rel=1e-3)
+
+
+def test_angular_error_rejects_bad_shapes_and_zero_vectors():
+    with pytest.raises(ValueError, match="N, 3"):
+        angular_error(np.ones((2, 2)), np.ones((2, 2)))
+    with pytest.raises(ValueError, match="zero vector"):
+        angular_error([[0, 0, 0]], [[0, 0, 1]])
+
+
+def test_percent_within_counts_the_threshold_itself():
+    assert percent_within([1.0, 7.0, 7.1, 30.0]) == 50.0
+    assert percent_within([1.0, 7.0, 7.1, 30.0], degrees=10) == 75.0
+
+
+def test_cumulative_curve_rises_to_100_and_matches_percent_within():
+    errors = np.random.default_rng(0).exponential(5.0, size=200)
+    thresholds, percents = cumulative_error_curve(errors, max_degrees=25, step=0.5)
+    assert thresholds[0] == 0 and thresholds[-1] == 25 and len(thresholds) == 51
+    assert np.all(np.diff(percents) >= 0)
+    assert percents[thresholds == 7.0][0] == percent_within(errors, 7.0)
+    assert cumulative_error_curve([1.0, 2.0], max_degrees=5)[1][-1] == 100.0
+
+
+# -- pupil centre ----------------------------------------------------------------------------
+def disk_image(cx, cy, radius=5.0, height=35, width=55):
+    """A dark anti-aliased disk at (cx, cy) on a bright background, as (1, 1, H, W) in [-1, 1]."""
+    ys, xs = np.mgrid[0:height, 0:width]
+    inside = np.clip(radius + 0.5 - np.hypot(xs - cx, ys - cy), 0, 1)
+    return (0.6 - 1.5 * inside)[None, None].astype(np.float32)
+
+
+@pytest.mark.parametrize("cx, cy", [(27.0, 17.0), (20.3, 14.6), (35.7, 20.2), (12.5, 18.5)])
+def test_pupil_centre_of_a_rendered_disk(cx, cy):
+    estimate = pupil_centers(disk_image(cx, cy))[0]
+    np.testing.assert_allclose(estimate, [cx, cy], atol=0.1)
+
+
+def test_pupil_centre_survives_noise():
+    rng = np.random.default_rng(1)
+    images = np.concatenate([disk_image(26.4, 16.8) for _ in range(20)])
+    images += rng.normal(0, 0.15, images.shape).astype(np.float32)
+    errors = np.linalg.norm(pupil_centers(images) - [26.4, 16.8], axis=1)
+    assert errors.max() < 0.5
+
+
+@pytest.mark.parametrize("style, median_px", [("synthetic", 0.3), ("photo", 1.3)])
+def test_pupil_centre_on_rendered_eyes_is_close_to_the_label(style, median_px):
+    eyes = render_eyes(300, style, seed=4242)
+    errors = np.linalg.norm(pupil_centers(eyes.images) - eyes.pupil_center, axis=1)
+    assert np.median(errors) < median_px and np.mean(errors > 4) < 0.03
+
+
+def test_pupil_shift_is_zero_for_the_same_images_and_follows_a_translation():
+    images = np.concatenate([disk_image(24.0, 17.0), disk_image(30.0, 15.0)])
+    np.testing.assert_allclose(pupil_shift(images, images), 0.0)
+    moved = np.roll(images, 2, axis=3)
+    np.testing.assert_allclose(pupil_shift(images, moved), 2.0, atol=0.05)
+
+
+def test_pupil_functions_reject_wrong_shapes():
+    with pytest.raises(ValueError, match="N, 1, H, W"):
+        pupil_centers(np.zeros((35, 55)))
+    with pytest.raises(ValueError, match="one shape"):
+        pupil_shift(np.zeros((1, 1, 35, 55)), np.zeros((2, 1, 35, 55)))
+
+
+# -- binomial test ---------------------------------------------------------------------------
+def test_binomial_p_value_reproduces_the_papers_table_1():
+    assert binomial_p_value(517, 1000) == pytest.approx(0.148, abs=5e-4)
+    assert binomial_p_value(162, 200) <= 1e-8
+
+
+@pytest.mark.parametrize("alternative", ["greater", "less", "two-sided"])
+@pytest.mark.parametrize("k, n, p", [(517, 1000, 0.5), (162, 200, 0.5), (0, 7, 0.5),
+                                     (7, 7, 0.5), (3, 10, 0.3), (30, 100, 0.25), (50, 100, 0.5),
+                                     (1, 2000, 0.5), (12, 40, 0.35)])
+def test_binomial_p_value_matches_scipy(k, n, p, alternative):
+    expected = binomtest(k, n, p, alternative=alternative).pvalue
+    assert binomial_p_value(k, n, p, alternative) == pytest.approx(expected, rel=1e-9, abs=1e-300)
+
+
+def test_binomial_p_value_rejects_impossible_arguments():
+    for k, n, p, alternative in [(5, 4, 0.5, "greater"), (-1, 4, 0.5, "greater"),
+                                 (2, 4, 1.0, "greater"), (2, 4, 0.5, "bigger")]:
+        with pytest.raises(ValueError):
+            binomial_p_value(k, n, p, alternative)

@@ -1,0 +1,99 @@
+"""The pieces of the experiments: gaze estimator, realism critic, Turing page, Figure 7 plot."""
+import json
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from minigan.autograd import Tensor
+from minigan.experiments.curve_plot import SIZE, draw_cumulative_curves
+from minigan.experiments.gaze_estimator import (ESTIMATOR_PRESETS, GazeEstimator, feature_shape,
+                                                predict_gaze, train_gaze_estimator)
+from minigan.experiments.metrics import cumulative_error_curve
+from minigan.experiments.realism import CriticConfig, critic_accuracy
+from minigan.experiments.turing_page import make_turing_page
+
+
+# -- gaze estimator --------------------------------------------------------------------------
+def test_the_papers_estimator_flattens_exactly_9600_features():
+    assert feature_shape() == (192, 5, 10)
+    model = GazeEstimator(rng=np.random.default_rng(0))
+    assert model.channels == (32, 32, 64, 80, 192) and model.feature_size == 9600
+    assert model.head[0].weight.shape == (1000, 9600) and model.head[2].weight.shape == (3, 1000)
+
+
+def test_small_estimators_and_padding_change_the_sizes():
+    small = GazeEstimator(**ESTIMATOR_PRESETS["small"], rng=np.random.default_rng(0))
+    assert small.channels == (8, 8, 16, 20, 48) and small.feature_size == 48 * 5 * 10
+    assert feature_shape(padding=1) == (192, 8, 13)
+    padded = GazeEstimator(width=0.125, hidden=8, padding=1, rng=np.random.default_rng(0))
+    x = Tensor(np.zeros((2, 1, 35, 55), np.float32))
+    assert padded(x).shape == (2, 3) and padded.feature_size == 24 * 8 * 13
+
+
+def test_estimator_rejects_images_of_the_wrong_size():
+    model = GazeEstimator(**ESTIMATOR_PRESETS["tiny"], rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="35, 55"):
+        model(Tensor(np.zeros((1, 1, 36, 60), np.float32)))
+
+
+def test_estimator_training_is_seeded_and_learns_a_simple_cue():
+    # the gaze's yaw is written into the image's brightness: learnable in a few steps
+    yaw = np.random.default_rng(0).uniform(-0.5, 0.5, size=64)
+    gaze = np.stack([np.sin(yaw), np.zeros_like(yaw), -np.cos(yaw)], axis=1).astype(np.float32)
+    images = np.tile(yaw[:, None, None, None], (1, 1, 35, 55)).astype(np.float32)
+    runs = [train_gaze_estimator(images, gaze, steps=30, batch_size=16, lr=3e-3,
+                                 preset="tiny", seed=3) for _ in range(2)]
+    assert runs[0][1] == runs[1][1]  # same seed, same losses, bit for bit
+    losses = runs[0][1]
+    assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
+    first, second = (predict_gaze(model, images) for model, _ in runs)
+    np.testing.assert_array_equal(first, second)
+
+
+# -- realism critic --------------------------------------------------------------------------
+def test_critic_separates_different_sets_and_not_identical_ones():
+    rng = np.random.default_rng(0)
+    smooth = rng.uniform(-0.5, 0.5, (80, 1, 1, 1)) * np.ones((1, 1, 35, 55))
+    noisy = smooth + rng.normal(0, 0.3, (80, 1, 35, 55))
+    config = CriticConfig(steps=40, batch_size=16, lr=3e-3)
+    assert critic_accuracy(smooth, noisy, config, seed=0) > 0.9
+    same = critic_accuracy(noisy[:40], noisy[40:], config, seed=0)
+    assert 0.25 <= same <= 0.75
+
+
+# -- visual Turing test page -----------------------------------------------------------------
+def trials_of(page):
+    start = page.index("const TRIALS = ") + len("const TRIALS = ")
+    return json.JSONDecoder().raw_decode(page[start:])[0]
+
+
+def test_turing_page_embeds_n_of_each_in_a_seeded_order_and_no_links():
+    rng = np.random.default_rng(0)
+    real, refined = rng.uniform(-1, 1, (2, 9, 1, 35, 55)).astype(np.float32)
+    page = make_turing_page(real, refined, n=5, seed=1, examples=3)
+    truths = [t["truth"] for t in trials_of(page)]
+    assert sorted(truths) == ["real"] * 5 + ["refined"] * 5
+    assert truths != ["real"] * 5 + ["refined"] * 5  # shuffled
+    assert page == make_turing_page(real, refined, n=5, seed=1, examples=3)
+    assert page.count('class="example"') == 6
+    assert len(re.findall(r"data:image/png;base64,", page)) == 10 + 6
+    assert "http://" not in page and "https://" not in page
+
+
+def test_turing_page_needs_enough_images():
+    images = np.zeros((4, 1, 35, 55), np.float32)
+    with pytest.raises(ValueError, match="too few"):
+        make_turing_page(images, images, n=3, examples=2)
+
+
+# -- Figure 7 --------------------------------------------------------------------------------
+def test_cumulative_curves_png(tmp_path):
+    errors = np.random.default_rng(0).exponential(6.0, size=100)
+    path = draw_cumulative_curves({"a": cumulative_error_curve(errors),
+                                   "b": cumulative_error_curve(errors / 2)}, tmp_path / "f.png")
+    with Image.open(path) as image:
+        assert image.size == SIZE and image.mode == "RGB"
+        colours = np.unique(np.asarray(image).reshape(-1, 3), axis=0)
+        assert len(colours) > 3  # lines, text and grid, not a blank canvas

@@ -1,0 +1,190 @@
+"""Algorithm 1 trainer: one network per step, history use, exact resume, NaN stop, checkpoints."""
+import json
+
+import numpy as np
+import pytest
+
+from minigan.data.eyes import render_eyes
+from minigan.simgan import TrainConfig, Trainer, TrainingDiverged, load_refiner, train
+from minigan.simgan import trainer as trainer_module
+from minigan.simgan.checkpoint import read_checkpoint
+
+
+def tiny(**changes):
+    values = dict(steps=2, k_g=1, k_d=1, pretrain_refiner_steps=1, pretrain_discriminator_steps=1,
+                  batch_size=4, buffer_size=8, refiner_channels=4, refiner_blocks=1,
+                  discriminator_width=0.125, n_synthetic=16, n_real=16, sample_every=1,
+                  checkpoint_every=1, device="cpu", optimizer="adam", lr=0.01)
+    values.update(changes)
+    return TrainConfig(**values)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return render_eyes(16, "synthetic", seed=0).images, render_eyes(16, "photo", seed=1).images
+
+
+def params(module):
+    return {name: p.numpy().copy() for name, p in module.named_parameters()}
+
+
+def same(a, b):
+    return all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_a_refiner_step_updates_the_refiner_and_leaves_the_discriminator(data, tmp_path):
+    trainer = Trainer(tiny(), *data, tmp_path, progress=False)
+    r0, d0 = params(trainer.refiner), params(trainer.discriminator)
+    trainer.refiner_step()
+    assert same(params(trainer.discriminator), d0)
+    assert not same(params(trainer.refiner), r0)
+    assert all(p.grad is None for p in trainer.discriminator.parameters())
+
+
+def test_a_discriminator_step_updates_the_discriminator_and_leaves_the_refiner(data, tmp_path):
+    trainer = Trainer(tiny(), *data, tmp_path, progress=False)
+    r0, d0 = params(trainer.refiner), params(trainer.discriminator)
+    trainer.discriminator_step()
+    assert same(params(trainer.refiner), r0)
+    assert not same(params(trainer.discriminator), d0)
+    assert all(p.grad is None for p in trainer.refiner.parameters())
+
+
+def test_discriminator_batches_are_fresh_at_first_then_half_history(data, tmp_path):
+    trainer = Trainer(tiny(batch_size=4, buffer_size=6), *data, tmp_path, progress=False)
+    drawn, sample = [], trainer.history.sample
+    trainer.history.sample = lambda k: drawn.append(k) or sample(k)
+    trainer.discriminator_step()            # empty buffer: b fresh refined images, none drawn
+    assert drawn == [] and len(trainer.history) == 2
+    trainer.discriminator_step()            # 2 in the buffer = b/2: half the batch from it
+    trainer.discriminator_step()
+    assert drawn == [2, 2] and len(trainer.history) == 6 and trainer.history.full
+
+
+def test_pretraining_uses_self_regularization_only(data, tmp_path):
+    trainer = Trainer(tiny(), *data, tmp_path, progress=False)
+    record = trainer.refiner_step(adversarial=False)
+    assert record["realism_loss"] is None
+    assert record["refiner_loss"] == record["self_regularization"]
+
+
+def test_training_writes_the_run_folder(data, tmp_path):
+    out = train(tiny(), *data, tmp_path / "run", progress=False)
+    records = [json.loads(line) for line in open(f"{out}/log.jsonl")]
+    assert [r["phase"] for r in records] == ["pretrain_refiner", "pretrain_discriminator",
+                                             "adversarial", "adversarial"]
+    last = records[-1]
+    for key in ("refiner_loss", "realism_loss", "self_regularization", "discriminator_loss",
+                "d_accuracy_real", "d_accuracy_refined", "images_per_s"):
+        assert np.isfinite(last[key])
+    for name in ("config.json", "loss_curve.png", "samples/pretrained_refiner.png",
+                 "samples/iteration_000002.png", "samples/latest.png", "checkpoints/last.npz"):
+        assert (tmp_path / "run" / name).exists(), name
+
+
+def test_the_checkpoint_holds_everything_to_continue(data, tmp_path):
+    trainer = Trainer(tiny(), *data, tmp_path, progress=False)
+    trainer.run()
+    meta, groups = read_checkpoint(trainer.folder.last_checkpoint)
+    assert set(groups) == {"refiner", "discriminator", "refiner_optimizer",
+                           "discriminator_optimizer", "history", "rng"}
+    assert meta["refiner"] == {"in_channels": 1, "channels": 4, "blocks": 1}
+    assert meta["counters"] == {"pretrain_refiner": 1, "pretrain_discriminator": 1,
+                                "adversarial": 2}
+    assert groups["history"]["images"].shape == (6, 1, 35, 55)  # 3 D steps x b/2 = 2 images
+    refiner = load_refiner(trainer.folder.last_checkpoint)
+    assert same(params(refiner), params(trainer.refiner))
+
+
+def test_resume_gives_exactly_the_uninterrupted_run(data, tmp_path):
+    config = tiny(steps=4, checkpoint_every=100, k_g=2)
+    train(config, *data, tmp_path / "straight", progress=False)
+    train(config.replace(steps=2), *data, tmp_path / "resumed", progress=False)
+    train(config, *data, tmp_path / "resumed", progress=False, resume=True)
+    _, a = read_checkpoint(tmp_path / "straight/checkpoints/last.npz")
+    _, b = read_checkpoint(tmp_path / "resumed/checkpoints/last.npz")
+    assert a.keys() == b.keys()
+    for group in a:
+        assert a[group].keys() == b[group].keys()
+        for key in a[group]:
+            np.testing.assert_array_equal(a[group][key], b[group][key], err_msg=f"{group}/{key}")
+    logs = [[json.loads(line) for line in open(tmp_path / name / "log.jsonl")]
+            for name in ("straight", "resumed")]
+    untimed = [[{k: v for k, v in r.items() if k not in ("images_per_s", "elapsed_s")} for r in log]
+               for log in logs]
+    assert untimed[0] == untimed[1]
+
+
+def test_a_different_seed_gives_a_different_run(data, tmp_path):
+    a = Trainer(tiny(seed=0), *data, tmp_path / "a", progress=False)
+    b = Trainer(tiny(seed=1), *data, tmp_path / "b", progress=False)
+    assert not same(params(a.refiner), params(b.refiner))
+
+
+def test_resuming_with_another_loss_or_other_data_is_refused(data, tmp_path):
+    train(tiny(steps=1), *data, tmp_path, progress=False)
+    with pytest.raises(ValueError, match="cannot change lam"):
+        train(tiny(steps=2, lam=1.0), *data, tmp_path, progress=False, resume=True)
+    with pytest.raises(ValueError, match="synthetic images differ"):
+        train(tiny(steps=2), data[0][::-1].copy(), data[1], tmp_path, progress=False, resume=True)
+
+
+def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(data, tmp_path, monkeypatch):
+    calls, saved = [], {}
+    realism = trainer_module.realism_loss
+
+    def poisoned(logits):
+        calls.append(1)
+        loss = realism(logits)
+        if len(calls) == 2:  # the refiner step of iteration 2
+            saved["bytes"] = (tmp_path / "checkpoints/last.npz").read_bytes()
+            return loss * float("nan")
+        return loss
+
+    monkeypatch.setattr(trainer_module, "realism_loss", poisoned)
+    with pytest.raises(TrainingDiverged) as error:
+        train(tiny(steps=3), *data, tmp_path, progress=False)
+    message = str(error.value)
+    assert "refiner loss became nan at adversarial step 2" in message
+    assert "checkpoints/last.npz" in message and "1 iterations" in message
+    assert (tmp_path / "checkpoints/last.npz").read_bytes() == saved["bytes"]
+    meta, groups = read_checkpoint(tmp_path / "checkpoints/last.npz")
+    assert meta["counters"]["adversarial"] == 1
+    assert all(np.isfinite(v).all() for v in groups["refiner"].values())
+    assert json.loads(open(tmp_path / "log.jsonl").readlines()[-1])["event"] == "diverged"
+
+
+def test_the_ablation_variants_train(data, tmp_path):
+    out = train(tiny(steps=1, use_history=False, global_adversarial=True), *data, tmp_path,
+                progress=False)
+    meta, groups = read_checkpoint(f"{out}/checkpoints/last.npz")
+    assert meta["discriminator"]["kind"] == "global" and "history" not in groups
+
+
+@pytest.mark.parametrize("changes, match", [
+    (dict(batch_size=3), "even"), (dict(psi="vgg"), "psi"), (dict(lr=0), "lr"),
+    (dict(buffer_size=1), "buffer_size"), (dict(optimizer="rmsprop"), "optimizer"),
+])
+def test_bad_config_values_name_the_field(changes, match):
+    with pytest.raises(ValueError, match=match):
+        tiny(**changes)
+
+
+def test_presets_and_config_round_trip():
+    gpu, cpu = TrainConfig.gpu_preset(), TrainConfig.cpu_preset(steps=7)
+    assert (gpu.batch_size, gpu.refiner_channels, gpu.refiner_blocks, gpu.lr, gpu.optimizer) == \
+        (512, 64, 4, 0.001, "sgd")
+    assert cpu.steps == 7 and cpu.batch_size < gpu.batch_size
+    assert TrainConfig.from_dict(json.loads(cpu.to_json())) == cpu
+
+
+def test_pretraining_does_not_depend_on_lambda(data, tmp_path):
+    """Every lambda of an ablation, 0 included, starts from the same pretrained refiner."""
+    refiners = []
+    for lam in (0.0, 1.0):
+        trainer = Trainer(tiny(lam=lam), *data, tmp_path / str(lam), progress=False)
+        trainer.refiner_step(adversarial=False)
+        refiners.append(params(trainer.refiner))
+    assert same(*refiners)
+    assert not same(refiners[0], params(Trainer(tiny(), *data, tmp_path / "fresh",
+                                                 progress=False).refiner))
