@@ -56,6 +56,8 @@ FLAGS = {
     "--k-d": ("k_d", POSITIVE_INT, "discriminator steps per iteration"),
     "--pretrain-refiner-steps": ("pretrain_refiner_steps", COUNT, "R on self-regularization only"),
     "--pretrain-discriminator-steps": ("pretrain_discriminator_steps", COUNT, "D before training"),
+    "--average-decay": ("average_decay", NON_NEGATIVE, "running average of the refiner's "
+                                                       "weights, saved and shown (0: off)"),
     "--buffer-size": ("buffer_size", POSITIVE_INT, "B: images in the history buffer"),
     "--channels": ("refiner_channels", POSITIVE_INT, "refiner feature maps (paper: 64)"),
     "--blocks": ("refiner_blocks", COUNT, "refiner ResNet blocks (paper: 4)"),

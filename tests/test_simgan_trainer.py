@@ -86,14 +86,34 @@ def test_the_checkpoint_holds_everything_to_continue(data, tmp_path):
     trainer = Trainer(tiny(), *data, tmp_path, progress=False)
     trainer.run()
     meta, groups = read_checkpoint(trainer.folder.last_checkpoint)
-    assert set(groups) == {"refiner", "discriminator", "refiner_optimizer",
+    assert set(groups) == {"refiner", "refiner_average", "discriminator", "refiner_optimizer",
                            "discriminator_optimizer", "history", "rng"}
     assert meta["refiner"] == {"in_channels": 1, "channels": 4, "blocks": 1}
     assert meta["counters"] == {"pretrain_refiner": 1, "pretrain_discriminator": 1,
                                 "adversarial": 2}
     assert groups["history"]["images"].shape == (6, 1, 35, 55)  # 3 D steps x b/2 = 2 images
-    refiner = load_refiner(trainer.folder.last_checkpoint)
-    assert same(params(refiner), params(trainer.refiner))
+    assert same(params(load_refiner(trainer.folder.last_checkpoint)), params(trainer.kept_refiner))
+    last = load_refiner(trainer.folder.last_checkpoint, average=False)
+    assert same(params(last), params(trainer.refiner))
+
+
+def test_the_kept_refiner_is_a_running_average_of_the_refiner(data, tmp_path):
+    trainer = Trainer(tiny(average_decay=0.9), *data, tmp_path, progress=False)
+    trainer.refiner_step(adversarial=False)       # pretraining: the average is a plain copy
+    assert same(params(trainer.kept_refiner), params(trainer.refiner))
+    before, kept = params(trainer.refiner), params(trainer.kept_refiner)
+    trainer.refiner_step()
+    after = params(trainer.refiner)
+    for name, value in params(trainer.kept_refiner).items():
+        np.testing.assert_allclose(value, 0.9 * kept[name] + 0.1 * after[name], rtol=1e-5)
+    assert not same(after, before)
+
+
+def test_without_averaging_the_refiner_itself_is_kept(data, tmp_path):
+    trainer = Trainer(tiny(average_decay=0.0), *data, tmp_path, progress=False)
+    trainer.run()
+    assert trainer.kept_refiner is trainer.refiner
+    assert "refiner_average" not in read_checkpoint(trainer.folder.last_checkpoint)[1]
 
 
 def test_resume_gives_exactly_the_uninterrupted_run(data, tmp_path):

@@ -5,9 +5,10 @@
     refiner = load_refiner("runs/eyes/checkpoints/last.npz")             # a Refiner, eval mode
 
 Files: ``models`` (Refiner, Discriminator, GlobalDiscriminator), ``losses`` (equations 2-4),
-``history`` (ImageHistoryBuffer), ``config`` (TrainConfig and its presets), ``trainer``
-(Algorithm 1, checkpoints, resume), ``run_folder`` / ``loss_curve`` (what a run writes),
-``checkpoint`` (the file format), ``refining`` (refine a whole dataset in batches).
+``history`` (ImageHistoryBuffer), ``average`` (running average of R's weights), ``config``
+(TrainConfig and its presets), ``trainer`` (Algorithm 1, checkpoints, resume), ``run_folder`` /
+``loss_curve`` (what a run writes), ``checkpoint`` (the file format), ``refining`` (refine a
+whole dataset in batches).
 
 Checkpoint layout: one ``.npz`` written atomically (temp file + rename), loadable with
 ``allow_pickle=False``; every entry is ``group/key -> array`` except ``meta``:
@@ -20,6 +21,7 @@ Checkpoint layout: one ``.npz`` written atomically (temp file + rename), loadabl
                                  "adversarial"} (steps done), "elapsed_s",
                                  "data": {"synthetic"|"real": {"n", "crc32"}}}
     refiner/<name>               Refiner parameters, e.g. refiner/blocks.0.conv1.weight
+    refiner_average/<name>       running average of them (when average_decay > 0): the result
     discriminator/<name>         discriminator parameters, e.g. discriminator/layers.0.weight
     refiner_optimizer/<key>      SGD/Adam state: step, lr, ..., momentum_buffer.<i> | exp_avg.<i>
     discriminator_optimizer/<key>
@@ -28,7 +30,8 @@ Checkpoint layout: one ``.npz`` written atomically (temp file + rename), loadabl
     history/rng                  the buffer generator's state (JSON of bit_generator.state)
     rng/train                    the mini-batch generator's state (same encoding)
 
-``load_refiner(path, device=None)`` rebuilds the Refiner from ``meta["refiner"]``.
+``load_refiner(path, device=None, average=True)`` rebuilds the Refiner from ``meta["refiner"]``
+with the averaged parameters when the checkpoint has them (else R's own).
 """
 from minigan.simgan.checkpoint import load_refiner, read_checkpoint
 from minigan.simgan.config import TrainConfig

@@ -9,6 +9,7 @@ Layout (``name -> array``; see also the package docstring):
     discriminator/<param>         Discriminator (or GlobalDiscriminator) state_dict()
     refiner_optimizer/<key>       optimizer state_dict(): step, hyperparameters, buffers
     discriminator_optimizer/<key>
+    refiner_average/<param>       running average of the refiner's parameters (if enabled)
     history/images, history/size, history/rng     ImageHistoryBuffer.state_dict()
     rng/train                     the training generator's bit-generator state (JSON string)
 
@@ -60,13 +61,15 @@ def read_checkpoint(path):
     return meta, groups
 
 
-def load_refiner(checkpoint_path, device=None):
+def load_refiner(checkpoint_path, device=None, average=True):
     """The trained ``Refiner`` of a checkpoint, in eval mode, on ``device`` (None: default).
 
     The architecture (channels, blocks) comes from the checkpoint's metadata, so no
-    hyperparameter needs repeating.
+    hyperparameter needs repeating. ``average``: the running average of R's weights when the
+    checkpoint has one (the run's result, see ``simgan.average``); False: R's last weights.
     """
     meta, groups = read_checkpoint(checkpoint_path)
     refiner = Refiner(**meta["refiner"])
-    refiner.load_state_dict(groups.get("refiner", {}))
+    group = "refiner_average" if average and "refiner_average" in groups else "refiner"
+    refiner.load_state_dict(groups.get(group, {}))
     return refiner.to(device).eval()

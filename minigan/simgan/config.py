@@ -17,6 +17,10 @@ Choices the paper leaves open, and what minigan does (see also ``losses``):
 * Pretraining R. Its loss is the self-regularization alone, weighted by ``pretrain_lam``
   rather than ``lam``: alone, the weight only sets the SGD step size, and a fixed weight lets
   every lambda of an ablation (lambda = 0 included) start from the same pretrained refiner.
+* A running average of R's weights (``average_decay``), which the paper names as the
+  complement of its history buffer (Salimans et al.): the refiner that is saved and shown is
+  the average, so the run's result does not hinge on where the last step fell in the
+  adversarial oscillation. ``average_decay=0`` keeps R's last weights instead.
 * History buffer size B: not given in the paper; B = 10 mini-batches of refined images here.
 """
 import dataclasses
@@ -55,6 +59,7 @@ class TrainConfig:
     use_history: bool = True
     buffer_size: int = 5120                 # B, images in the history buffer
     global_adversarial: bool = False        # a whole-image D instead of the local patch D
+    average_decay: float = 0.99             # running average of R's weights (0: keep R as is)
     # networks
     refiner_channels: int = 64
     refiner_blocks: int = 4
@@ -123,6 +128,9 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.lam must be >= 0, got {self.lam!r}")
         if not self.pretrain_lam > 0:
             raise ValueError(f"TrainConfig.pretrain_lam must be > 0, got {self.pretrain_lam!r}")
+        if not 0 <= self.average_decay < 1:
+            raise ValueError("TrainConfig.average_decay must lie in [0, 1), got "
+                             f"{self.average_decay!r}")
         if not 0 <= self.momentum < 1:
             raise ValueError(f"TrainConfig.momentum must lie in [0, 1), got {self.momentum!r}")
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):

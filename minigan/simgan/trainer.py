@@ -30,6 +30,7 @@ import numpy as np
 from minigan import optim
 from minigan.autograd import Tensor, no_grad
 from minigan.backend import get_array_module, resolve_device, to_device, to_numpy
+from minigan.simgan.average import ParameterAverage
 from minigan.simgan.checkpoint import read_checkpoint, save_checkpoint
 from minigan.simgan.config import TrainConfig  # noqa: F401  (public here: trainer.TrainConfig)
 from minigan.simgan.history import ImageHistoryBuffer, generator_from_state, generator_state
@@ -99,6 +100,8 @@ class Trainer:
                               if config.global_adversarial
                               else Discriminator(c, width, rng=d_rng)).to(self.device)
         self.refiner_optimizer = _optimizer(config, self.refiner.parameters())
+        self.average = (ParameterAverage(self.refiner, config.average_decay)
+                        if config.average_decay > 0 else None)
         self.discriminator_optimizer = _optimizer(config, self.discriminator.parameters())
         self.rng = np.random.default_rng([seed, 3])
         self.history = (ImageHistoryBuffer(config.buffer_size, shape,
@@ -136,6 +139,8 @@ class Trainer:
             self.refiner_optimizer.zero_grad()
             loss.backward()
         self.refiner_optimizer.step()
+        if self.average is not None:  # while pretraining, the average is a plain copy
+            self.average.update(self.refiner, decay=None if adversarial else 0.0)
         return {"refiner_loss": value, "self_regularization": float(regularization.item()),
                 "realism_loss": None if realism is None else float(realism.item())}
 
@@ -223,10 +228,15 @@ class Trainer:
         if n % self.config.checkpoint_every == 0 and n != total:
             self.save_checkpoint()  # (the last one is written at the end of the phase)
 
+    @property
+    def kept_refiner(self):
+        """The refiner a run hands on: the parameter average when there is one, else R."""
+        return self.refiner if self.average is None else self.average.module
+
     def save_samples(self, name):
         with no_grad():
             shown = Tensor(to_device(self.shown_synthetic, self.device))
-            refined = to_numpy(self.refiner(shown).data)
+            refined = to_numpy(self.kept_refiner(shown).data)
         self.folder.save_samples(name, self.shown_synthetic, refined, self.shown_real)
         self.folder.draw_loss_curve()
 
@@ -255,6 +265,8 @@ class Trainer:
                   "rng": {"train": generator_state(self.rng)}}
         if self.history is not None:
             groups["history"] = self.history.state_dict()
+        if self.average is not None:
+            groups["refiner_average"] = self.average.state_dict()
         meta = {"refiner": self.refiner.architecture(),
                 "discriminator": self.discriminator.architecture(),
                 "config": self.config.to_dict(), "counters": dict(self.counters),
@@ -283,6 +295,8 @@ class Trainer:
         self.rng = generator_from_state(groups["rng"]["train"])
         if self.history is not None:
             self.history.load_state_dict(groups["history"])
+        if self.average is not None:
+            self.average.load_state_dict(groups["refiner_average"])
         self.counters = {phase: int(meta["counters"][phase]) for phase in PHASES}
         self.elapsed = float(meta.get("elapsed_s", 0.0))
         self.folder.truncate_log(self.t)
