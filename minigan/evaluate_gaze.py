@@ -40,6 +40,8 @@ def parse_args(argv=None):
     for name in ("train_n", "test_n", "steps", "batch_size"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if not os.path.isfile(args.refiner):
+        parser.error(f"--refiner {args.refiner}: no such checkpoint file")
     if args.mpiigaze and not os.path.exists(os.path.expanduser(args.mpiigaze)):
         parser.error(f"--mpiigaze {args.mpiigaze}: no such file or folder")
     return args

@@ -38,6 +38,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.n < 1 or args.examples < 0:
         parser.error("--n must be at least 1 and --examples at least 0")
+    if args.refiner and not os.path.isfile(args.refiner):
+        parser.error(f"--refiner {args.refiner}: no such checkpoint file")
     return args
 
 
