@@ -24,5 +24,9 @@ setup(
         "minigan-refine=minigan.refine:main",
         "minigan-make-eyes=minigan.make_eyes:main",
         "minigan-bench=minigan.bench:main",
+        "minigan-bench-eyes=minigan.bench_eyes:main",
+        "minigan-evaluate-gaze=minigan.evaluate_gaze:main",
+        "minigan-ablations=minigan.ablations:main",
+        "minigan-turing=minigan.turing:main",
     ]},
 )

@@ -30,6 +30,8 @@ GPU_SUITE = "tests/test_cuda_kernels.py"
 # 239 of its 240 tests pass on the emulator (the one that needs two GPUs skips). A floor well
 # above zero catches a run where the fake cupy is not picked up and everything skips.
 MIN_PASSED = 230
+ENGINE_SUITE = "tests/test_gpu_engine.py"   # the engine on CuPy arrays: 10 tests
+ENGINE_MIN_PASSED = 10
 SUITE_TIMEOUT_S = 900   # the suite takes about 1 minute on 2 busy cores
 
 
@@ -129,18 +131,66 @@ def _summary_counts(output):
                                           r"xpassed|deselected|warnings?)", lines[-1])}
 
 
-def test_gpu_suite_passes_on_the_emulator(emulator_env):
+@pytest.mark.parametrize("suite, min_passed", [(GPU_SUITE, MIN_PASSED),
+                                                (ENGINE_SUITE, ENGINE_MIN_PASSED)])
+def test_gpu_suite_passes_on_the_emulator(emulator_env, suite, min_passed):
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short",
-               GPU_SUITE]
+               suite]
     result = _run(command, emulator_env, timeout=SUITE_TIMEOUT_S)
     output = result.stdout + result.stderr
     counts = _summary_counts(result.stdout)
     ok = (result.returncode == 0 and counts.get("failed", 0) == 0
-          and counts.get("error", 0) == 0 and counts.get("passed", 0) >= MIN_PASSED)
+          and counts.get("error", 0) == 0 and counts.get("passed", 0) >= min_passed)
     if not ok:
         print(output)
     how = (f"killed by signal {-result.returncode} (a kernel accessing memory far out of "
            f"bounds? the traceback above names the test)" if result.returncode < 0
            else f"exit {result.returncode}")
-    assert ok, (f"{GPU_SUITE} on the CUDA emulator: {how}, {counts} "
-                f"(at least {MIN_PASSED} must pass)\n{output[-20000:]}")
+    assert ok, (f"{suite} on the CUDA emulator: {how}, {counts} "
+                f"(at least {min_passed} must pass)\n{output[-20000:]}")
+
+
+SIMGAN_ON_GPU = r"""
+import json, sys
+import numpy as np
+from minigan.data.eyes import render_eyes
+from minigan.simgan import load_refiner
+from minigan.simgan.trainer import TrainConfig, train
+
+out = sys.argv[1]
+tiny = dict(steps=2, pretrain_refiner_steps=1, pretrain_discriminator_steps=1, batch_size=4,
+            buffer_size=8, refiner_channels=4, refiner_blocks=1, discriminator_width=0.125,
+            sample_every=1, checkpoint_every=1)
+synthetic, real = render_eyes(16, "synthetic", seed=1), render_eyes(16, "photo", seed=2)
+for device in ("cpu", "cuda"):
+    train(TrainConfig.cpu_preset(device=device, **tiny), synthetic, real, f"{out}/{device}",
+          progress=False)
+config = json.load(open(f"{out}/cuda/config.json"))
+assert config["device_used"] == "cuda", config["device_used"]
+cpu = load_refiner(f"{out}/cpu/checkpoints/last.npz", device="cpu")
+gpu = load_refiner(f"{out}/cuda/checkpoints/last.npz", device="cpu")
+for (name, a), (_, b) in zip(cpu.named_parameters(), gpu.named_parameters()):
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-3, atol=1e-4, err_msg=name)
+train(TrainConfig.cpu_preset(device="cuda", **dict(tiny, steps=3)), synthetic, real,
+      f"{out}/cuda", progress=False, resume=True)
+print("simgan on the emulated gpu ok")
+"""
+
+
+def test_simgan_trains_and_evaluates_on_the_emulated_gpu(emulator_env, tmp_path):
+    """The whole GPU path of the product, not only the kernels: a tiny SimGAN run on 'cuda'
+    ends with the refiner a CPU run of the same seed gets (within float tolerance) and
+    resumes; then refine and evaluate_gaze run on 'cuda' from that checkpoint."""
+    result = _run([sys.executable, "-c", SIMGAN_ON_GPU, str(tmp_path)], emulator_env, 600)
+    assert result.returncode == 0 and "emulated gpu ok" in result.stdout, \
+        result.stdout + result.stderr[-20000:]
+    checkpoint = str(tmp_path / "cuda" / "checkpoints" / "last.npz")
+    commands = [["minigan.refine", "--checkpoint", checkpoint, "--input", "builtin:synthetic",
+                 "--n", "6", "--out", str(tmp_path / "refined")],
+                ["minigan.evaluate_gaze", "--refiner", checkpoint, "--preset", "tiny",
+                 "--out", str(tmp_path / "eval")]]
+    for command in commands:
+        result = _run([sys.executable, "-m", *command, "--device", "cuda"], emulator_env, 600)
+        assert result.returncode == 0, result.stdout + result.stderr[-20000:]
+    assert (tmp_path / "refined" / "labels.jsonl").is_file()
+    assert (tmp_path / "eval" / "results.json").is_file()

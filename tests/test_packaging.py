@@ -43,3 +43,24 @@ def test_installed_package_finds_its_kernels_outside_the_checkout(installed, tmp
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert str(installed) in out.stdout
+
+
+def test_every_console_script_names_a_main_that_exists(installed):
+    """Each ``minigan-*`` command of entry_points.txt imports and is callable, and --help works."""
+    import configparser
+    (entry_points,) = installed.glob("minigan-*.dist-info/entry_points.txt")
+    parser = configparser.ConfigParser()
+    parser.read(entry_points)
+    scripts = dict(parser["console_scripts"])
+    assert {"minigan-train-eyes", "minigan-evaluate-gaze", "minigan-ablations",
+            "minigan-turing"} <= set(scripts)
+    env = dict(os.environ, PYTHONPATH=str(installed))
+    for name, target in scripts.items():
+        module, function = target.split(":")
+        code = f"import {module} as m; assert callable(m.{function})"
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        assert out.returncode == 0, f"{name} -> {target}: {out.stderr}"
+    script = installed / "bin" / "minigan-evaluate-gaze"
+    out = subprocess.run([sys.executable, str(script), "--help"], env=env, capture_output=True,
+                         text=True)
+    assert out.returncode == 0 and "--refiner" in out.stdout, out.stderr
