@@ -7,6 +7,8 @@
 #   .ci/gpu_check.sh OUT eval       # evaluate_gaze (paper preset, upper bound) on OUT/run
 #   .ci/gpu_check.sh OUT all        # the four, in that order
 #
+# TRAIN_ARGS and EVAL_ARGS add flags to train_eyes and evaluate_gaze, e.g. to fit a time limit:
+#   EVAL_ARGS="--steps 3000 --train-n 20000" .ci/gpu_check.sh OUT eval
 # Each stage writes its log to OUT/<stage>.log as well as to the terminal. Needs CuPy and
 # pytest (and PyTorch for the cuDNN baselines) in the Python on PATH; the package is used from
 # this checkout, so no install is needed. Stages that take long (train, eval) can be stopped
@@ -14,7 +16,7 @@
 set -uo pipefail
 
 if [[ $# -lt 2 ]]; then
-    sed -n '2,13p' "$0"
+    sed -n '2,15p' "$0"
     exit 2
 fi
 out="$(mkdir -p "$1" && cd "$1" && pwd)"
@@ -29,14 +31,14 @@ stage_tests() { python3 -m pytest -q -m gpu tests/ -p no:cacheprovider; }
 stage_bench() { python3 -m minigan.bench --json "$out/bench.json"; }
 stage_train() {
     if [[ -f "$out/run/checkpoints/last.npz" ]]; then
-        python3 -m minigan.train_eyes --no-progress --resume "$out/run"
+        python3 -m minigan.train_eyes --no-progress --resume "$out/run" ${TRAIN_ARGS:-}
     else
-        python3 -m minigan.train_eyes --no-progress --out "$out/run"
+        python3 -m minigan.train_eyes --no-progress --out "$out/run" ${TRAIN_ARGS:-}
     fi
 }
 stage_eval() {
     python3 -m minigan.evaluate_gaze --refiner "$out/run/checkpoints/last.npz" --upper-bound \
-        --out "$out/eval"
+        --out "$out/eval" ${EVAL_ARGS:-}
 }
 
 status=0
