@@ -189,16 +189,17 @@ class Trainer:
                   "pretrain_discriminator": cfg.pretrain_discriminator_steps,
                   "adversarial": cfg.steps}
         self.folder.write_config(dict(cfg.to_dict(), device_used=self.device))
-        bar = _progress_bar(sum(totals.values()), self.t, self.progress)
         images = {"pretrain_refiner": cfg.batch_size, "pretrain_discriminator": 2 * cfg.batch_size,
                   "adversarial": (cfg.k_g + 2 * cfg.k_d) * cfg.batch_size}
         steps = {"pretrain_refiner": lambda: self.refiner_step(adversarial=False),
                  "pretrain_discriminator": self.discriminator_step,
                  "adversarial": self.iteration}
-        try:
-            for phase in PHASES:
-                if self.counters[phase] >= totals[phase]:
-                    continue
+        for phase in PHASES:
+            if self.counters[phase] >= totals[phase]:
+                continue
+            # one bar per phase: their steps differ in cost, so one bar's time estimate would not
+            bar = _progress_bar(phase, totals[phase], self.counters[phase], self.progress)
+            try:
                 while self.counters[phase] < totals[phase]:
                     start = time.perf_counter()
                     self.phase = phase
@@ -214,11 +215,11 @@ class Trainer:
                     bar.set_postfix(_postfix(record), refresh=False)
                     if phase == "adversarial":
                         self._after_iteration(totals[phase])
-                if phase == "pretrain_refiner":
-                    self.save_samples("pretrained_refiner")
-                self.save_checkpoint()
-        finally:
-            bar.close()
+            finally:
+                bar.close()
+            if phase == "pretrain_refiner":
+                self.save_samples("pretrained_refiner")
+            self.save_checkpoint()
         return self.folder.path
 
     def _after_iteration(self, total):
@@ -316,10 +317,14 @@ def _postfix(record):
             if record.get(key) is not None}
 
 
-def _progress_bar(total, initial, enabled):
+PHASE_LABELS = {"pretrain_refiner": "pretrain R", "pretrain_discriminator": "pretrain D",
+                "adversarial": "adversarial"}
+
+
+def _progress_bar(phase, total, initial, enabled):
     from tqdm import tqdm
     return tqdm(total=total, initial=initial, disable=not enabled, unit="step",
-                dynamic_ncols=True, desc="simgan")
+                dynamic_ncols=True, desc=PHASE_LABELS[phase])
 
 
 def train(config, synthetic, real, out_dir, progress=True, resume=False):
