@@ -155,24 +155,22 @@ import json, sys
 import numpy as np
 from minigan.data.eyes import render_eyes
 from minigan.simgan import load_refiner
-from minigan.simgan.trainer import TrainConfig, train
+from minigan.experiments.ablations import ablation_configs
+from minigan.simgan.trainer import train
 
 out = sys.argv[1]
-tiny = dict(steps=2, pretrain_refiner_steps=1, pretrain_discriminator_steps=1, batch_size=4,
-            buffer_size=8, refiner_channels=4, refiner_blocks=1, discriminator_width=0.125,
-            sample_every=1, checkpoint_every=1)
+tiny = {device: ablation_configs("tiny", device=device)[0] for device in ("cpu", "cuda")}
 synthetic, real = render_eyes(16, "synthetic", seed=1), render_eyes(16, "photo", seed=2)
-for device in ("cpu", "cuda"):
-    train(TrainConfig.cpu_preset(device=device, **tiny), synthetic, real, f"{out}/{device}",
-          progress=False)
+for device, config in tiny.items():
+    train(config, synthetic, real, f"{out}/{device}", progress=False)
 config = json.load(open(f"{out}/cuda/config.json"))
 assert config["device_used"] == "cuda", config["device_used"]
 cpu = load_refiner(f"{out}/cpu/checkpoints/last.npz", device="cpu")
 gpu = load_refiner(f"{out}/cuda/checkpoints/last.npz", device="cpu")
 for (name, a), (_, b) in zip(cpu.named_parameters(), gpu.named_parameters()):
     np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-3, atol=1e-4, err_msg=name)
-train(TrainConfig.cpu_preset(device="cuda", **dict(tiny, steps=3)), synthetic, real,
-      f"{out}/cuda", progress=False, resume=True)
+train(tiny["cuda"].replace(steps=3), synthetic, real, f"{out}/cuda", progress=False,
+      resume=True)
 print("simgan on the emulated gpu ok")
 """
 
