@@ -1,15 +1,18 @@
 """minigan: SimGAN (Shrivastava et al., CVPR 2017) from scratch, on NumPy or CuPy.
 
     from minigan import Tensor, nn, optim, functional as F
+
+The library is the packages of this folder (``minigan/LAYERS.md`` gives their order); every
+top-level module (``train_eyes``, ``refine``, ...) is a program, and ``python -m minigan``
+lists them.
 """
-from . import backend
-from .autograd import Function, Tensor, no_grad
-from . import functional
-from . import functional as F  # noqa: F401
-from .backend import get_default_device, set_default_device
-from .gradcheck import gradcheck
-from .rng import manual_seed
-from . import nn, optim  # noqa: E402
+from minigan import backend
+from minigan import functional
+from minigan import functional as F  # noqa: F401
+from minigan import nn, optim
+from minigan.autograd import Function, Tensor, gradcheck, no_grad
+from minigan.backend import get_default_device, set_default_device
+from minigan.nn.init import manual_seed
 
 __version__ = "0.1.0"
 __all__ = ["Tensor", "Function", "no_grad", "functional", "F", "nn", "optim", "gradcheck",

@@ -13,7 +13,7 @@ variant (its SimGAN run and eval/). The preset is ``paper`` on a GPU, ``small`` 
 """
 import argparse
 
-from minigan.experiments.ablations import (DEFAULT_LAMBDAS, TRAIN_PRESETS, ablation_configs,
+from minigan.experiments.ablation_study import (DEFAULT_LAMBDAS, TRAIN_PRESETS, ablation_configs,
                                            format_ablations, run_ablations)
 from minigan.experiments.gaze_eval import default_preset
 

@@ -19,9 +19,9 @@ import argparse
 import json
 import sys
 
-from . import backend
-from .bench_layers import implementations, simgan_layers
-from .bench_timing import cupy_sync, gpu_name, import_torch, median_ms, peak_for, torch_sync
+from minigan import backend
+from minigan.benchmarks.layers import implementations, simgan_layers
+from minigan.benchmarks.timing import cupy_sync, gpu_name, import_torch, median_ms, peak_for, torch_sync
 
 DEFAULTS = {"cuda": {"batch": 512, "repeats": 10, "warmup": 2},
             "cpu": {"batch": 32, "repeats": 3, "warmup": 1}}
@@ -134,8 +134,8 @@ def iteration_flops(layers, n):
 
 
 def time_iteration(args, torch, sync, notes):
-    from .bench_iteration import minigan_iteration, torch_iteration
-    from .bench_layers import set_tf32
+    from minigan.benchmarks.iteration import minigan_iteration, torch_iteration
+    from minigan.benchmarks.layers import set_tf32
     runs = []
     try:
         runs.append(("minigan", minigan_iteration(args.batch, args.height, args.width,

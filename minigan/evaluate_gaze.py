@@ -1,6 +1,8 @@
-"""Evaluate a trained refiner the way the paper does: gaze estimators trained on synthetic vs
-refined eyes, tested on held-out photo-style eyes (or MPIIGaze); plus annotation preservation
-(pupil shift) and realism (a fresh critic's accuracy).
+"""Evaluate a trained refiner as the paper does: gaze error, annotation preservation, realism.
+
+Gaze estimators are trained on synthetic and on refined eyes and tested on held-out photo-style
+eyes (or MPIIGaze); annotation preservation is the pupil shift between synthetic and refined
+eyes, realism a fresh critic's accuracy.
 
     python -m minigan.evaluate_gaze --refiner runs/eyes/checkpoints/last.npz
     python -m minigan.evaluate_gaze --refiner CKPT --preset small --upper-bound --out runs/eval

@@ -13,7 +13,7 @@ import os
 import sys
 
 from minigan.data.folder import LABELS_FILE, write_folder
-from minigan.data.images import save_grid
+from minigan.io.png import save_grid
 from minigan.data.sources import FORMS, load_source
 
 

@@ -6,14 +6,14 @@
 
 Writes OUT/<name>.png and OUT/labels.jsonl (the format of ``minigan.make_eyes``; read it back
 with ``folder:OUT``). Works in chunks of --batch-size images, so memory stays flat however many
-images there are. See ``minigan.simgan.refining``.
+images there are. See ``minigan.pipelines.refine_dataset``.
 """
 import argparse
 import sys
 
 from minigan.data.sources import FORMS, parse_source
 from minigan.simgan.checkpoint import load_refiner
-from minigan.simgan.refining import refine_source
+from minigan.pipelines.refine_dataset import refine_source
 
 
 def _positive_int(text):

@@ -17,7 +17,8 @@ import sys
 from minigan.backend import resolve_device
 from minigan.data.sources import FORMS
 from minigan.simgan.checkpoint import read_checkpoint
-from minigan.simgan.config import OPTIMIZERS, PSI_CHOICES, TrainConfig, load_training_data
+from minigan.pipelines.training_data import load_training_data
+from minigan.simgan.config import OPTIMIZERS, PSI_CHOICES, TrainConfig
 from minigan.simgan.run_folder import RunFolder, next_free_path
 from minigan.simgan.trainer import TrainingDiverged, train
 

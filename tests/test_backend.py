@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from minigan import backend
+from minigan.backend import devices
 
 
 def test_cpu_device_uses_numpy():
@@ -10,12 +11,12 @@ def test_cpu_device_uses_numpy():
 
 
 def test_auto_falls_back_to_cpu_without_gpu(monkeypatch):
-    monkeypatch.setattr(backend, "cuda_unavailable_reason", lambda: "no GPU in this test")
+    monkeypatch.setattr(devices, "cuda_unavailable_reason", lambda: "no GPU in this test")
     assert backend.resolve_device("auto") == "cpu"
 
 
 def test_cuda_without_gpu_is_one_clear_error(monkeypatch):
-    monkeypatch.setattr(backend, "cuda_unavailable_reason", lambda: "no GPU in this test")
+    monkeypatch.setattr(devices, "cuda_unavailable_reason", lambda: "no GPU in this test")
     with pytest.raises(RuntimeError, match="'cuda' was requested but cannot be used: no GPU"):
         backend.resolve_device("cuda")
 
@@ -26,7 +27,7 @@ def test_unknown_device_name_is_rejected():
 
 
 def test_environment_variable_sets_default(monkeypatch):
-    monkeypatch.setattr(backend, "_default_device", None)
+    monkeypatch.setattr(devices, "_default_device", None)
     monkeypatch.setenv("MINIGAN_DEVICE", "cpu")
     assert backend.get_default_device() == "cpu"
 

@@ -5,9 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from minigan import bench, bench_im2col, reference
-from minigan.bench_layers import simgan_layers
-from minigan.bench_timing import median_ms, peak_for
+from minigan import bench, reference
+from minigan.benchmarks import im2col as bench_im2col
+from minigan.benchmarks.layers import simgan_layers
+from minigan.benchmarks.timing import median_ms, peak_for
 from minigan.simgan.models import patch_map_size
 
 SMALL = ["--device", "cpu", "--batch", "1", "--repeats", "1", "--warmup", "0"]

@@ -1,12 +1,14 @@
 """CPU tests of the CUDA wrappers' argument checks and launch planning (no GPU, no CuPy needed).
 
-The checks in minigan.cuda_checks only read shape, dtype, flags and strides, so NumPy arrays
+The checks in minigan.cuda.checks only read shape, dtype, flags and strides, so NumPy arrays
 (and small fake descriptors for sizes too large to allocate) exercise them here.
 """
 import numpy as np
 import pytest
 
-from minigan import cuda, cuda_checks as checks
+from minigan import cuda
+from minigan.cuda import checks, plans
+from minigan.cuda.compiler import SOURCES, kernels_dir
 
 
 def conv_arrays(n=2, c=3, h=7, w=9, f=4, k=3, dtype=np.float32):
@@ -271,15 +273,15 @@ def test_patch_xent_integer_logits_are_a_type_error():
 # --- launch planning ---------------------------------------------------------------------------
 
 def test_pixel_tile_switches_to_the_small_tile_at_16_rows():
-    assert cuda.pixel_tile(1) is cuda.TILE_SMALL_M
-    assert cuda.pixel_tile(16) is cuda.TILE_SMALL_M
-    assert cuda.pixel_tile(17) is cuda.TILE_BIG
+    assert plans.pixel_tile(1) is plans.TILE_SMALL_M
+    assert plans.pixel_tile(16) is plans.TILE_SMALL_M
+    assert plans.pixel_tile(17) is plans.TILE_BIG
 
 
 def test_weight_tile_choice():
-    assert cuda.weight_tile(2, 288) is cuda.TILE_SMALL_M      # conv1x1 32->2 ... any F <= 16
-    assert cuda.weight_tile(96, 9) is cuda.TILE_SMALL_N       # conv3x3 1->96: 9 taps
-    assert cuda.weight_tile(64, 576) is cuda.TILE_BIG         # conv3x3 64->64
+    assert plans.weight_tile(2, 288) is plans.TILE_SMALL_M      # conv1x1 32->2 ... any F <= 16
+    assert plans.weight_tile(96, 9) is plans.TILE_SMALL_N       # conv3x3 1->96: 9 taps
+    assert plans.weight_tile(64, 576) is plans.TILE_BIG         # conv3x3 64->64
 
 
 @pytest.mark.parametrize("rows, columns, reduction", [
@@ -287,26 +289,26 @@ def test_weight_tile_choice():
     (64, 576, 129), (16, 9, 10**6 + 3), (130, 45, 12345),
 ])
 def test_split_k_plan_covers_the_reduction_without_empty_splits(rows, columns, reduction):
-    for tile in cuda.WEIGHT_TILES:
-        splits, chunk = cuda.split_k_plan(tile, rows, columns, reduction, sm_count=132)
+    for tile in plans.WEIGHT_TILES:
+        splits, chunk = plans.split_k_plan(tile, rows, columns, reduction, sm_count=132)
         assert chunk % tile.bk == 0 and 1 <= splits <= checks.GRID_YZ_LIMIT
         assert splits * chunk >= reduction            # every pixel is in some split
         assert (splits - 1) * chunk < reduction       # the last split is not empty
 
 
 def test_split_k_plan_fills_the_gpu_for_the_refiner_conv():
-    splits, _ = cuda.split_k_plan(cuda.TILE_BIG, 64, 576, 512 * 35 * 55, sm_count=132)
+    splits, _ = plans.split_k_plan(plans.TILE_BIG, 64, 576, 512 * 35 * 55, sm_count=132)
     assert splits * 5 >= 4 * 132 - 5                   # 5 column tiles x splits blocks
 
 
 @pytest.mark.parametrize("images, filters", [(1, 1), (512, 64), (512, 1), (3, 1000), (7, 2)])
 def test_bias_plan_covers_every_image_once(images, filters):
-    splits, per_split = cuda.bias_plan(images, filters, sm_count=132)
+    splits, per_split = plans.bias_plan(images, filters, sm_count=132)
     assert splits * per_split >= images > (splits - 1) * per_split
 
 
 def test_kernels_dir_holds_the_sources():
-    directory = cuda.kernels_dir()
-    for filename, _ in cuda.SOURCES.values():
+    directory = kernels_dir()
+    for filename, _ in SOURCES.values():
         assert (directory / filename).is_file()
     assert (directory / "common.cuh").is_file()

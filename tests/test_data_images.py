@@ -4,8 +4,8 @@ import pytest
 from PIL import Image
 
 from minigan.data.errors import DataError
-from minigan.data.images import (from_uint8, load_image_gray, make_grid, save_grid,
-                                 to_uint8)
+from minigan.data.images import load_image_gray
+from minigan.io.png import from_uint8, make_grid, save_grid, to_uint8
 
 
 def test_uint8_round_trip_is_exact():

@@ -10,10 +10,10 @@ import scipy.io
 
 from minigan import evaluate_gaze, turing
 from minigan import ablations as ablations_cli
-from minigan.experiments.ablations import ablation_configs
+from minigan.experiments.ablation_study import ablation_configs
 from minigan.experiments.gaze_eval import GazeEvalConfig, evaluate_refiner
 from minigan.simgan import load_refiner, train
-from minigan.simgan.config import load_training_data
+from minigan.pipelines.training_data import load_training_data
 
 
 @pytest.fixture(scope="module")

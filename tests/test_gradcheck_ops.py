@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from minigan import F, gradcheck
-from minigan.gradcheck import GradcheckError
+from minigan.autograd.gradcheck import GradcheckError
 
 rng = np.random.default_rng(0)
 

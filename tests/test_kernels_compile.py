@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from minigan import cuda
+from minigan.cuda import plans
+from minigan.cuda.compiler import SOURCES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / ".ci" / "compile_kernels.sh"
@@ -37,10 +38,10 @@ def _source(filename):
     return (KERNELS / filename).read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("module", sorted(cuda.SOURCES))
+@pytest.mark.parametrize("module", sorted(SOURCES))
 def test_every_name_expression_is_explicitly_instantiated(module):
     """NVRTC can only hand out kernels that exist; nvcc only checks instantiated templates."""
-    filename, expressions = cuda.SOURCES[module]
+    filename, expressions = SOURCES[module]
     text = _source(filename)
     instantiated = set()
     for name, args in re.findall(r"template __global__ void (\w+)<([^>]*)>", text):
@@ -56,14 +57,14 @@ def test_every_name_expression_is_explicitly_instantiated(module):
 
 def test_python_tile_table_matches_conv2d_cu():
     text = _source("conv2d.cu")
-    for tile in cuda.WEIGHT_TILES:
+    for tile in plans.WEIGHT_TILES:
         body = re.search(rf"struct {tile.name} \{{(.*?)\}};", text, flags=re.S).group(1)
         values = dict(re.findall(r"(\w+) = (\d+)", body))
         assert (int(values["BM"]), int(values["BN"]), int(values["BK"])) == \
             (tile.bm, tile.bn, tile.bk), tile.name
         tm, tn = int(values["TM"]), int(values["TN"])
         assert (tile.bm // tm) * (tile.bn // tn) == tile.threads, tile.name
-    for tile in cuda.PIXEL_TILES:   # forward / grad input: one thread per pixel column
+    for tile in plans.PIXEL_TILES:   # forward / grad input: one thread per pixel column
         assert tile.threads == tile.bn
 
 
@@ -143,7 +144,7 @@ def test_nvrtc_is_found_where_ci_asks_for_it():
         pytest.skip("MINIGAN_REQUIRE_NVRTC is not set")
 
 
-@pytest.mark.parametrize("module", sorted(cuda.SOURCES))
+@pytest.mark.parametrize("module", sorted(SOURCES))
 @pytest.mark.parametrize("nvrtc", NVRTC_PATHS or [None], ids=lambda path: (
     path.rsplit("/", 1)[-1] if path else "no-nvrtc"))
 def test_nvrtc_compiles_every_name_expression_without_a_warning(module, nvrtc):
@@ -153,7 +154,7 @@ def test_nvrtc_compiles_every_name_expression_without_a_warning(module, nvrtc):
     if nvrtc is None:
         pytest.skip("libnvrtc not found (pip install nvidia-cuda-nvrtc-cu12 nvidia-cuda-nvrtc)")
     lib = ctypes.CDLL(nvrtc)
-    filename, expressions = cuda.SOURCES[module]
+    filename, expressions = SOURCES[module]
     code = (KERNELS / filename).read_text(encoding="utf-8")
     for arch in ("compute_80", "compute_90"):
         options = ["--std=c++17", f"-I{KERNELS}", f"-arch={arch}"]

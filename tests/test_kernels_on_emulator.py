@@ -90,11 +90,12 @@ def _run(command, env, timeout):
 PREFLIGHT = r"""
 import numpy as np
 import cupy
-from minigan import backend, cuda
+from minigan import backend
+from minigan.cuda.compiler import SOURCES
 
 assert getattr(cupy, "__emulator__", False), f"imported {cupy.__file__}, not the emulator's cupy"
 assert backend.cuda_available(), backend.cuda_unavailable_reason()
-names = [name for _, expressions in cuda.SOURCES.values() for name in expressions]
+names = [name for _, expressions in SOURCES.values() for name in expressions]
 for name in names:
     cupy.RawKernel(name)   # RuntimeError for a kernel that emu_kernels.cpp does not register
 
@@ -155,7 +156,7 @@ import json, sys
 import numpy as np
 from minigan.data.eyes import render_eyes
 from minigan.simgan import load_refiner
-from minigan.experiments.ablations import ablation_configs
+from minigan.experiments.ablation_study import ablation_configs
 from minigan.simgan.trainer import train
 
 out = sys.argv[1]

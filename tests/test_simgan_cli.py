@@ -9,7 +9,7 @@ import pytest
 from minigan import backend, refine, train_eyes
 from minigan.data.folder import load_folder, write_folder
 from minigan.data.sources import load_source
-from minigan.simgan.refining import source_chunks
+from minigan.pipelines.refine_dataset import source_chunks
 
 TINY = ["--steps", "2", "--n", "16", "--batch-size", "4", "--buffer-size", "8", "--channels", "4",
         "--blocks", "1", "--discriminator-width", "0.125", "--pretrain-refiner-steps", "1",

@@ -23,7 +23,8 @@ import numpy as np
 from minigan.data.batches import ArrayDataset
 from minigan.data.errors import BadFiles, DataError
 from minigan.data.folder import natural_key
-from minigan.data.images import EYE_SIZE, from_uint8, resize_array
+from minigan.data.images import EYE_SIZE, resize_array
+from minigan.io.png import from_uint8
 
 _EXPECTED = ("an 'image' group of (35, 55) uint8 datasets (optional 'look_vec' group with the "
              "same keys), or an 'image' dataset (N, 35, 55)")

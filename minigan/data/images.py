@@ -1,59 +1,14 @@
-"""Image conversions at the library's edge: uint8 files <-> float32 NCHW in [-1, 1].
+"""Reading eye images from files: any PNG/JPG as grayscale, cropped and resized to 35 x 55.
 
-Inside minigan an image batch is ``(N, 1, H, W)`` float32 with black = -1 and white = +1.
-On disk it is an 8-bit grayscale PNG/JPG. The two maps are
-
-    to_uint8:   u = round((x + 1) * 127.5), clipped to [0, 255]
-    from_uint8: x = u / 127.5 - 1
-
-so a uint8 image survives the round trip exactly. Reading, grayscale conversion and
-resizing go through Pillow.
+The pixel conversions (uint8 <-> [-1, 1]) and PNG writing live in ``minigan.io.png``.
 """
 import numpy as np
 
 from minigan.data.errors import DataError
+from minigan.io.png import from_uint8, pil_image
 
 EYE_SIZE = (35, 55)  # (H, W) of every eye image in minigan
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-
-
-def _pil():
-    try:
-        from PIL import Image
-    except ImportError as error:  # pillow is an install requirement; say so if it is missing
-        raise ImportError("minigan.data needs Pillow to read and write images: "
-                          "pip install pillow") from error
-    return Image
-
-
-def to_uint8(images):
-    """``(N, 1, H, W)``, ``(N, H, W)`` or ``(H, W)`` floats in [-1, 1] -> ``(N, H, W)`` uint8.
-
-    Values outside [-1, 1] are clipped. A 2-D input gives ``N = 1``.
-    """
-    array = np.asarray(images, dtype=np.float32)
-    if array.ndim == 4:
-        if array.shape[1] != 1:
-            raise ValueError(f"to_uint8: images must have 1 channel, got shape {array.shape}")
-        array = array[:, 0]
-    elif array.ndim == 2:
-        array = array[None]
-    elif array.ndim != 3:
-        raise ValueError("to_uint8: images must be (N, 1, H, W), (N, H, W) or (H, W); "
-                         f"got shape {array.shape}")
-    return np.clip(np.rint((array + 1.0) * 127.5), 0, 255).astype(np.uint8)
-
-
-def from_uint8(images):
-    """``(N, H, W)`` or ``(H, W)`` uint8 -> ``(N, 1, H, W)`` float32 in [-1, 1]."""
-    array = np.asarray(images)
-    if array.dtype != np.uint8:
-        raise ValueError(f"from_uint8: expected a uint8 array, got dtype {array.dtype}")
-    if array.ndim == 2:
-        array = array[None]
-    if array.ndim != 3:
-        raise ValueError(f"from_uint8: expected (N, H, W) or (H, W), got shape {array.shape}")
-    return (array.astype(np.float32) / 127.5 - 1.0)[:, None]
 
 
 def open_gray(path):
@@ -61,7 +16,7 @@ def open_gray(path):
 
     Raises ``DataError`` naming ``path`` when Pillow cannot decode it.
     """
-    Image = _pil()
+    Image = pil_image()
     try:
         with Image.open(path) as image:
             image.load()
@@ -79,13 +34,13 @@ def resize_gray(image, size=EYE_SIZE, box=None):
     uses Lanczos filtering so thin features (eyelashes, glints) do not alias.
     """
     height, width = size
-    resized = image.resize((width, height), resample=_pil().Resampling.LANCZOS, box=box)
+    resized = image.resize((width, height), resample=pil_image().Resampling.LANCZOS, box=box)
     return np.asarray(resized, dtype=np.uint8)
 
 
 def resize_array(image, size=EYE_SIZE):
     """Resize one ``(h, w)`` uint8 array to ``size = (H, W)`` (Lanczos, through Pillow)."""
-    return resize_gray(_pil().fromarray(np.ascontiguousarray(image, dtype=np.uint8)), size)
+    return resize_gray(pil_image().fromarray(np.ascontiguousarray(image, dtype=np.uint8)), size)
 
 
 def load_image_gray(path, size=EYE_SIZE, box=None):
@@ -94,35 +49,3 @@ def load_image_gray(path, size=EYE_SIZE, box=None):
     Returns ``(H, W)`` float32 in [-1, 1]. Raises ``DataError`` for an unreadable file.
     """
     return from_uint8(resize_gray(open_gray(path), size, box))[0, 0]
-
-
-def save_png(path, image):
-    """Write one ``(H, W)`` uint8 array as an 8-bit grayscale PNG."""
-    _pil().fromarray(np.ascontiguousarray(image, dtype=np.uint8)).save(path)  # 2-D uint8: "L"
-
-
-def make_grid(images, nrow=10, padding=1, scale=1, pad_value=255):
-    """Tile ``(N, 1, H, W)`` images in [-1, 1] into one ``(rows*(H+p)+p, nrow*(W+p)+p)`` uint8.
-
-    Images fill the grid row by row; ``scale`` enlarges each pixel to ``scale x scale`` (nearest
-    neighbour, so the pixels a model sees stay visible); the gaps are ``pad_value``.
-    """
-    tiles = to_uint8(images)
-    if scale != 1:
-        tiles = tiles.repeat(scale, axis=1).repeat(scale, axis=2)
-    count, height, width = tiles.shape
-    if count == 0:
-        raise ValueError("make_grid: no images to tile")
-    rows = -(-count // nrow)
-    grid = np.full((rows * (height + padding) + padding, nrow * (width + padding) + padding),
-                   pad_value, dtype=np.uint8)
-    for index in range(count):
-        top = padding + (index // nrow) * (height + padding)
-        left = padding + (index % nrow) * (width + padding)
-        grid[top:top + height, left:left + width] = tiles[index]
-    return grid
-
-
-def save_grid(path, images, nrow=10, padding=1, scale=1):
-    """Write ``(N, 1, H, W)`` images in [-1, 1] as one grid PNG (see ``make_grid``)."""
-    save_png(path, make_grid(images, nrow=nrow, padding=padding, scale=scale))

@@ -24,7 +24,8 @@ import scipy.io
 from minigan.data.batches import ArrayDataset
 from minigan.data.errors import BadFiles, DataError
 from minigan.data.folder import natural_key
-from minigan.data.images import EYE_SIZE, from_uint8, resize_array
+from minigan.data.images import EYE_SIZE, resize_array
+from minigan.io.png import from_uint8
 
 SIDES = ("left", "right")
 _EXPECTED = ("a MATLAB struct 'data' with fields 'left' and 'right', each holding "

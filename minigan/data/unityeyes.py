@@ -32,7 +32,8 @@ import numpy as np
 from minigan.data.batches import ArrayDataset
 from minigan.data.errors import BadFiles, DataError
 from minigan.data.folder import natural_key
-from minigan.data.images import EYE_SIZE, from_uint8, open_gray, resize_gray
+from minigan.data.images import EYE_SIZE, open_gray, resize_gray
+from minigan.io.png import from_uint8
 
 CROP_WIDTH = 1.5    # crop width / corner-to-corner distance
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")

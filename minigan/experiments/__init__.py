@@ -13,7 +13,7 @@
 Commands: ``python -m minigan.evaluate_gaze``, ``python -m minigan.turing``,
 ``python -m minigan.ablations``.
 """
-from minigan.experiments.ablations import ablation_configs, ablation_variants, run_ablations
+from minigan.experiments.ablation_study import ablation_configs, ablation_variants, run_ablations
 from minigan.experiments.curve_plot import draw_cumulative_curves
 from minigan.experiments.gaze_estimator import (ESTIMATOR_PRESETS, GazeEstimator, gaze_loss,
                                                 predict_gaze, train_gaze_estimator)

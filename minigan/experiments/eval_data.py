@@ -18,7 +18,7 @@ import numpy as np
 
 from minigan.data.eyes import render_eyes
 from minigan.data.sources import load_source
-from minigan.simgan.refining import refine_images
+from minigan.simgan.models import refine_images
 
 DATA_SEEDS = {"train": 1_000_000, "test": 2_000_000, "realism": 3_000_000}
 

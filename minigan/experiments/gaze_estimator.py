@@ -23,7 +23,7 @@ from minigan import functional as F
 from minigan import nn, optim
 from minigan.autograd import Tensor, no_grad
 from minigan.backend import to_numpy
-from minigan.reference.conv import conv2d_output_size
+from minigan.reference.geometry import conv2d_output_size
 
 PAPER_CHANNELS = (32, 32, 64, 80, 192)
 EYE_SHAPE = (35, 55)  # (H, W)

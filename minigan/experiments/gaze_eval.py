@@ -24,7 +24,7 @@ from typing import Optional
 import numpy as np
 
 from minigan.backend import resolve_device
-from minigan.data.images import save_grid
+from minigan.io.png import save_grid
 from minigan.experiments import metrics
 from minigan.experiments.curve_plot import draw_cumulative_curves
 from minigan.experiments.eval_data import make_eval_sets

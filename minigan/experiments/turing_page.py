@@ -18,7 +18,7 @@ import json
 
 import numpy as np
 
-from minigan.data.images import to_uint8
+from minigan.io.png import to_uint8
 
 DISPLAY_SCALE = 6      # CSS pixels per image pixel for the image under test
 EXAMPLE_SCALE = 2      # ... for the labelled examples

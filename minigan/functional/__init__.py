@@ -4,16 +4,16 @@ Each op is a ``Function`` subclass in one of the files below with a lowercase wr
 Importing this package also gives ``Tensor`` its operators and methods (``a + b``, ``a @ b``,
 ``t.sum()``, ``t.reshape(...)``, ``t[i]``), which is why ``minigan.autograd`` needs no op.
 """
-from ..autograd import Tensor, as_tensor
-from .conv import conv2d
-from .elementwise import (abs, add, astype, div, exp, leaky_relu, log, mul, neg, pow, relu,
+from minigan.autograd import Tensor, as_tensor
+from minigan.functional.conv import conv2d
+from minigan.functional.elementwise import (abs, add, astype, div, exp, leaky_relu, log, mul, neg, pow, relu,
                           sigmoid, sub, tanh)
-from .linalg import matmul
-from .loss import (cross_entropy, l1_loss, log_softmax, mse_loss, patch_cross_entropy,
+from minigan.functional.linalg import matmul
+from minigan.functional.loss import (cross_entropy, l1_loss, log_softmax, mse_loss, patch_cross_entropy,
                    softmax)
-from .pool import max_pool2d
-from .reduce import max, mean, sum
-from .shape import broadcast_to, concatenate, flatten, getitem, reshape, stack, transpose
+from minigan.functional.pool import max_pool2d
+from minigan.functional.reduce import max, mean, sum
+from minigan.functional.shape import broadcast_to, concatenate, flatten, getitem, reshape, stack, transpose
 
 
 def _reflected(op):

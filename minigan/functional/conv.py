@@ -10,8 +10,8 @@ implementation matches the arrays' device.
 """
 import numpy as np
 
-from ..autograd import Function
-from .dispatch import implementation
+from minigan.autograd import Function
+from minigan.functional.dispatch import implementation
 
 
 def check_conv2d_arguments(x, w, b, stride, padding):

@@ -5,12 +5,12 @@ NumPy arrays go to ``minigan.reference`` (the plain, readable spec); CuPy arrays
 """
 import numpy as np
 
-from .. import reference
-from ..backend import get_array_module
+from minigan import reference
+from minigan.backend import get_array_module
 
 
 def implementation(*arrays):
     if get_array_module(*arrays) is np:
         return reference
-    from .. import cuda  # imported only on the GPU path: it needs CuPy
+    from minigan import cuda  # imported only on the GPU path: it needs CuPy
     return cuda

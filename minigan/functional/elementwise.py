@@ -5,8 +5,8 @@ For z = f(a, b) with broadcasting, dL/da is dL/dz * dz/da *summed back* to a's s
 """
 import numpy as np
 
-from ..autograd import Function, Tensor
-from ..backend import get_array_module
+from minigan.autograd import Function, Tensor
+from minigan.backend import get_array_module
 
 
 def sum_to(array, shape):

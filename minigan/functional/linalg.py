@@ -3,9 +3,9 @@
 z = a @ b;  dL/da = g @ b^T,  dL/db = a^T @ g  (transposes over the last two axes, summed back
 over broadcast batch axes). 1-D operands are treated as in NumPy (row / column vectors).
 """
-from ..autograd import Function
-from ..backend import get_array_module
-from .elementwise import _check_dtypes, sum_to
+from minigan.autograd import Function
+from minigan.backend import get_array_module
+from minigan.functional.elementwise import _check_dtypes, sum_to
 
 
 class MatMul(Function):

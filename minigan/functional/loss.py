@@ -10,10 +10,11 @@ The loss and its gradient softmax - onehot come out of one fused pass
 (``minigan.reference.xent`` on the CPU, ``kernels/patch_xent.cu`` on the GPU).
 """
 
-from ..autograd import Function, Tensor, as_tensor
-from ..backend import get_array_module
-from . import elementwise as E
-from . import reduce as R
+from minigan.autograd import Function, Tensor, as_tensor
+from minigan.backend import get_array_module
+from minigan.functional.dispatch import implementation
+from minigan.functional import elementwise as E
+from minigan.functional import reduce as R
 
 REDUCTIONS = ("sum", "mean", "none")
 
@@ -60,7 +61,6 @@ class PatchCrossEntropy(Function):
                              f"got shape {logits.shape} dtype {logits.dtype}")
         xp = get_array_module(logits)
         labels = patch_labels(self.labels, logits.shape, xp)
-        from .dispatch import implementation
         logits = xp.ascontiguousarray(logits)
         loss, self.dlogits = implementation(logits).patch_cross_entropy_forward(logits, labels)
         self.count = loss.size

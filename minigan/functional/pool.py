@@ -4,8 +4,8 @@ x (N, C, H, W) -> y (N, C, Ho, Wo), Ho = (H + 2p - K) // s + 1, each output the 
 K x K window (padding counts as -inf). Backward sends each dy to the window's argmax, which the
 forward pass stores (``minigan.reference.pool``, ``kernels/maxpool2d.cu``).
 """
-from ..autograd import Function
-from .dispatch import implementation
+from minigan.autograd import Function
+from minigan.functional.dispatch import implementation
 
 
 def check_max_pool2d_arguments(x, kernel, stride, padding):

@@ -3,8 +3,8 @@
 Backward broadcasts the gradient back over the reduced axes; for ``max`` it goes to the
 positions that hold the maximum, split equally between ties.
 """
-from ..autograd import Function
-from ..backend import get_array_module
+from minigan.autograd import Function
+from minigan.backend import get_array_module
 
 
 def _normalize_axes(axis, ndim):

@@ -4,9 +4,9 @@ None of them changes a value, so each backward only moves the gradient back into
 """
 import itertools
 
-from ..autograd import Function, Tensor, as_tensor
-from ..backend import get_array_module
-from .elementwise import sum_to
+from minigan.autograd import Function, Tensor, as_tensor
+from minigan.backend import get_array_module
+from minigan.functional.elementwise import sum_to
 
 
 class Reshape(Function):

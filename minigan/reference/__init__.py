@@ -4,10 +4,11 @@ They are the *specification* of the kernels in ``kernels/*.cu`` (the GPU tests c
 and they are the CPU backend. ``minigan.cuda`` exposes functions with exactly the same names and
 signatures, so an op dispatches with ``impl = cuda if xp is cupy else reference``.
 """
-from .conv import (conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight,
-                   conv2d_forward, conv2d_output_size)
-from .pool import max_pool2d_backward, max_pool2d_forward
-from .xent import patch_cross_entropy_forward
+from minigan.reference.conv import (conv2d_backward_bias, conv2d_backward_input,
+                                    conv2d_backward_weight, conv2d_forward)
+from minigan.reference.geometry import conv2d_output_size
+from minigan.reference.pool import max_pool2d_backward, max_pool2d_forward
+from minigan.reference.xent import patch_cross_entropy_forward
 
 __all__ = [
     "conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight", "conv2d_backward_bias",

@@ -18,10 +18,7 @@ runs over pixels: only im2col/col2im loop over the K*K offsets.
 """
 import numpy as np
 
-
-def conv2d_output_size(size, kernel, stride, padding):
-    """Output length of a convolution/pooling along one axis: (size + 2p - k) // s + 1."""
-    return (size + 2 * padding - kernel) // stride + 1
+from minigan.reference.geometry import conv2d_output_size
 
 
 def _pad_channels_first(x, padding):

@@ -11,7 +11,7 @@ The argmax is stored compactly as int8 (K*K <= 127).
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .conv import conv2d_output_size
+from minigan.reference.geometry import conv2d_output_size
 
 
 def max_pool2d_forward(x, kernel, stride, padding):

@@ -20,7 +20,7 @@ import json
 
 import numpy as np
 
-from minigan.checkpoint import load_npz, save_npz
+from minigan.io.npz import load_npz, save_npz
 from minigan.simgan.models import Refiner
 
 FORMAT = "minigan-simgan-checkpoint"

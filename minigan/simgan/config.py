@@ -184,18 +184,3 @@ class TrainConfig:
                              + ", ".join(f"{name}={before[name]!r}" for name in fixed)
                              + f"); only {', '.join(RESUMABLE)} may change")
         return resumed
-
-
-def load_training_data(config, skip_bad=False):
-    """``(synthetic, real)`` ArrayDatasets named by ``config.synthetic`` / ``config.real``.
-
-    The built-in renderer draws the real (photo) set from ``seed + 1``, so the two sets never
-    share an eye geometry: SimGAN's data are unpaired. Raises ``minigan.data.DataError`` (a
-    ValueError) naming the file or spec that cannot be read.
-    """
-    from minigan.data.sources import load_source
-
-    synthetic = load_source(config.synthetic, n=config.n_synthetic, seed=config.seed,
-                            skip_bad=skip_bad)
-    real = load_source(config.real, n=config.n_real, seed=config.seed + 1, skip_bad=skip_bad)
-    return synthetic, real

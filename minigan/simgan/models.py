@@ -27,7 +27,9 @@ connected layer over the whole feature map -> (N, 2, 1, 1), one logit pair per i
 import numpy as np
 
 from minigan import nn
-from minigan.reference.conv import conv2d_output_size
+from minigan.autograd import Tensor, no_grad
+from minigan.backend import to_device, to_numpy
+from minigan.reference.geometry import conv2d_output_size
 
 DISCRIMINATOR_CHANNELS = (96, 64, 32, 32)  # the paper's feature maps of layers (1), (2), (4), (5)
 
@@ -171,3 +173,10 @@ def build_discriminator(architecture, rng=None):
     if kind == "global":
         return GlobalDiscriminator(rng=rng, **arch)
     raise ValueError(f"discriminator kind must be 'local' or 'global', got {kind!r}")
+
+
+def refine_images(refiner, images, device=None):
+    """R(images) for a NumPy (m, C, H, W) batch in [-1, 1]; returns NumPy on the host."""
+    device = device or refiner.device
+    with no_grad():
+        return to_numpy(refiner(Tensor(to_device(np.ascontiguousarray(images), device))).data)

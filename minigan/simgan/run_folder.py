@@ -14,7 +14,7 @@ import shutil
 
 import numpy as np
 
-from minigan.data.images import make_grid
+from minigan.io.png import make_grid
 from minigan.simgan.loss_curve import draw_loss_curve
 
 COLUMNS = ("synthetic", "refined", "real")

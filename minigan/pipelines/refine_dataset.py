@@ -21,13 +21,13 @@ import os
 
 import numpy as np
 
-from minigan.autograd import Tensor, no_grad
-from minigan.backend import to_device, to_numpy
 from minigan.data.errors import BadFiles, DataError
 from minigan.data.eyes import render_eyes, sample_eye_params
 from minigan.data.folder import LABELS_FILE, list_images, read_labels
-from minigan.data.images import EYE_SIZE, load_image_gray, save_png, to_uint8
+from minigan.data.images import EYE_SIZE, load_image_gray
+from minigan.io.png import save_png, to_uint8
 from minigan.data.sources import DEFAULT_BUILTIN_N, load_source, parse_source
+from minigan.simgan.models import refine_images
 
 
 def _label_rows(labels, count):
@@ -92,13 +92,6 @@ def source_chunks(spec, chunk_size=256, n=None, seed=0, skip_bad=False, bad=None
     if kind == "folder":
         return _folder_chunks(argument, n, chunk_size, bad)
     return _dataset_chunks(load_source(spec, n=n, seed=seed, skip_bad=skip_bad), chunk_size)
-
-
-def refine_images(refiner, images, device=None):
-    """R(images) for a NumPy (m, C, H, W) batch in [-1, 1]; returns NumPy on the host."""
-    device = device or refiner.device
-    with no_grad():
-        return to_numpy(refiner(Tensor(to_device(np.ascontiguousarray(images), device))).data)
 
 
 def refine_source(refiner, spec, out_dir, chunk_size=256, n=None, seed=0, skip_bad=False,

@@ -10,8 +10,8 @@ scalar suffices). Run it in float64 on the CPU: float32 round-off swamps the dif
 """
 import numpy as np
 
-from .autograd import Tensor
-from .backend import to_numpy
+from minigan.autograd.tensor import Tensor
+from minigan.backend import to_numpy
 
 
 class GradcheckError(AssertionError):
@@ -43,7 +43,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0, check=None, de
 
     tensors, out = evaluate(leaves)
     weights = np.random.default_rng(seed).standard_normal(out.shape)
-    (out * Tensor(weights, device=device)).sum().backward()
+    out.backward(weights)   # d<w, f(x)>/dx: the output's gradient is w itself
 
     failures = []
     for i, (array, tensor) in enumerate(zip(leaves, tensors)):

@@ -1,36 +1,16 @@
-"""Reverse-mode automatic differentiation over NumPy / CuPy arrays.
+"""``Tensor``: an array with an optional gradient, and the backward walk over the graph.
 
 A ``Tensor`` wraps one array (``.data``) and, when it was made by an op, remembers the
-``Function`` that made it (``.creator``). ``Function.__call__`` runs ``forward`` on raw arrays and
-links the output into the graph; ``Tensor.backward`` walks the graph once in reverse topological
-order and calls each ``Function.backward(grad_output) -> grads of its inputs``.
+``Function`` that made it (``.creator``). ``Tensor.backward`` walks the graph once in reverse
+topological order and calls each ``Function.backward(grad_output) -> grads of its inputs``.
 
 The ops themselves (``+``, ``matmul``, ``conv2d`` ...) live in ``minigan.functional``, which also
 installs the operator methods on ``Tensor`` (``a + b`` calls ``functional.add``): this module
 knows no op, so a reader can hold the whole engine in their head.
 """
-import contextlib
-
 import numpy as np
 
-from . import backend
-
-_grad_enabled = True
-
-
-@contextlib.contextmanager
-def no_grad():
-    """Inside ``with no_grad():`` ops record no graph (inference, optimizer updates)."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
-
-
-def is_grad_enabled():
-    return _grad_enabled
+from minigan import backend
 
 
 def _as_array(data, dtype, device):
@@ -187,54 +167,3 @@ def _topological_order(root):
                 if inp.requires_grad and id(inp) not in visited:
                     stack.append((inp, False))
     return order
-
-
-class Function:
-    """One differentiable op: ``forward(*arrays) -> array`` and ``backward(grad) -> grads``.
-
-    Subclasses keep whatever ``backward`` needs on ``self`` during ``forward``. ``backward``
-    returns one gradient per input (a tuple, or a bare array for one input); ``None`` where
-    an input needs no gradient (``self.needs_input_grad[i]`` says which do).
-    """
-
-    def __call__(self, *inputs):
-        tensors = [as_tensor(x, like=_first_tensor(inputs)) for x in inputs]
-        _check_same_device(type(self).__name__, tensors)
-        self.needs_input_grad = tuple(t.requires_grad for t in tensors)
-        output = Tensor(self.forward(*[t.data for t in tensors]))
-        if _grad_enabled and any(self.needs_input_grad):
-            output.requires_grad = True
-            output.creator = self
-            self.inputs = tensors
-        return output
-
-    def forward(self, *arrays):
-        raise NotImplementedError
-
-    def backward(self, grad):
-        raise NotImplementedError
-
-
-def _first_tensor(values):
-    for value in values:
-        if isinstance(value, Tensor):
-            return value
-    return None
-
-
-def as_tensor(value, like=None):
-    """``value`` as a Tensor; a Python/NumPy scalar takes the dtype and device of ``like``."""
-    if isinstance(value, Tensor):
-        return value
-    if like is not None and np.isscalar(value):
-        xp = backend.get_array_module(like.data)
-        dtype = like.dtype if np.issubdtype(like.dtype, np.floating) else None
-        return Tensor(xp.asarray(value, dtype=dtype))
-    return Tensor(value, device=like.device if like is not None else None)
-
-
-def _check_same_device(op_name, tensors):
-    devices = {t.device for t in tensors}
-    if len(devices) > 1:
-        raise ValueError(f"{op_name}: inputs are on different devices {sorted(devices)}; "
-                         "move them with .to(device) first")

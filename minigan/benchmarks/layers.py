@@ -16,9 +16,10 @@ from typing import Callable, Dict, NamedTuple
 
 import numpy as np
 
-from . import bench_im2col, reference
-from .bench_timing import conv_flops
-from .reference.conv import conv2d_output_size
+from minigan import reference
+from minigan.benchmarks import im2col as bench_im2col
+from minigan.benchmarks.timing import conv_flops
+from minigan.reference.geometry import conv2d_output_size
 
 
 class Layer(NamedTuple):
@@ -123,7 +124,7 @@ def minigan_implementation(device):
         return Implementation("minigan", _array_passes(np, reference, reference,
                                                        _reference_xent_sum))
     import cupy
-    from . import cuda
+    from minigan import cuda
     return Implementation("minigan", _array_passes(cupy, cuda, cuda, cuda.patch_cross_entropy_sum))
 
 

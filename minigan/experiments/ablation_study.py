@@ -22,7 +22,7 @@ import re
 
 from minigan.experiments.gaze_eval import GazeEvalConfig, evaluate_refiner
 from minigan.simgan import TrainConfig, load_refiner, train
-from minigan.simgan.config import load_training_data
+from minigan.pipelines.training_data import load_training_data
 
 PAPER_VARIANTS = (("SimGAN", {}),
                   ("no history buffer", {"use_history": False}),

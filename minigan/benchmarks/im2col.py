@@ -11,7 +11,7 @@ Works on NumPy or CuPy arrays alike. Shapes: x (N, C, H, W), w (F, C, K, K), gy 
 Unlike the kernels, it materializes ``cols``: N*C*K*K*Ho*Wo numbers (2.3 GB for the refiner's
 64->64 conv at batch 512), which is where its time beyond the GEMM goes.
 """
-from .backend import get_array_module
+from minigan.backend import get_array_module
 
 
 def _out(size, k, s, p):

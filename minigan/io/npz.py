@@ -10,7 +10,7 @@ import zipfile
 
 import numpy as np
 
-from .backend import to_numpy
+from minigan.backend import to_numpy
 
 
 def save_npz(path, arrays):

@@ -1,0 +1,62 @@
+"""``Function``: one differentiable op, the base class of every op in ``minigan.functional``.
+
+``Function.__call__`` runs ``forward`` on raw arrays and links the output into the graph (the
+output's ``creator`` is the function, the function's ``inputs`` are the input tensors), so that
+``Tensor.backward`` can later call ``backward`` with the gradient of the output.
+"""
+import numpy as np
+
+from minigan import backend
+from minigan.autograd import grad_mode
+from minigan.autograd.tensor import Tensor
+
+
+class Function:
+    """One differentiable op: ``forward(*arrays) -> array`` and ``backward(grad) -> grads``.
+
+    Subclasses keep whatever ``backward`` needs on ``self`` during ``forward``. ``backward``
+    returns one gradient per input (a tuple, or a bare array for one input); ``None`` where
+    an input needs no gradient (``self.needs_input_grad[i]`` says which do).
+    """
+
+    def __call__(self, *inputs):
+        tensors = [as_tensor(x, like=_first_tensor(inputs)) for x in inputs]
+        _check_same_device(type(self).__name__, tensors)
+        self.needs_input_grad = tuple(t.requires_grad for t in tensors)
+        output = Tensor(self.forward(*[t.data for t in tensors]))
+        if grad_mode.is_grad_enabled() and any(self.needs_input_grad):
+            output.requires_grad = True
+            output.creator = self
+            self.inputs = tensors
+        return output
+
+    def forward(self, *arrays):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+
+def _first_tensor(values):
+    for value in values:
+        if isinstance(value, Tensor):
+            return value
+    return None
+
+
+def as_tensor(value, like=None):
+    """``value`` as a Tensor; a Python/NumPy scalar takes the dtype and device of ``like``."""
+    if isinstance(value, Tensor):
+        return value
+    if like is not None and np.isscalar(value):
+        xp = backend.get_array_module(like.data)
+        dtype = like.dtype if np.issubdtype(like.dtype, np.floating) else None
+        return Tensor(xp.asarray(value, dtype=dtype))
+    return Tensor(value, device=like.device if like is not None else None)
+
+
+def _check_same_device(op_name, tensors):
+    devices = {t.device for t in tensors}
+    if len(devices) > 1:
+        raise ValueError(f"{op_name}: inputs are on different devices {sorted(devices)}; "
+                         "move them with .to(device) first")

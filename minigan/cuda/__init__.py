@@ -1,0 +1,23 @@
+"""minigan's hand-written CUDA kernels (``kernels/*.cu``): compile, check, launch.
+
+Every op function has the name, signature and results of its NumPy reference in
+``minigan.reference`` (the spec), on CUDA arrays instead, so an op dispatches with
+``impl = minigan.cuda if the arrays live on a CUDA device else minigan.reference``:
+
+    conv     conv2d_forward, conv2d_backward_input, conv2d_backward_weight, conv2d_backward_bias
+    pool     max_pool2d_forward, max_pool2d_backward
+    xent     patch_cross_entropy_forward, patch_cross_entropy_sum (fused sum)
+
+Each wrapper checks dtype, layout, shapes and device (``checks``) before any launch, so calling
+it with NumPy arrays gives a TypeError, not a crash; ``plans`` chooses tiles and grids;
+``compiler`` compiles each ``.cu`` once per process and device and launches its kernels.
+"""
+from minigan.cuda.compiler import kernels_dir
+from minigan.cuda.conv import (conv2d_backward_bias, conv2d_backward_input,
+                               conv2d_backward_weight, conv2d_forward)
+from minigan.cuda.pool import max_pool2d_backward, max_pool2d_forward
+from minigan.cuda.xent import patch_cross_entropy_forward, patch_cross_entropy_sum
+
+__all__ = ["conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight",
+           "conv2d_backward_bias", "max_pool2d_forward", "max_pool2d_backward",
+           "patch_cross_entropy_forward", "patch_cross_entropy_sum", "kernels_dir"]
