@@ -34,7 +34,7 @@ def parse_args(argv=None):
     parser.add_argument("--steps", type=int, help="gaze estimator training steps")
     parser.add_argument("--out", default="ablations", help="output folder (default ablations)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "emulator"), default="auto")
     parser.add_argument("--progress", action="store_true", help="show SimGAN progress bars")
     args = parser.parse_args(argv)
     if any(lam < 0 for lam in args.lambdas):

@@ -30,7 +30,7 @@ DEFAULTS = {"cuda": {"batch": 512, "repeats": 10, "warmup": 2},
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m minigan.bench", description=__doc__.split(
         "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "emulator"])
     parser.add_argument("--batch", type=int, help="images per batch (512 on GPU, 32 on CPU)")
     parser.add_argument("--height", type=int, default=35)
     parser.add_argument("--width", type=int, default=55)

@@ -5,8 +5,8 @@
 
 Prints the best of ``--repeat`` runs per style: wall-clock seconds, images per second, and
 the CPU seconds the process used (summed over its threads). On a busy machine the wall time
-grows with the other load while the CPU time stays close to the work itself. The target
-(issue 4) is under 10 s wall for 10,000 images of either style on a 2-core CPU.
+grows with the other load while the CPU time stays close to the work itself. The renderer is
+meant to draw 10,000 images of either style in under 10 s wall on a 2-core CPU.
 """
 import argparse
 import os

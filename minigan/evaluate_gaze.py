@@ -37,7 +37,7 @@ def parse_args(argv=None):
     parser.add_argument("--mpiigaze", metavar="DIR", help="test on MPIIGaze (normalized .mat)")
     parser.add_argument("--out", default="eval_gaze", help="output folder (default eval_gaze)")
     parser.add_argument("--seed", type=int, default=0, help="seed of data, nets and batches")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "emulator"), default="auto")
     args = parser.parse_args(argv)
     for name in ("train_n", "test_n", "steps", "batch_size"):
         if getattr(args, name) is not None and getattr(args, name) < 1:

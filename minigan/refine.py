@@ -37,7 +37,7 @@ def parse_args(argv=None):
                              "default 10000)")
     parser.add_argument("--seed", type=int, default=0, help="renderer seed for builtin: inputs")
     parser.add_argument("--batch-size", type=_positive_int, default=256, help="images per chunk")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "emulator"), default="auto")
     parser.add_argument("--skip-bad", action="store_true", help="skip unreadable input files")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser, parser.parse_args(argv)

@@ -78,7 +78,7 @@ def parse_args(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=("auto", "gpu", "cpu"), default="auto",
                         help="defaults to start from (auto: gpu on a GPU, else cpu)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "emulator"), default="auto")
     parser.add_argument("--out", help="run folder (default: runs/eyes, runs/eyes-2, ...)")
     parser.add_argument("--resume", metavar="RUN", help="continue the run in this folder")
     for flag, (field, kind, text) in FLAGS.items():

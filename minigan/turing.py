@@ -33,7 +33,7 @@ def parse_args(argv=None):
     parser.add_argument("--refiner", metavar="CKPT", help="refine the --refined images first")
     parser.add_argument("--out", default="turing.html", help="the HTML file to write")
     parser.add_argument("--seed", type=int, default=0, help="picks, order and rendering seed")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "emulator"), default="auto")
     parser.add_argument("--skip-bad", action="store_true", help="skip unreadable image files")
     args = parser.parse_args(argv)
     if args.n < 1 or args.examples < 0:

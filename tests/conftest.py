@@ -1,17 +1,57 @@
-"""Shared test set-up: the `gpu` marker, and a skip for it where no CUDA device is usable."""
+"""Shared test set-up: the devices tests run on, and the one place where tests are skipped for
+want of one.
+
+* ``device``: every device an op runs on: ``cpu``, ``emulator`` (minigan's CPU emulator of the
+  CUDA device: the kernels' path, everywhere g++ is), ``cuda`` (a real GPU, when usable);
+* ``cuda_device``: the CUDA devices only (``emulator``, ``cuda``);
+* ``xp``: the array module of ``cuda_device`` (``minigan.emulator`` or ``cupy``).
+
+Tests on ``cuda`` carry the ``gpu`` marker, tests on the emulator the ``emulator`` marker
+(``pytest -m gpu`` runs the GPU ones); each is skipped, with the reason, where its device
+cannot run. Tests compute on the CPU unless they ask for a device: the default device is set to
+``cpu`` for the session, whatever ``MINIGAN_DEVICE`` says.
+"""
 import pytest
 
 from minigan import backend
 
+MARKS = {"cuda": pytest.mark.gpu, "emulator": pytest.mark.emulator}
+
+
+def _params(devices):
+    return [pytest.param(d, marks=[MARKS[d]] if d in MARKS else [], id=d) for d in devices]
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "gpu: needs a CUDA device and CuPy (skipped without)")
+    config.addinivalue_line("markers", "emulator: runs on minigan's CPU emulator of the CUDA "
+                                       "device (skipped without g++)")
 
 
 def pytest_collection_modifyitems(config, items):
-    if backend.cuda_available():
-        return
-    skip = pytest.mark.skip(reason=f"no usable CUDA device: {backend.cuda_unavailable_reason()}")
+    reasons = {marker: backend.unavailable_reason(device)
+               for device, marker in (("cuda", "gpu"), ("emulator", "emulator"))}
     for item in items:
-        if "gpu" in item.keywords:
-            item.add_marker(skip)
+        for marker, reason in reasons.items():
+            if reason is not None and marker in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=f"no {marker} device here: {reason}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compute_on_the_cpu_by_default():
+    backend.set_default_device("cpu")
+
+
+@pytest.fixture(params=_params(backend.DEVICES))
+def device(request):
+    return request.param
+
+
+@pytest.fixture(params=_params(("emulator", "cuda")))
+def cuda_device(request):
+    return request.param
+
+
+@pytest.fixture
+def xp(cuda_device):
+    return backend.xp_for(cuda_device)

@@ -1,28 +1,18 @@
-"""GPU tests: every kernel of minigan.cuda against the NumPy reference (minigan.reference).
+"""The kernels of minigan.cuda against the NumPy references (minigan.reference), on every CUDA
+device under test: the CPU emulator always, a real GPU when one is usable (``xp`` fixture).
 
 float32 results must match a float64 reference within a bound that grows with the reduction
 length L (terms summed per output): |gpu - ref| <= eps * (4 sqrt(L) + 4) * scale, where scale is
 the same op applied to |inputs| (the sum of |terms|). float64 uses the same bound with float64's
-eps, which is tight. Every test is marked `gpu` and skips without a usable CUDA device.
+eps, which is tight.
 """
 import math
 
 import numpy as np
 import pytest
 
-from minigan import reference
-
-try:
-    import cupy
-    _usable = bool(cupy.cuda.is_available())
-except Exception:   # CuPy missing, or present without a driver / device
-    cupy, _usable = None, False
-
-pytestmark = [pytest.mark.gpu,
-              pytest.mark.skipif(not _usable, reason="needs CuPy and a CUDA device")]
-
-if _usable:
-    from minigan import cuda
+from minigan import cuda, reference
+from minigan.backend import to_numpy
 
 DTYPES = [np.float32, np.float64]
 
@@ -65,13 +55,9 @@ POOL_SHAPES = [
 XENT_SHAPES = [(2, 2, 9, 14), (3, 5, 4, 7), (1, 2, 1, 1), (2, 1, 3, 3), (64, 2, 9, 14)]
 
 
-def gpu(a):
-    return cupy.asarray(a)
-
-
 def assert_close(actual, expected, scale, reduction, dtype, what):
     """|actual - expected| <= eps * (4 sqrt(L) + 4) * scale elementwise."""
-    actual = cupy.asnumpy(actual) if not isinstance(actual, np.ndarray) else actual
+    actual = to_numpy(actual)
     assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
     assert actual.dtype == dtype, f"{what}: dtype {actual.dtype} != {np.dtype(dtype)}"
     bound = np.finfo(dtype).eps * (4 * math.sqrt(reduction) + 4) * scale + np.finfo(dtype).tiny
@@ -100,10 +86,10 @@ def f64(*arrays):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", CONV_SHAPES, ids=str)
-def test_conv2d_forward_matches_reference(shape, dtype):
+def test_conv2d_forward_matches_reference(shape, dtype, xp):
     x, w, b, _ = conv_inputs(shape, dtype)
     s, p = shape[6], shape[7]
-    y = cuda.conv2d_forward(gpu(x), gpu(w), gpu(b), s, p)
+    y = cuda.conv2d_forward(xp.asarray(x), xp.asarray(w), xp.asarray(b), s, p)
     expected = reference.conv2d_forward(*f64(x, w, b), s, p)
     scale = reference.conv2d_forward(*f64(np.abs(x), np.abs(w), np.abs(b)), s, p)
     assert_close(y, expected, scale, w[0].size, dtype, "conv2d_forward")
@@ -111,10 +97,10 @@ def test_conv2d_forward_matches_reference(shape, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", CONV_SHAPES[:4] + CONV_SHAPES[8:10], ids=str)
-def test_conv2d_forward_without_bias_matches_reference(shape, dtype):
+def test_conv2d_forward_without_bias_matches_reference(shape, dtype, xp):
     x, w, _, _ = conv_inputs(shape, dtype, seed=1)
     s, p = shape[6], shape[7]
-    y = cuda.conv2d_forward(gpu(x), gpu(w), None, s, p)
+    y = cuda.conv2d_forward(xp.asarray(x), xp.asarray(w), None, s, p)
     expected = reference.conv2d_forward(*f64(x, w), None, s, p)
     scale = reference.conv2d_forward(*f64(np.abs(x), np.abs(w)), None, s, p)
     assert_close(y, expected, scale, w[0].size, dtype, "conv2d_forward (no bias)")
@@ -122,20 +108,20 @@ def test_conv2d_forward_without_bias_matches_reference(shape, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", CONV_SHAPES[:4], ids=str)
-def test_conv2d_forward_fused_relu_is_relu_of_forward(shape, dtype):
+def test_conv2d_forward_fused_relu_is_relu_of_forward(shape, dtype, xp):
     x, w, b, _ = conv_inputs(shape, dtype, seed=2)
     s, p = shape[6], shape[7]
-    y = cuda.conv2d_forward(gpu(x), gpu(w), gpu(b), s, p)
-    y_relu = cuda.conv2d_forward(gpu(x), gpu(w), gpu(b), s, p, relu=True)
-    np.testing.assert_array_equal(cupy.asnumpy(y_relu), np.maximum(cupy.asnumpy(y), 0))
+    y = cuda.conv2d_forward(xp.asarray(x), xp.asarray(w), xp.asarray(b), s, p)
+    y_relu = cuda.conv2d_forward(xp.asarray(x), xp.asarray(w), xp.asarray(b), s, p, relu=True)
+    np.testing.assert_array_equal(to_numpy(y_relu), np.maximum(to_numpy(y), 0))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", CONV_SHAPES, ids=str)
-def test_conv2d_backward_input_matches_reference(shape, dtype):
+def test_conv2d_backward_input_matches_reference(shape, dtype, xp):
     x, w, _, gy = conv_inputs(shape, dtype)
     s, p = shape[6], shape[7]
-    gx = cuda.conv2d_backward_input(gpu(gy), gpu(w), x.shape, s, p)
+    gx = cuda.conv2d_backward_input(xp.asarray(gy), xp.asarray(w), x.shape, s, p)
     expected = reference.conv2d_backward_input(*f64(gy, w), x.shape, s, p)
     scale = reference.conv2d_backward_input(*f64(np.abs(gy), np.abs(w)), x.shape, s, p)
     reduction = w.shape[0] * w.shape[2] * w.shape[3]
@@ -144,10 +130,10 @@ def test_conv2d_backward_input_matches_reference(shape, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", CONV_SHAPES, ids=str)
-def test_conv2d_backward_weight_matches_reference(shape, dtype):
+def test_conv2d_backward_weight_matches_reference(shape, dtype, xp):
     x, w, _, gy = conv_inputs(shape, dtype)
     s, p = shape[6], shape[7]
-    gw = cuda.conv2d_backward_weight(gpu(gy), gpu(x), w.shape, s, p)
+    gw = cuda.conv2d_backward_weight(xp.asarray(gy), xp.asarray(x), w.shape, s, p)
     expected = reference.conv2d_backward_weight(*f64(gy, x), w.shape, s, p)
     scale = reference.conv2d_backward_weight(*f64(np.abs(gy), np.abs(x)), w.shape, s, p)
     reduction = gy.shape[0] * gy.shape[2] * gy.shape[3]
@@ -156,26 +142,26 @@ def test_conv2d_backward_weight_matches_reference(shape, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", CONV_SHAPES, ids=str)
-def test_conv2d_backward_bias_matches_reference(shape, dtype):
+def test_conv2d_backward_bias_matches_reference(shape, dtype, xp):
     _, _, _, gy = conv_inputs(shape, dtype)
-    gb = cuda.conv2d_backward_bias(gpu(gy))
+    gb = cuda.conv2d_backward_bias(xp.asarray(gy))
     expected = reference.conv2d_backward_bias(gy.astype(np.float64))
     scale = reference.conv2d_backward_bias(np.abs(gy).astype(np.float64))
     reduction = gy.shape[0] * gy.shape[2] * gy.shape[3]
     assert_close(gb, expected, scale, reduction, dtype, "conv2d_backward_bias")
 
 
-def test_conv2d_backward_weight_and_bias_are_deterministic():
+def test_conv2d_backward_weight_and_bias_are_deterministic(xp):
     x, w, _, gy = conv_inputs((8, 64, 35, 55, 64, 3, 1, 1), np.float32)
-    gx, gg = gpu(x), gpu(gy)
+    gx, gg = xp.asarray(x), xp.asarray(gy)
     first = cuda.conv2d_backward_weight(gg, gx, w.shape, 1, 1)
     second = cuda.conv2d_backward_weight(gg, gx, w.shape, 1, 1)
-    np.testing.assert_array_equal(cupy.asnumpy(first), cupy.asnumpy(second))
-    np.testing.assert_array_equal(cupy.asnumpy(cuda.conv2d_backward_bias(gg)),
-                                  cupy.asnumpy(cuda.conv2d_backward_bias(gg)))
+    np.testing.assert_array_equal(to_numpy(first), to_numpy(second))
+    np.testing.assert_array_equal(to_numpy(cuda.conv2d_backward_bias(gg)),
+                                  to_numpy(cuda.conv2d_backward_bias(gg)))
 
 
-def test_conv2d_gradients_match_central_differences_on_the_gpu():
+def test_conv2d_gradients_match_central_differences_on_the_device(xp):
     """float64 gradient check through the GPU path: d sum(r * conv(x, w, b)) / d(x, w, b)."""
     shape = (2, 3, 7, 6, 4, 3, 2, 1)
     s, p = shape[6], shape[7]
@@ -183,12 +169,12 @@ def test_conv2d_gradients_match_central_differences_on_the_gpu():
     values = {"x": x, "w": w, "b": b}
 
     def loss(v):
-        y = cuda.conv2d_forward(gpu(v["x"]), gpu(v["w"]), gpu(v["b"]), s, p)
-        return float((y * gpu(r)).sum())
+        y = cuda.conv2d_forward(xp.asarray(v["x"]), xp.asarray(v["w"]), xp.asarray(v["b"]), s, p)
+        return float((y * xp.asarray(r)).sum())
 
-    analytic = {"x": cupy.asnumpy(cuda.conv2d_backward_input(gpu(r), gpu(w), x.shape, s, p)),
-                "w": cupy.asnumpy(cuda.conv2d_backward_weight(gpu(r), gpu(x), w.shape, s, p)),
-                "b": cupy.asnumpy(cuda.conv2d_backward_bias(gpu(r)))}
+    analytic = {"x": to_numpy(cuda.conv2d_backward_input(xp.asarray(r), xp.asarray(w), x.shape, s, p)),
+                "w": to_numpy(cuda.conv2d_backward_weight(xp.asarray(r), xp.asarray(x), w.shape, s, p)),
+                "b": to_numpy(cuda.conv2d_backward_bias(xp.asarray(r)))}
     rng = np.random.default_rng(4)
     for name, array in values.items():
         for flat in rng.choice(array.size, size=min(12, array.size), replace=False):
@@ -214,52 +200,52 @@ def pool_inputs(shape, dtype, seed=0):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", POOL_SHAPES, ids=str)
-def test_max_pool2d_forward_matches_reference(shape, dtype):
+def test_max_pool2d_forward_matches_reference(shape, dtype, xp):
     x, _ = pool_inputs(shape, dtype)
     k, s, p = shape[4:]
-    y, argmax = cuda.max_pool2d_forward(gpu(x), k, s, p)
+    y, argmax = cuda.max_pool2d_forward(xp.asarray(x), k, s, p)
     y_ref, argmax_ref = reference.max_pool2d_forward(x, k, s, p)
     assert argmax.dtype == np.int8 and y.dtype == dtype
-    np.testing.assert_array_equal(cupy.asnumpy(y), y_ref)
-    np.testing.assert_array_equal(cupy.asnumpy(argmax), argmax_ref)
+    np.testing.assert_array_equal(to_numpy(y), y_ref)
+    np.testing.assert_array_equal(to_numpy(argmax), argmax_ref)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", POOL_SHAPES, ids=str)
-def test_max_pool2d_backward_matches_reference(shape, dtype):
+def test_max_pool2d_backward_matches_reference(shape, dtype, xp):
     x, gy = pool_inputs(shape, dtype)
     k, s, p = shape[4:]
     _, argmax = reference.max_pool2d_forward(x, k, s, p)
-    gx = cuda.max_pool2d_backward(gpu(gy), gpu(argmax), x.shape, k, s, p)
+    gx = cuda.max_pool2d_backward(xp.asarray(gy), xp.asarray(argmax), x.shape, k, s, p)
     expected = reference.max_pool2d_backward(gy.astype(np.float64), argmax, x.shape, k, s, p)
     scale = reference.max_pool2d_backward(np.abs(gy).astype(np.float64), argmax, x.shape, k, s, p)
     assert_close(gx, expected, scale, math.ceil(k / s) ** 2, dtype, "max_pool2d_backward")
 
 
 @pytest.mark.parametrize("padding", [0, 1])
-def test_max_pool2d_ties_pick_the_first_window_element(padding):
+def test_max_pool2d_ties_pick_the_first_window_element(padding, xp):
     x = np.ones((1, 2, 6, 7), dtype=np.float32)
-    y, argmax = cuda.max_pool2d_forward(gpu(x), 3, 2, padding)
+    y, argmax = cuda.max_pool2d_forward(xp.asarray(x), 3, 2, padding)
     _, argmax_ref = reference.max_pool2d_forward(x, 3, 2, padding)
-    np.testing.assert_array_equal(cupy.asnumpy(argmax), argmax_ref)
+    np.testing.assert_array_equal(to_numpy(argmax), argmax_ref)
 
 
-def test_max_pool2d_handles_more_planes_than_one_grid_column():
+def test_max_pool2d_handles_more_planes_than_one_grid_column(xp):
     x, gy = pool_inputs((1, 70000, 2, 3, 2, 1, 0), np.float32)
-    y, argmax = cuda.max_pool2d_forward(gpu(x), 2, 1, 0)
+    y, argmax = cuda.max_pool2d_forward(xp.asarray(x), 2, 1, 0)
     y_ref, argmax_ref = reference.max_pool2d_forward(x, 2, 1, 0)
-    np.testing.assert_array_equal(cupy.asnumpy(y), y_ref)
-    gx = cuda.max_pool2d_backward(gpu(gy), argmax, x.shape, 2, 1, 0)
-    np.testing.assert_allclose(cupy.asnumpy(gx),
+    np.testing.assert_array_equal(to_numpy(y), y_ref)
+    gx = cuda.max_pool2d_backward(xp.asarray(gy), argmax, x.shape, 2, 1, 0)
+    np.testing.assert_allclose(to_numpy(gx),
                                reference.max_pool2d_backward(gy, argmax_ref, x.shape, 2, 1, 0),
                                rtol=1e-6, atol=1e-6)
 
 
-def test_max_pool2d_gradient_matches_central_differences_on_the_gpu():
+def test_max_pool2d_gradient_matches_central_differences_on_the_device(xp):
     x, r = pool_inputs((2, 3, 7, 8, 3, 2, 1), np.float64, seed=5)
-    _, argmax = cuda.max_pool2d_forward(gpu(x), 3, 2, 1)
-    analytic = cupy.asnumpy(cuda.max_pool2d_backward(gpu(r), argmax, x.shape, 3, 2, 1))
-    loss = lambda x_: float((cuda.max_pool2d_forward(gpu(x_), 3, 2, 1)[0] * gpu(r)).sum())
+    _, argmax = cuda.max_pool2d_forward(xp.asarray(x), 3, 2, 1)
+    analytic = to_numpy(cuda.max_pool2d_backward(xp.asarray(r), argmax, x.shape, 3, 2, 1))
+    loss = lambda x_: float((cuda.max_pool2d_forward(xp.asarray(x_), 3, 2, 1)[0] * xp.asarray(r)).sum())
     for flat in np.random.default_rng(6).choice(x.size, size=20, replace=False):
         index = np.unravel_index(flat, x.shape)
         plus, minus = x.copy(), x.copy()
@@ -281,9 +267,9 @@ def xent_inputs(shape, dtype, seed=0, spread=3.0):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", XENT_SHAPES, ids=str)
-def test_patch_cross_entropy_forward_matches_reference(shape, dtype):
+def test_patch_cross_entropy_forward_matches_reference(shape, dtype, xp):
     logits, labels = xent_inputs(shape, dtype)
-    loss, dlogits = cuda.patch_cross_entropy_forward(gpu(logits), gpu(labels))
+    loss, dlogits = cuda.patch_cross_entropy_forward(xp.asarray(logits), xp.asarray(labels))
     loss_ref, dlogits_ref = reference.patch_cross_entropy_forward(logits.astype(np.float64), labels)
     c = shape[1]
     assert_close(loss, loss_ref, np.abs(loss_ref) + 10, 2 * c, dtype, "patch xent loss")
@@ -292,9 +278,9 @@ def test_patch_cross_entropy_forward_matches_reference(shape, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", XENT_SHAPES, ids=str)
-def test_patch_cross_entropy_sum_is_the_sum_of_the_patch_losses(shape, dtype):
+def test_patch_cross_entropy_sum_is_the_sum_of_the_patch_losses(shape, dtype, xp):
     logits, labels = xent_inputs(shape, dtype, seed=1)
-    total, dlogits = cuda.patch_cross_entropy_sum(gpu(logits), gpu(labels))
+    total, dlogits = cuda.patch_cross_entropy_sum(xp.asarray(logits), xp.asarray(labels))
     loss_ref, dlogits_ref = reference.patch_cross_entropy_forward(logits.astype(np.float64), labels)
     assert total.shape == () and total.dtype == dtype
     patches = loss_ref.size
@@ -304,89 +290,87 @@ def test_patch_cross_entropy_sum_is_the_sum_of_the_patch_losses(shape, dtype):
                  "patch xent grad")
 
 
-def test_patch_cross_entropy_is_stable_for_huge_logits():
+def test_patch_cross_entropy_is_stable_for_huge_logits(xp):
     logits, labels = xent_inputs((2, 2, 3, 4), np.float32, spread=1e4)
-    loss, dlogits = cuda.patch_cross_entropy_forward(gpu(logits), gpu(labels))
-    assert np.isfinite(cupy.asnumpy(loss)).all() and np.isfinite(cupy.asnumpy(dlogits)).all()
+    loss, dlogits = cuda.patch_cross_entropy_forward(xp.asarray(logits), xp.asarray(labels))
+    assert np.isfinite(to_numpy(loss)).all() and np.isfinite(to_numpy(dlogits)).all()
     loss_ref, _ = reference.patch_cross_entropy_forward(logits.astype(np.float64), labels)
-    np.testing.assert_allclose(cupy.asnumpy(loss), loss_ref, rtol=1e-6, atol=1e-3)
+    np.testing.assert_allclose(to_numpy(loss), loss_ref, rtol=1e-6, atol=1e-3)
 
 
-def test_patch_cross_entropy_turns_an_out_of_range_label_into_nan():
+def test_patch_cross_entropy_turns_an_out_of_range_label_into_nan(xp):
     logits, labels = xent_inputs((1, 2, 2, 2), np.float32)
     labels[0, 1, 1] = 7
-    loss, dlogits = cuda.patch_cross_entropy_forward(gpu(logits), gpu(labels))
-    loss = cupy.asnumpy(loss)
+    loss, dlogits = cuda.patch_cross_entropy_forward(xp.asarray(logits), xp.asarray(labels))
+    loss = to_numpy(loss)
     assert np.isnan(loss[0, 1, 1]) and np.isfinite(np.delete(loss.ravel(), 3)).all()
-    assert np.isnan(cupy.asnumpy(dlogits)[0, :, 1, 1]).all()
+    assert np.isnan(to_numpy(dlogits)[0, :, 1, 1]).all()
 
 
 # --- bad input on the GPU ----------------------------------------------------------------------
 
-def test_float64_weight_with_float32_input_is_a_type_error():
+def test_float64_weight_with_float32_input_is_a_type_error(xp):
     x, w, b, _ = conv_inputs((1, 3, 5, 5, 2, 3, 1, 1), np.float32)
     with pytest.raises(TypeError, match="w must have the dtype of x"):
-        cuda.conv2d_forward(gpu(x), gpu(w.astype(np.float64)), gpu(b), 1, 1)
+        cuda.conv2d_forward(xp.asarray(x), xp.asarray(w.astype(np.float64)), xp.asarray(b), 1, 1)
 
 
-def test_non_contiguous_input_is_a_value_error():
+def test_non_contiguous_input_is_a_value_error(xp):
     x, w, b, _ = conv_inputs((1, 3, 5, 10, 2, 3, 1, 1), np.float32)
     with pytest.raises(ValueError, match="x must be C-contiguous"):
-        cuda.conv2d_forward(gpu(x)[:, :, :, ::2], gpu(w), gpu(b), 1, 1)
+        cuda.conv2d_forward(xp.asarray(x)[:, :, :, ::2], xp.asarray(w), xp.asarray(b), 1, 1)
 
 
-def test_wrong_channel_count_is_a_value_error():
+def test_wrong_channel_count_is_a_value_error(xp):
     x, w, b, _ = conv_inputs((1, 3, 5, 5, 2, 3, 1, 1), np.float32)
     with pytest.raises(ValueError, match="w has 2 input channels but x has 3"):
-        cuda.conv2d_forward(gpu(x), gpu(w[:, :2].copy()), gpu(b), 1, 1)
+        cuda.conv2d_forward(xp.asarray(x), xp.asarray(w[:, :2].copy()), xp.asarray(b), 1, 1)
 
 
-def test_empty_batch_is_a_value_error():
+def test_empty_batch_is_a_value_error(xp):
     x, w, b, _ = conv_inputs((1, 3, 5, 5, 2, 3, 1, 1), np.float32)
     with pytest.raises(ValueError, match="empty batch"):
-        cuda.conv2d_forward(gpu(x[:0]), gpu(w), gpu(b), 1, 1)
+        cuda.conv2d_forward(xp.asarray(x[:0]), xp.asarray(w), xp.asarray(b), 1, 1)
     with pytest.raises(ValueError, match="empty batch"):
-        cuda.max_pool2d_forward(gpu(x[:0]), 3, 1, 1)
+        cuda.max_pool2d_forward(xp.asarray(x[:0]), 3, 1, 1)
 
 
-def test_numpy_array_mixed_with_cupy_arrays_is_a_type_error():
+def test_numpy_array_mixed_with_device_arrays_is_a_type_error(xp):
     x, w, b, _ = conv_inputs((1, 3, 5, 5, 2, 3, 1, 1), np.float32)
-    with pytest.raises(TypeError, match="w must be a CuPy array"):
-        cuda.conv2d_forward(gpu(x), w, gpu(b), 1, 1)
+    with pytest.raises(TypeError, match="w must be an array on a CUDA device"):
+        cuda.conv2d_forward(xp.asarray(x), w, xp.asarray(b), 1, 1)
 
 
-def test_int64_labels_are_a_type_error():
+def test_int64_labels_are_a_type_error(xp):
     logits, labels = xent_inputs((1, 2, 2, 2), np.float32)
     with pytest.raises(TypeError, match="labels must be int32"):
-        cuda.patch_cross_entropy_forward(gpu(logits), gpu(labels.astype(np.int64)))
+        cuda.patch_cross_entropy_forward(xp.asarray(logits), xp.asarray(labels.astype(np.int64)))
 
 
-@pytest.mark.skipif(not _usable or cupy.cuda.runtime.getDeviceCount() < 2,
-                    reason="needs two GPUs")
-def test_arrays_on_different_gpus_are_a_value_error():
+def test_arrays_on_different_gpus_are_a_value_error(xp):
+    if xp.cuda.runtime.getDeviceCount() < 2:
+        pytest.skip("needs two GPUs")
     x, w, b, _ = conv_inputs((1, 3, 5, 5, 2, 3, 1, 1), np.float32)
-    with cupy.cuda.Device(1):
-        w1 = cupy.asarray(w)
+    with xp.cuda.Device(1):
+        w1 = xp.asarray(w)
     with pytest.raises(ValueError, match="same GPU"):
-        cuda.conv2d_forward(gpu(x), w1, gpu(b), 1, 1)
+        cuda.conv2d_forward(xp.asarray(x), w1, xp.asarray(b), 1, 1)
 
 
 # --- end to end --------------------------------------------------------------------------------
 
-def test_simgan_gradients_on_the_gpu_match_the_cpu():
-    """Dispatch end to end: R and D on CuPy arrays run these kernels through minigan's ops, and
+def test_simgan_gradients_on_the_device_match_the_cpu(cuda_device):
+    """Dispatch end to end: R and D on device arrays run these kernels through minigan's ops, and
     every parameter gradient of the refiner and discriminator losses matches the NumPy path."""
-    models = pytest.importorskip("minigan.simgan.models")
-    losses = pytest.importorskip("minigan.simgan.losses")
     from minigan import Tensor
-    from minigan.backend import to_numpy
+    from minigan.simgan import losses, models
 
     images = np.random.default_rng(0).uniform(-1, 1, (2, 3, 1, 12, 16)).astype(np.float32)
     grads = {}
-    for device, xp in (("cpu", np), ("cuda", cupy)):
+    for device in ("cpu", cuda_device):
         refiner = models.Refiner(channels=8, blocks=1, rng=np.random.default_rng(1)).to(device)
         discriminator = models.Discriminator(width=0.25, rng=np.random.default_rng(2)).to(device)
-        synthetic, real = Tensor(xp.asarray(images[0])), Tensor(xp.asarray(images[1]))
+        synthetic, real = Tensor(images[0], device=device), Tensor(images[1], device=device)
         refined = refiner(synthetic)
         loss = (losses.realism_loss(discriminator(refined))
                 + losses.self_regularization(refined, synthetic, 0.5)
@@ -394,6 +378,6 @@ def test_simgan_gradients_on_the_gpu_match_the_cpu():
         loss.backward()
         grads[device] = [to_numpy(p.grad)
                          for p in list(refiner.parameters()) + list(discriminator.parameters())]
-    for cpu_grad, gpu_grad in zip(grads["cpu"], grads["cuda"]):
+    for cpu_grad, gpu_grad in zip(grads["cpu"], grads[cuda_device]):
         np.testing.assert_allclose(gpu_grad, cpu_grad, rtol=1e-3,
                                    atol=1e-4 * float(np.abs(cpu_grad).max()))

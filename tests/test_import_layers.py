@@ -123,20 +123,20 @@ def _tree(tmp_path, files):
 
 
 def test_the_check_catches_an_upward_import(tmp_path):
-    """backend (layer 1) importing simgan (layer 7) is reported, even inside a function."""
+    """backend importing simgan (a higher layer) is reported, even inside a function."""
     root = _tree(tmp_path, {"minigan/__init__.py": "", "minigan/simgan/__init__.py": "",
                             "minigan/simgan/losses.py": "",
                             "minigan/backend/__init__.py":
                                 "def f():\n    from minigan.simgan import losses\n"})
-    assert violations(root) == ["minigan.backend (layer 1) imports minigan.simgan.losses "
-                                "(layer 7): up"]
+    assert violations(root) == [f"minigan.backend (layer {LAYERS['backend']}) imports "
+                                f"minigan.simgan.losses (layer {LAYERS['simgan']}): up"]
 
 
 def test_the_check_catches_peers_that_know_each_other(tmp_path):
     root = _tree(tmp_path, {"minigan/__init__.py": "", "minigan/data/__init__.py": "",
                             "minigan/simgan/__init__.py": "import minigan.data\n"})
-    assert violations(root) == ["minigan.simgan imports minigan.data: peers of layer 7 must "
-                                "not know each other"]
+    assert violations(root) == [f"minigan.simgan imports minigan.data: peers of layer "
+                                f"{LAYERS['simgan']} must not know each other"]
 
 
 def test_a_program_may_import_the_library_but_the_library_no_program(tmp_path):
@@ -144,8 +144,8 @@ def test_a_program_may_import_the_library_but_the_library_no_program(tmp_path):
                             "from minigan.simgan import trainer\n",
                             "minigan/simgan/__init__.py": "from minigan import train_eyes\n",
                             "minigan/simgan/trainer.py": ""})
-    assert violations(root) == ["minigan.simgan (layer 7) imports minigan.train_eyes "
-                                "(layer 1000): up"]
+    assert violations(root) == [f"minigan.simgan (layer {LAYERS['simgan']}) imports "
+                                f"minigan.train_eyes (layer {PROGRAMS_LAYER}): up"]
 
 
 @pytest.mark.parametrize("text, message", [("no table here", "no '<!-- layers -->' table")])

@@ -1,8 +1,11 @@
-"""Which array library computes, and on which device (see ``devices``)."""
-from minigan.backend.devices import (DEVICES, cuda_available, cuda_unavailable_reason, device_of,
-                                     get_array_module, get_default_device, resolve_device,
-                                     set_default_device, to_device, to_numpy, xp_for)
+"""Devices (cpu, cuda, emulator): which array module computes, moving arrays, the default."""
+from minigan.backend.devices import (CHOICES, DEVICES, ENVIRONMENT_VARIABLE, cuda_available,
+                                     cuda_unavailable_reason, device_of, get_array_module,
+                                     get_default_device, resolve_device, scatter_add,
+                                     set_default_device, to_device, to_numpy, unavailable_reason,
+                                     xp_for)
 
-__all__ = ["DEVICES", "cuda_available", "cuda_unavailable_reason", "device_of",
-           "get_array_module", "get_default_device", "resolve_device", "set_default_device",
-           "to_device", "to_numpy", "xp_for"]
+__all__ = ["CHOICES", "DEVICES", "ENVIRONMENT_VARIABLE", "cuda_available",
+           "cuda_unavailable_reason", "device_of", "get_array_module", "get_default_device",
+           "resolve_device", "scatter_add", "set_default_device", "to_device", "to_numpy",
+           "unavailable_reason", "xp_for"]

@@ -15,6 +15,8 @@ The kernels index GEMM rows/columns and per-image offsets with 32-bit ints (memo
 import operator
 from typing import NamedTuple
 
+from minigan.backend import device_of
+
 INDEX_LIMIT = 2**31 - 2**20      # int32 with room for `index + grid stride` not to overflow
 GRID_YZ_LIMIT = 65535
 FLOAT_DTYPES = ("float32", "float64")
@@ -50,17 +52,15 @@ class PoolGeometry(NamedTuple):
 
 # --- devices -----------------------------------------------------------------------------------
 
-def is_cupy_array(a):
-    return type(a).__module__.split(".")[0] == "cupy"
-
-
 def require_gpu_arrays(op, **arrays):
-    """TypeError unless every given array (None is skipped) is a CuPy array."""
+    """TypeError unless every given array (None is skipped) lives on a CUDA device: a CuPy
+    array, or an array of minigan's CUDA emulator."""
     for name, a in arrays.items():
-        if a is not None and not is_cupy_array(a):
+        if a is not None and device_of(a) == "cpu":
             kind = f"{type(a).__module__}.{type(a).__name__}"
-            raise TypeError(f"{op}: {name} must be a CuPy array on the GPU, got {kind} "
-                            f"(NumPy arrays go to minigan.reference)")
+            raise TypeError(f"{op}: {name} must be an array on a CUDA device (CuPy, or "
+                            f"minigan.emulator), got {kind} (NumPy arrays go to "
+                            f"minigan.reference)")
 
 
 def require_same_device(op, **arrays):

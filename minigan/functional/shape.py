@@ -5,7 +5,7 @@ None of them changes a value, so each backward only moves the gradient back into
 import itertools
 
 from minigan.autograd import Function, Tensor, as_tensor
-from minigan.backend import get_array_module
+from minigan.backend import get_array_module, scatter_add
 from minigan.functional.elementwise import sum_to
 
 
@@ -92,11 +92,7 @@ class GetItem(Function):
     def backward(self, g):
         xp = get_array_module(g)
         gx = xp.zeros(self.x_shape, dtype=g.dtype)
-        if xp.__name__ == "numpy":
-            xp.add.at(gx, self.index, g)
-        else:
-            import cupyx
-            cupyx.scatter_add(gx, self.index, g)
+        scatter_add(gx, self.index, g)
         return gx
 
 

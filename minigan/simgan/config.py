@@ -27,6 +27,8 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
+from minigan.backend import CHOICES
+
 PSI_CHOICES = ("identity", "mean", "gradients")
 OPTIMIZERS = ("sgd", "adam")
 DEFAULT_LAMBDA = 0.05
@@ -73,7 +75,7 @@ class TrainConfig:
     sample_every: int = 100                 # iterations between sample grids
     checkpoint_every: int = 250             # iterations between checkpoints
     seed: int = 0
-    device: str = "auto"                    # "auto" | "cpu" | "cuda"
+    device: str = "auto"                    # "auto" | "cpu" | "cuda" | "emulator"
     extra: dict = field(default_factory=dict)  # free-form notes kept in config.json
 
     def __post_init__(self):
@@ -94,7 +96,7 @@ class TrainConfig:
         iterations. K_d = 2: at this size and step count D learns too slowly with one step
         per iteration, and R then wins by shifting the tone alone (with K_d = 1 the refined
         eyes kept a bright frame where the convolutions' zero padding shows; a fresh critic
-        told them from photos 94% of the time, 88% with K_d = 2). See the issue-5 note.
+        told them from photos 94% of the time, 88% with K_d = 2).
         """
         preset = dict(steps=300, k_g=2, k_d=2, pretrain_refiner_steps=100,
                       pretrain_discriminator_steps=50, batch_size=32, optimizer="sgd", lr=0.001,
@@ -142,8 +144,8 @@ class TrainConfig:
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"TrainConfig.optimizer must be one of {OPTIMIZERS}, "
                              f"got {self.optimizer!r}")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"TrainConfig.device must be 'auto', 'cpu' or 'cuda', "
+        if self.device not in CHOICES:
+            raise ValueError(f"TrainConfig.device must be one of {', '.join(CHOICES)}, "
                              f"got {self.device!r}")
 
     # -- (de)serialisation ------------------------------------------------------------------

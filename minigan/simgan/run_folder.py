@@ -2,7 +2,8 @@
 
     OUT/config.json               the TrainConfig (and the data actually used)
     OUT/log.jsonl                 one JSON object per step of every phase (see ``trainer``)
-    OUT/samples/step_NNNNNN.png   columns synthetic | refined | real, written every N iterations
+    OUT/samples/iteration_NNNNNN.png   columns synthetic | refined | real, every N iterations
+    OUT/samples/pretrained_refiner.png the same after R's pretraining
     OUT/samples/latest.png        a copy of the newest grid
     OUT/loss_curve.png            losses and D accuracy so far (rewritten with each grid)
     OUT/checkpoints/last.npz      the newest checkpoint (atomic; see ``simgan.checkpoint``)
