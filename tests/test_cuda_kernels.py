@@ -323,7 +323,7 @@ def test_non_contiguous_input_is_a_value_error(xp):
 
 def test_wrong_channel_count_is_a_value_error(xp):
     x, w, b, _ = conv_inputs((1, 3, 5, 5, 2, 3, 1, 1), np.float32)
-    with pytest.raises(ValueError, match="w has 2 input channels but x has 3"):
+    with pytest.raises(ValueError, match="input has 3 channels but the weight expects 2"):
         cuda.conv2d_forward(xp.asarray(x), xp.asarray(w[:, :2].copy()), xp.asarray(b), 1, 1)
 
 

@@ -104,7 +104,7 @@ def test_transposed_weight_is_a_value_error():
 
 def test_wrong_channel_count_is_a_value_error():
     x, w, b = conv_arrays(c=3)
-    with pytest.raises(ValueError, match="w has 2 input channels but x has 3"):
+    with pytest.raises(ValueError, match="input has 3 channels but the weight expects 2"):
         checks.check_conv2d_forward(x, np.ascontiguousarray(w[:, :2]), b, 1, 1)
 
 
@@ -122,7 +122,7 @@ def test_wrong_bias_shape_is_a_value_error():
 
 def test_non_square_kernel_is_a_value_error():
     x, _, b = conv_arrays()
-    with pytest.raises(ValueError, match=r"w must be \(F, C, K, K\)"):
+    with pytest.raises(ValueError, match=r"weight must be \(F, C, K, K\) with a square kernel"):
         checks.check_conv2d_forward(x, np.zeros((4, 3, 3, 2), np.float32), b, 1, 1)
 
 
@@ -216,13 +216,13 @@ def test_max_pool2d_geometry_of_the_discriminator_pool():
 
 
 def test_max_pool2d_kernel_too_large_for_an_int8_argmax_is_a_value_error():
-    with pytest.raises(ValueError, match="kernel must be <= 11"):
+    with pytest.raises(ValueError, match="kernel_size must be <= 11"):
         checks.check_max_pool2d_forward(np.zeros((1, 1, 20, 20), np.float32), 12, 1, 0)
 
 
-def test_max_pool2d_padding_of_a_whole_window_is_a_value_error():
-    with pytest.raises(ValueError, match="padding must be <= 2"):
-        checks.check_max_pool2d_forward(np.zeros((1, 1, 9, 9), np.float32), 3, 1, 3)
+def test_max_pool2d_padding_over_half_the_window_is_a_value_error():
+    with pytest.raises(ValueError, match=r"padding must be at most kernel_size // 2 = 1"):
+        checks.check_max_pool2d_forward(np.zeros((1, 1, 9, 9), np.float32), 3, 1, 2)
 
 
 def test_max_pool2d_of_an_empty_batch_is_a_value_error():

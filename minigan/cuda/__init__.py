@@ -18,6 +18,8 @@ from minigan.cuda.conv import (conv2d_backward_bias, conv2d_backward_input,
 from minigan.cuda.pool import max_pool2d_backward, max_pool2d_forward
 from minigan.cuda.xent import patch_cross_entropy_forward, patch_cross_entropy_sum
 
-__all__ = ["conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight",
-           "conv2d_backward_bias", "max_pool2d_forward", "max_pool2d_backward",
-           "patch_cross_entropy_forward", "patch_cross_entropy_sum", "kernels_dir"]
+# The ops of minigan.reference, with the same names and parameters (the fused sum is extra).
+OPS = ("conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight", "conv2d_backward_bias",
+       "max_pool2d_forward", "max_pool2d_backward", "patch_cross_entropy_forward")
+
+__all__ = list(OPS) + ["OPS", "patch_cross_entropy_sum", "kernels_dir"]

@@ -13,41 +13,14 @@ The kernels index GEMM rows/columns and per-image offsets with 32-bit ints (memo
 64-bit), so sizes must stay below ``INDEX_LIMIT``; a grid's y and z sizes below 65536.
 """
 import operator
-from typing import NamedTuple
 
 from minigan.backend import device_of
+from minigan.reference import geometry
+from minigan.reference.geometry import ConvGeometry, PoolGeometry, check_int  # noqa: F401
 
 INDEX_LIMIT = 2**31 - 2**20      # int32 with room for `index + grid stride` not to overflow
 GRID_YZ_LIMIT = 65535
 FLOAT_DTYPES = ("float32", "float64")
-MAX_POOL_KERNEL = 11             # the argmax is int8 and holds ky*K + kx <= K*K - 1 <= 127
-
-
-class ConvGeometry(NamedTuple):
-    """x (N, C, H, W) * w (F, C, K, K) -> y (N, F, Ho, Wo) with stride and padding."""
-    N: int
-    C: int
-    H: int
-    W: int
-    F: int
-    K: int
-    stride: int
-    padding: int
-    Ho: int
-    Wo: int
-
-
-class PoolGeometry(NamedTuple):
-    """x (N, C, H, W) -> y (N, C, Ho, Wo) over K x K windows."""
-    N: int
-    C: int
-    H: int
-    W: int
-    K: int
-    stride: int
-    padding: int
-    Ho: int
-    Wo: int
 
 
 # --- devices -----------------------------------------------------------------------------------
@@ -73,19 +46,6 @@ def require_same_device(op, **arrays):
 
 
 # --- small checks ------------------------------------------------------------------------------
-
-def check_int(op, name, value, minimum):
-    """``value`` as a Python int >= minimum (TypeError for a non-integer, ValueError below)."""
-    if isinstance(value, bool):
-        raise TypeError(f"{op}: {name} must be an integer, got {value!r}")
-    try:
-        value = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{op}: {name} must be an integer, got {value!r}") from None
-    if value < minimum:
-        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value}")
-    return value
-
 
 def check_shape_tuple(op, name, shape, ndim):
     """A tuple of ``ndim`` non-negative ints (x_shape, w_shape arguments)."""
@@ -128,10 +88,6 @@ def check_sizes(op, **sizes):
                              f"indices (limit {INDEX_LIMIT}); split the batch")
 
 
-def output_size(size, kernel, stride, padding):
-    return (size + 2 * padding - kernel) // stride + 1
-
-
 def _check_image(op, name, n, c, h, w):
     if n == 0:
         raise ValueError(f"{op}: {name} has an empty batch (N = 0); nothing to launch")
@@ -140,38 +96,20 @@ def _check_image(op, name, n, c, h, w):
                          f"{(n, c, h, w)}")
 
 
-def _window_geometry(op, h, w, kernel, stride, padding, max_padding):
-    stride = check_int(op, "stride", stride, 1)
-    padding = check_int(op, "padding", padding, 0)
-    if padding > max_padding:
-        raise ValueError(f"{op}: padding must be <= {max_padding} for a {kernel}x{kernel} "
-                         f"window, got {padding}")
-    ho, wo = output_size(h, kernel, stride, padding), output_size(w, kernel, stride, padding)
-    if ho < 1 or wo < 1:
-        raise ValueError(f"{op}: input {h}x{w} with padding {padding} is smaller than the "
-                         f"{kernel}x{kernel} window (output would be {ho}x{wo})")
-    return stride, padding, ho, wo
-
-
 # --- convolution -------------------------------------------------------------------------------
 
 def conv2d_geometry(op, x_shape, w_shape, stride, padding):
-    """ConvGeometry from x (N, C, H, W) and w (F, C, K, K) shapes; ValueError when they clash."""
-    n, c, h, w = x_shape
-    f, wc, k, k2 = w_shape
-    _check_image(op, "x", n, c, h, w)
-    if k != k2 or k < 1 or f < 1:
-        raise ValueError(f"{op}: w must be (F, C, K, K) with F, K >= 1, got shape {w_shape}")
-    if wc != c:
-        raise ValueError(f"{op}: w has {wc} input channels but x has {c} "
-                         f"(x shape {x_shape}, w shape {w_shape})")
-    stride, padding, ho, wo = _window_geometry(op, h, w, k, stride, padding, max_padding=2**20)
-    g = ConvGeometry(n, c, h, w, f, k, stride, padding, ho, wo)
-    check_sizes(op, **{"N*H*W": n * h * w, "N*Ho*Wo": n * ho * wo, "C*H*W": c * h * w,
-                       "F*Ho*Wo": f * ho * wo, "C*K*K": c * k * k, "F*K*K": f * k * k,
-                       "F*C*K*K": f * c * k * k})
-    if max(f, c) > 16 * GRID_YZ_LIMIT:
-        raise ValueError(f"{op}: at most {16 * GRID_YZ_LIMIT} channels/filters, got C={c}, F={f}")
+    """The convolution's geometry (``minigan.reference.geometry``), plus what the kernels need:
+    a non-empty batch and sizes their 32-bit indices and grids can hold."""
+    g = geometry.conv2d_geometry(op, x_shape, w_shape, stride, padding)
+    _check_image(op, "x", g.N, g.C, g.H, g.W)
+    check_sizes(op, **{"N*H*W": g.N * g.H * g.W, "N*Ho*Wo": g.N * g.Ho * g.Wo,
+                       "C*H*W": g.C * g.H * g.W, "F*Ho*Wo": g.F * g.Ho * g.Wo,
+                       "C*K*K": g.C * g.K * g.K, "F*K*K": g.F * g.K * g.K,
+                       "F*C*K*K": g.F * g.C * g.K * g.K})
+    if max(g.F, g.C) > 16 * GRID_YZ_LIMIT:
+        raise ValueError(f"{op}: at most {16 * GRID_YZ_LIMIT} channels/filters, got C={g.C}, "
+                         f"F={g.F}")
     return g
 
 
@@ -229,16 +167,12 @@ def check_conv2d_backward_bias(gy):
 # --- max-pooling -------------------------------------------------------------------------------
 
 def pool_geometry(op, x_shape, kernel, stride, padding):
-    n, c, h, w = x_shape
-    _check_image(op, "x", n, c, h, w)
-    kernel = check_int(op, "kernel", kernel, 1)
-    if kernel > MAX_POOL_KERNEL:
-        raise ValueError(f"{op}: kernel must be <= {MAX_POOL_KERNEL} (the argmax is int8), "
-                         f"got {kernel}")
-    # padding < K keeps at least one input pixel in every window.
-    stride, padding, ho, wo = _window_geometry(op, h, w, kernel, stride, padding, kernel - 1)
-    check_sizes(op, **{"N*C": n * c, "H*W": h * w})
-    return PoolGeometry(n, c, h, w, kernel, stride, padding, ho, wo)
+    """The pooling's geometry (``minigan.reference.geometry``), plus a non-empty batch and sizes
+    the kernels' indices can hold."""
+    g = geometry.pool_geometry(op, x_shape, kernel, stride, padding)
+    _check_image(op, "x", g.N, g.C, g.H, g.W)
+    check_sizes(op, **{"N*C": g.N * g.C, "H*W": g.H * g.W})
+    return g
 
 
 def check_max_pool2d_forward(x, kernel, stride, padding):

@@ -10,8 +10,8 @@ from minigan.reference.geometry import conv2d_output_size
 from minigan.reference.pool import max_pool2d_backward, max_pool2d_forward
 from minigan.reference.xent import patch_cross_entropy_forward
 
-__all__ = [
-    "conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight", "conv2d_backward_bias",
-    "conv2d_output_size", "max_pool2d_forward", "max_pool2d_backward",
-    "patch_cross_entropy_forward",
-]
+# The ops that minigan.cuda implements too, with the same names and parameters.
+OPS = ("conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight", "conv2d_backward_bias",
+       "max_pool2d_forward", "max_pool2d_backward", "patch_cross_entropy_forward")
+
+__all__ = list(OPS) + ["OPS", "conv2d_output_size"]
