@@ -1,4 +1,5 @@
-"""Shared test set-up: the `gpu` marker, and a skip for it where no CUDA device is usable."""
+"""Shared test set-up: the `gpu` marker, a skip for it where no CUDA device is usable, and the
+`device` fixture that runs a test once per backend."""
 import pytest
 
 from minigan import backend
@@ -15,3 +16,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
+def device(request):
+    """The device an op test runs on: 'cpu', and 'cuda' where a GPU is usable (else skipped)."""
+    return request.param
