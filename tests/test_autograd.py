@@ -85,7 +85,8 @@ def test_backward_without_requires_grad_is_a_clear_error():
 
 def test_tensor_facts_and_to_cpu():
     t = Tensor(np.zeros((2, 3), dtype=np.float32), requires_grad=True)
-    assert t.shape == (2, 3) and t.ndim == 2 and t.size == 6 and t.device == "cpu"
+    assert t.shape == (2, 3) and t.ndim == 2 and t.device == "cpu"
+    assert t.size() == (2, 3) and t.size(-1) == 3 and t.numel() == 6 and t.dim() == 2
     assert t.to("cpu") is t
     assert isinstance(t.numpy(), np.ndarray)
 
@@ -110,3 +111,73 @@ def test_manual_seed_makes_initialisation_reproducible():
     minigan.manual_seed(5)
     b = minigan.nn.Conv2d(2, 3, 3).weight.numpy()
     np.testing.assert_array_equal(a, b)
+
+
+def test_changing_an_input_after_an_op_used_it_makes_backward_refuse():
+    w = Tensor(np.ones(3), requires_grad=True)
+    y = (w.exp() * 2).sum()
+    w.data = w.data + 1
+    with pytest.raises(RuntimeError, match=r"input 0 of Exp \(shape \(3,\)\) was changed after "
+                                           r"Exp used it \(its data is at version 1, Exp saw "
+                                           r"version 0\)"):
+        y.backward()
+
+
+def test_changing_a_tensor_after_backward_is_fine():
+    w = Tensor(np.ones(3), requires_grad=True)
+    (w * w).sum().backward()
+    w.data = w.data - 0.1 * w.grad          # what an optimizer step does
+    w.grad = None
+    (w * w).sum().backward()
+    np.testing.assert_allclose(w.grad, 2 * 0.8 * np.ones(3))
+
+
+def test_only_floating_tensors_can_require_grad():
+    for dtype in (np.int64, np.int32, np.bool_):
+        with pytest.raises(RuntimeError, match="only floating-point tensors can require gradients"):
+            Tensor(np.zeros(2, dtype), requires_grad=True)
+        t = Tensor(np.zeros(2, dtype))
+        with pytest.raises(RuntimeError, match=f"dtype {np.dtype(dtype)}"):
+            t.requires_grad = True
+
+
+def test_an_integer_result_does_not_join_the_graph():
+    x = Tensor(np.array([1.5, 2.5]), requires_grad=True)
+    y = x.to(np.int64)
+    assert y.dtype == np.int64 and not y.requires_grad and y.creator is None
+
+
+def test_requires_grad_underscore_sets_the_flag_and_returns_the_tensor():
+    t = Tensor(np.ones(2))
+    assert t.requires_grad_() is t and t.requires_grad
+    with pytest.raises(RuntimeError, match="detach"):
+        (t * 2).requires_grad_(False)
+
+
+def test_comparisons_are_tensors_and_hashing_is_by_identity():
+    a, b = Tensor(np.array([1.0, 2.0])), Tensor(np.array([1.0, 3.0]))
+    np.testing.assert_array_equal((a == b).numpy(), [True, False])
+    assert a != None and not (a == None)  # noqa: E711 - PyTorch's rule for None
+    assert len({a, b}) == 2 and a in {a: 0}
+
+
+def test_bool_float_int_of_one_element_and_the_errors_beyond():
+    assert bool(Tensor(np.array([2.0]))) and not bool(Tensor(np.array(0.0)))
+    assert float(Tensor(np.array([[2.5]]))) == 2.5 and int(Tensor(np.array(7.9))) == 7
+    with pytest.raises(RuntimeError, match="more than one value is ambiguous"):
+        bool(Tensor(np.ones(2)))
+    with pytest.raises(ValueError, match="only one-element tensors"):
+        float(Tensor(np.ones(2)))
+    with pytest.raises(TypeError, match="len\\(\\) of a 0-d tensor"):
+        len(Tensor(np.array(1.0)))
+
+
+def test_to_changes_dtype_and_device():
+    x = Tensor(np.ones(2, np.float32), requires_grad=True)
+    y = x.to(np.float64)
+    assert y.dtype == np.float64 and x.to("float32") is x and x.to("cpu") is x
+    assert x.cpu() is x and x.double().dtype == np.float64 and x.long().dtype == np.int64
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+    with pytest.raises(ValueError, match="device must be one of"):
+        x.to("tpu")

@@ -43,7 +43,7 @@ def test_small_cnn_tells_synthetic_from_photo_on_held_out_eyes():
     opt = optim.Adam(params, lr=0.01)
 
     def logits(images):
-        return head(features(Tensor(standardize(images))).mean(axis=(2, 3)))
+        return head(features(Tensor(standardize(images))).mean(dim=(2, 3)))
 
     for _ in range(300):
         images, labels = train.sample(32, rng)

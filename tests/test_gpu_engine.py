@@ -29,8 +29,8 @@ def test_small_model_trains_the_same_on_the_device_and_the_cpu(cuda_device):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("op", [F.exp, F.tanh, F.sigmoid, F.relu, lambda x: F.sum(x, axis=1),
-                                lambda x: F.max(x, axis=0), lambda x: x[1:, ::2]])
+@pytest.mark.parametrize("op", [F.exp, F.tanh, F.sigmoid, F.relu, lambda x: F.sum(x, dim=1),
+                                lambda x: F.max(x, dim=0).values, lambda x: x[1:, ::2]])
 def test_elementwise_and_reductions_gradcheck_on_the_device(op, cuda_device):
     gradcheck(op, [rng.standard_normal((3, 4))], device=cuda_device)
 

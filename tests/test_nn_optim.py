@@ -69,7 +69,8 @@ def test_load_state_dict_names_missing_and_extra_keys():
     state = model.state_dict()
     state.pop("0.bias")
     state["bogus"] = np.zeros(1)
-    with pytest.raises(KeyError, match=r"missing keys \['0.bias'\], unexpected keys \['bogus'\]"):
+    with pytest.raises(RuntimeError, match=r"(?s)Unexpected key\(s\) in state_dict: 'bogus'.*"
+                                           r"Missing key\(s\) in state_dict: '0.bias'"):
         model.load_state_dict(state)
 
 
@@ -77,7 +78,7 @@ def test_load_state_dict_names_wrong_shape():
     model = small_cnn(np.random.default_rng(0))
     state = model.state_dict()
     state["3.weight"] = np.zeros((1, 2, 3, 3))
-    with pytest.raises(ValueError, match="'3.weight' has shape"):
+    with pytest.raises(RuntimeError, match=r"size mismatch for 3.weight: shape \(1, 2, 3, 3\)"):
         model.load_state_dict(state)
 
 
@@ -88,6 +89,66 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
         small_cnn(np.random.default_rng(0)).load(path)
     with pytest.raises(FileNotFoundError, match="missing.npz"):
         small_cnn(np.random.default_rng(0)).load(tmp_path / "missing.npz")
+
+
+def test_load_state_dict_without_strict_loads_what_matches():
+    model, other = small_cnn(np.random.default_rng(0)), small_cnn(np.random.default_rng(1))
+    state = other.state_dict()
+    state.pop("0.bias")
+    state["bogus"] = np.zeros(1)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    assert (missing, unexpected) == (["0.bias"], ["bogus"])
+    np.testing.assert_array_equal(model[0].weight.numpy(), other[0].weight.numpy())
+    assert not np.array_equal(model[0].bias.numpy(), other[0].bias.numpy())
+
+
+def test_module_list_registers_its_modules():
+    class Tower(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2)])
+            self.blocks.append(nn.Linear(2, 1))
+
+        def forward(self, x):
+            for block in self.blocks:
+                x = block(x)
+            return x
+
+    tower = Tower()
+    assert [n for n, _ in tower.named_parameters()] == [
+        f"blocks.{i}.{p}" for i in range(3) for p in ("weight", "bias")]
+    assert len(tower.blocks) == 3 and isinstance(tower.blocks[1:], nn.ModuleList)
+    assert tower(Tensor(np.ones((4, 2), np.float32))).shape == (4, 1)
+    with pytest.raises(NotImplementedError, match="ModuleList has no forward"):
+        tower.blocks(Tensor(np.ones((4, 2))))
+    with pytest.raises(TypeError, match="element 3 is a int, not a Module"):
+        tower.blocks.append(3)
+
+
+@pytest.mark.parametrize("holder", [list, tuple, lambda layers: dict(enumerate(layers))])
+def test_a_plain_container_of_modules_is_refused(holder):
+    model = nn.Module()
+    with pytest.raises(TypeError, match="would not be registered .* use nn.ModuleList"):
+        model.layers = holder([nn.Linear(2, 2)])
+
+
+def test_buffers_are_saved_and_moved_but_not_trained():
+    model = nn.Module()
+    model.register_buffer("count", Tensor(np.zeros(2, np.float32)))
+    model.scale = nn.Parameter(np.ones(1, np.float32))
+    assert list(model.state_dict()) == ["scale", "count"]
+    assert model.parameters() == [model.scale] and model.buffers() == [model.count]
+    model.count = Tensor(np.ones(2, np.float32))     # assigning a buffer replaces it
+    assert model.buffers() == [model.count]
+    with pytest.raises(TypeError, match="count is a buffer: assign a Tensor or None"):
+        model.count = np.ones(2)
+    with pytest.raises(TypeError, match="must be a Tensor or None"):
+        model.register_buffer("other", np.ones(2))
+
+
+def test_optimizers_refuse_what_is_not_a_tensor():
+    with pytest.raises(TypeError, match="parameter 0 is a dict, not a Tensor"):
+        optim.SGD([{"params": []}], lr=0.1)
 
 
 def test_train_and_eval_flags_propagate():

@@ -41,6 +41,8 @@ for step in range(150):
     if step % 30 == 0:
         print(f"step {step:3d}  loss {loss.item():.3f}")
 
+model.eval()
 with minigan.no_grad():
-    accuracy = (model(Tensor(x_test)).numpy().argmax(axis=1) == y_test).mean()
+    predicted = model(Tensor(x_test)).argmax(dim=1)
+accuracy = (predicted == Tensor(y_test)).float().mean().item()
 print(f"held-out accuracy {accuracy:.1%}")

@@ -1,8 +1,9 @@
 """``Function``: one differentiable op, the base class of every op in ``minigan.functional``.
 
 ``Function.__call__`` runs ``forward`` on raw arrays and links the output into the graph (the
-output's ``creator`` is the function, the function's ``inputs`` are the input tensors), so that
-``Tensor.backward`` can later call ``backward`` with the gradient of the output.
+output's ``creator`` is the function, the function's ``inputs`` are the input tensors, and
+``input_versions`` their versions at that moment), so that ``Tensor.backward`` can later call
+``backward`` with the gradient of the output.
 """
 import numpy as np
 
@@ -12,28 +13,33 @@ from minigan.autograd.tensor import Tensor
 
 
 class Function:
-    """One differentiable op: ``forward(*arrays) -> array`` and ``backward(grad) -> grads``.
+    """One differentiable op: ``forward(*arrays) -> array`` and ``backward(gy) -> gxs``.
 
     Subclasses keep whatever ``backward`` needs on ``self`` during ``forward``. ``backward``
-    returns one gradient per input (a tuple, or a bare array for one input); ``None`` where
-    an input needs no gradient (``self.needs_input_grad[i]`` says which do).
+    gets ``gy`` = dL/dy and returns one gradient per input (a tuple, or a bare array for one
+    input); ``None`` where an input needs no gradient (``self.needs_input_grad[i]`` says
+    which do). Only a floating output joins the graph.
     """
 
     def __call__(self, *inputs):
-        tensors = [as_tensor(x, like=_first_tensor(inputs)) for x in inputs]
-        _check_same_device(type(self).__name__, tensors)
-        self.needs_input_grad = tuple(t.requires_grad for t in tensors)
-        output = Tensor(self.forward(*[t.data for t in tensors]))
-        if grad_mode.is_grad_enabled() and any(self.needs_input_grad):
-            output.requires_grad = True
+        like = _first_tensor(inputs)
+        tensors = [x if isinstance(x, Tensor) else as_tensor(x, like) for x in inputs]
+        if len(tensors) > 1:
+            _check_same_device(type(self).__name__, tensors)
+        self.needs_input_grad = tuple(t._requires_grad for t in tensors)
+        output = Tensor(self.forward(*[t._data for t in tensors]))
+        if (grad_mode.is_grad_enabled() and any(self.needs_input_grad)
+                and output._data.dtype.kind == "f"):
+            output._requires_grad = True
             output.creator = self
             self.inputs = tensors
+            self.input_versions = [t._version for t in tensors]
         return output
 
     def forward(self, *arrays):
         raise NotImplementedError
 
-    def backward(self, grad):
+    def backward(self, gy):
         raise NotImplementedError
 
 
@@ -56,6 +62,8 @@ def as_tensor(value, like=None):
 
 
 def _check_same_device(op_name, tensors):
+    if len({type(t._data) for t in tensors}) == 1:  # one array type: one device
+        return
     devices = {t.device for t in tensors}
     if len(devices) > 1:
         raise ValueError(f"{op_name}: inputs are on different devices {sorted(devices)}; "

@@ -2,11 +2,15 @@
 
 A ``Tensor`` wraps one array (``.data``) and, when it was made by an op, remembers the
 ``Function`` that made it (``.creator``). ``Tensor.backward`` walks the graph once in reverse
-topological order and calls each ``Function.backward(grad_output) -> grads of its inputs``.
+topological order and calls each ``Function.backward(gy) -> gradients of its inputs``.
 
-The ops themselves (``+``, ``matmul``, ``conv2d`` ...) live in ``minigan.functional``, which also
-installs the operator methods on ``Tensor`` (``a + b`` calls ``functional.add``): this module
-knows no op, so a reader can hold the whole engine in their head.
+The ops themselves (``+``, ``matmul``, ``conv2d``, ``==`` ...) live in ``minigan.functional``,
+which also installs the operator methods on ``Tensor`` (``a + b`` calls ``functional.add``):
+this module knows no op, so a reader can hold the whole engine in their head.
+
+Every assignment to ``.data`` counts up the tensor's *version*. An op remembers the versions of
+its inputs, and ``backward`` refuses to run an op whose input changed since (as PyTorch does):
+its gradient would belong to values the tensor no longer holds.
 """
 import numpy as np
 
@@ -30,75 +34,177 @@ def _as_array(data, dtype, device):
     return data
 
 
+def _names_a_dtype(name):
+    try:
+        np.dtype(name)
+    except TypeError:
+        return False
+    return True
+
+
+def _check_can_require_grad(dtype):
+    if dtype.kind != "f":
+        raise RuntimeError(f"only floating-point tensors can require gradients; this one has "
+                           f"dtype {dtype} (convert it first, e.g. .to(numpy.float32))")
+
+
 class Tensor:
     """An array with an optional gradient.
 
     Attributes: ``data`` (numpy.ndarray | cupy.ndarray), ``grad`` (array or None, filled by
-    ``backward`` for leaves with ``requires_grad``), ``requires_grad``, ``creator`` (the Function
-    that produced it, None for a leaf).
+    ``backward`` for leaves with ``requires_grad``), ``requires_grad`` (floating dtypes only),
+    ``creator`` (the Function that produced it, None for a leaf).
     """
 
     __array_priority__ = 1000  # so ndarray + Tensor calls Tensor.__radd__
+    # ``==`` gives a boolean Tensor (installed by minigan.functional), so hashing, and with it
+    # dict and set membership, goes by identity, as in PyTorch.
+    __hash__ = object.__hash__
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
-        self.data = _as_array(data, dtype, device)
+        self._data = _as_array(data, dtype, device)
+        self._version = 0
         self.grad = None
-        self.requires_grad = bool(requires_grad)
         self.creator = None
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, array):
+        self._data = array
+        self._version += 1
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if flag:
+            _check_can_require_grad(self._data.dtype)
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place; returns self. Only a leaf can stop requiring grad."""
+        if not requires_grad and self.creator is not None:
+            raise RuntimeError("requires_grad_(False) on a tensor made by an op: use .detach() "
+                               "to cut it from the graph")
+        self.requires_grad = requires_grad
+        return self
 
     # -- array facts ------------------------------------------------------------------------
     @property
     def shape(self):
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
-    @property
-    def size(self):
-        return self.data.size
+    def dim(self):
+        """The number of dimensions (``ndim``)."""
+        return self._data.ndim
+
+    def size(self, dim=None):
+        """The shape, or its entry ``dim`` (as ``torch.Tensor.size``)."""
+        return self._data.shape if dim is None else self._data.shape[dim]
+
+    def numel(self):
+        """The number of elements."""
+        return self._data.size
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self):
-        return backend.device_of(self.data)
+        return backend.device_of(self._data)
 
     @property
     def is_leaf(self):
         return self.creator is None
 
     def __len__(self):
-        return len(self.data)
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self._data)
 
     def __repr__(self):
-        grad = ", requires_grad=True" if self.requires_grad else ""
-        return f"Tensor({backend.to_numpy(self.data)!r}, device='{self.device}'{grad})"
+        grad = ", requires_grad=True" if self._requires_grad else ""
+        return f"Tensor({backend.to_numpy(self._data)!r}, device='{self.device}'{grad})"
 
     # -- conversions ------------------------------------------------------------------------
     def numpy(self):
         """The values as a NumPy array (a copy from the GPU, the array itself on the CPU)."""
-        return backend.to_numpy(self.data)
+        return backend.to_numpy(self._data)
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+        if self._data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element; this one has shape "
+                               f"{self.shape} ({self._data.size} elements)")
         return self.numpy().reshape(()).item()
 
-    def to(self, device):
-        """This tensor on ``device`` ('cpu' | 'cuda'): itself if already there, else a leaf copy."""
-        device = backend.resolve_device(device)
-        if device == self.device:
-            return self
-        return Tensor(backend.to_device(self.data, device), requires_grad=self.requires_grad)
+    def tolist(self):
+        """The values as (nested) Python lists of numbers; a 0-d tensor gives a number."""
+        return self.numpy().tolist()
+
+    def __float__(self):
+        return float(self._one_element("float"))
+
+    def __int__(self):
+        return int(self._one_element("int"))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            what = "no values" if self._data.size == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of a Tensor with {what} is ambiguous; "
+                               "use .any() or .all() on its .numpy(), or compare one element")
+        return bool(self.item())
+
+    def _one_element(self, to):
+        if self._data.size != 1:
+            raise ValueError(f"only one-element tensors can be converted to a Python {to}; "
+                             f"this one has shape {self.shape}")
+        return self.item()
+
+    def to(self, *args, device=None, dtype=None):
+        """This tensor on ``device`` and/or as ``dtype``: ``t.to('cuda')``, ``t.to(np.float64)``.
+
+        Itself when nothing changes; a device move gives a leaf copy, a dtype change is an op
+        (the gradient flows back, cast to the old dtype).
+        """
+        for arg in args:
+            if isinstance(arg, str) and not _names_a_dtype(arg):
+                device = arg
+            else:
+                dtype = arg
+        out = self
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            out = out.astype(dtype)  # installed by minigan.functional (a differentiable cast)
+        if device is not None:
+            device = backend.resolve_device(device)
+            if device != out.device:
+                out = Tensor(backend.to_device(out._data, device), requires_grad=out._requires_grad)
+        return out
+
+    def cpu(self):
+        """``self.to('cpu')``."""
+        return self.to("cpu")
+
+    def cuda(self):
+        """``self.to('cuda')``: a clear error when no GPU is usable."""
+        return self.to("cuda")
 
     def detach(self):
         """Same data, cut from the graph: no gradient flows through the result."""
-        return Tensor(self.data)
+        return Tensor(self._data)
 
     # -- gradients --------------------------------------------------------------------------
     def zero_grad(self):
@@ -109,16 +215,17 @@ class Tensor:
 
         ``grad`` is dL/d(self); it may be omitted for a one-element tensor (then 1).
         The walk is iterative, so graphs deeper than Python's recursion limit work.
-        Unless ``retain_graph``, the graph is freed afterwards.
+        Unless ``retain_graph``, the graph is freed afterwards. Raises RuntimeError when an
+        input of a recorded op had its ``.data`` replaced after the op used it.
         """
-        if not self.requires_grad:
+        if not self._requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad "
                                "(no input had requires_grad=True, or it was made under no_grad())")
         if grad is None:
-            if self.size != 1:
+            if self._data.size != 1:
                 raise ValueError("backward() without a grad argument needs a one-element tensor; "
-                                 f"this one has shape {self.shape}")
-            grad = backend.get_array_module(self.data).ones_like(self.data)
+                                   f"this one has shape {self.shape}")
+            grad = backend.get_array_module(self._data).ones_like(self._data)
         else:
             grad = _as_array(grad, self.dtype, self.device)
             if grad.shape != self.shape:
@@ -126,27 +233,40 @@ class Tensor:
 
         grads = {id(self): grad}
         for tensor in reversed(_topological_order(self)):
-            grad_out = grads.pop(id(tensor), None)
-            if grad_out is None:
+            gy = grads.pop(id(tensor), None)
+            if gy is None:
                 continue
             function = tensor.creator
             if function is None:  # a leaf
-                tensor.grad = grad_out if tensor.grad is None else tensor.grad + grad_out
+                tensor.grad = gy if tensor.grad is None else tensor.grad + gy
                 continue
-            input_grads = function.backward(grad_out)
-            if not isinstance(input_grads, tuple):
-                input_grads = (input_grads,)
-            for inp, g in zip(function.inputs, input_grads):
-                if g is None or not inp.requires_grad:
+            for inp, seen in zip(function.inputs, function.input_versions):
+                if inp._version != seen:
+                    _raise_changed_input(function, inp, seen)
+            gxs = function.backward(gy)
+            if not isinstance(gxs, tuple):
+                gxs = (gxs,)
+            for inp, gx in zip(function.inputs, gxs):
+                if gx is None or not inp._requires_grad:
                     continue
-                if g.shape != inp.shape:
+                if gx.shape != inp.shape:
                     raise RuntimeError(f"{type(function).__name__}.backward returned a gradient of "
-                                       f"shape {g.shape} for an input of shape {inp.shape}")
+                                       f"shape {gx.shape} for an input of shape {inp.shape}")
                 key = id(inp)
-                grads[key] = g if key not in grads else grads[key] + g
+                grads[key] = gx if key not in grads else grads[key] + gx
             if not retain_graph:
                 tensor.creator = None
                 function.inputs = ()
+
+
+def _raise_changed_input(function, inp, seen):
+    """An input of ``function`` had its data replaced after the op used it: say which."""
+    name = type(function).__name__
+    i = next(i for i, t in enumerate(function.inputs) if t is inp)
+    raise RuntimeError(
+        f"backward(): input {i} of {name} (shape {inp.shape}) was changed after {name} used it "
+        f"(its data is at version {inp._version}, {name} saw version {seen}); change a tensor "
+        "only after backward(), or run the forward pass again")
 
 
 def _topological_order(root):
@@ -164,6 +284,6 @@ def _topological_order(root):
         stack.append((tensor, True))
         if tensor.creator is not None:
             for inp in tensor.creator.inputs:
-                if inp.requires_grad and id(inp) not in visited:
+                if inp._requires_grad and id(inp) not in visited:
                     stack.append((inp, False))
     return order

@@ -38,7 +38,7 @@ class Critic(nn.Module):
         self.classify = nn.Linear(4 * width, 2, rng=rng)
 
     def forward(self, x):
-        return self.classify(F.mean(self.features(x), axis=(2, 3)))
+        return self.classify(F.mean(self.features(x), dim=(2, 3)))
 
 
 @dataclass

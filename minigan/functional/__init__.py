@@ -1,23 +1,41 @@
 """Differentiable ops (``import minigan.functional as F``).
 
-Each op is a ``Function`` subclass in one of the files below with a lowercase wrapper beside it.
-Importing this package also gives ``Tensor`` its operators and methods (``a + b``, ``a @ b``,
-``t.sum()``, ``t.reshape(...)``, ``t[i]``), which is why ``minigan.autograd`` needs no op.
+Each op is a ``Function`` subclass with its lowercase wrapper right below it, in the file of
+its family: elementwise, compare, reduce, shape, linalg, conv, pool, norm, loss. Names and
+arguments follow ``torch`` / ``torch.nn.functional`` (``dim``, ``keepdim``, ``kernel_size``,
+``negative_slope``). Importing this package also gives ``Tensor`` its operators and methods
+(``a + b``, ``a == b``, ``a @ b``, ``t.sum(dim)``, ``t.view(...)``, ``t[i]``), which is why
+``minigan.autograd`` needs no op.
 """
+import numpy as np
+
 from minigan.autograd import Tensor, as_tensor
+from minigan.functional.compare import eq, ge, gt, le, lt, ne
 from minigan.functional.conv import conv2d
-from minigan.functional.elementwise import (abs, add, astype, div, exp, leaky_relu, log, mul, neg, pow, relu,
-                          sigmoid, sub, tanh)
+from minigan.functional.elementwise import (abs, add, astype, clamp, div, exp, leaky_relu, log,
+                                            mul, neg, pow, relu, sigmoid, sqrt, sub, tanh)
 from minigan.functional.linalg import matmul
-from minigan.functional.loss import (cross_entropy, l1_loss, log_softmax, mse_loss, patch_cross_entropy,
-                   softmax)
+from minigan.functional.loss import (cross_entropy, l1_loss, log_softmax, mse_loss,
+                                     patch_cross_entropy, softmax)
+from minigan.functional.norm import batch_norm
 from minigan.functional.pool import max_pool2d
-from minigan.functional.reduce import max, mean, sum
-from minigan.functional.shape import broadcast_to, concatenate, flatten, getitem, reshape, stack, transpose
+from minigan.functional.reduce import amax, amin, argmax, argmin, max, mean, min, sum
+from minigan.functional.shape import (broadcast_to, cat, clone, concatenate, flatten, getitem,
+                                      permute, reshape, squeeze, stack, transpose, unsqueeze,
+                                      view)
 
 
 def _reflected(op):
     return lambda self, other: op(as_tensor(other, like=self), self)
+
+
+def _comparison(op):
+    """``t == None`` and the like fall back to Python's identity rules, as in PyTorch."""
+    return lambda self, other: NotImplemented if other is None else op(self, other)
+
+
+def _cast(dtype):
+    return lambda self: astype(self, dtype)
 
 
 def _install_tensor_methods():
@@ -28,21 +46,28 @@ def _install_tensor_methods():
     T.__truediv__, T.__rtruediv__ = div, _reflected(div)
     T.__pow__, T.__rpow__ = pow, _reflected(pow)
     T.__matmul__, T.__rmatmul__ = matmul, _reflected(matmul)
-    T.__neg__ = neg
-    T.__abs__ = abs
+    T.__neg__, T.__abs__ = neg, abs
+    T.__eq__, T.__ne__ = _comparison(eq), _comparison(ne)
+    T.__lt__, T.__le__, T.__gt__, T.__ge__ = lt, le, gt, ge
     T.__getitem__ = getitem
-    T.sum, T.mean, T.max = sum, mean, max
-    T.reshape, T.transpose, T.broadcast_to = reshape, transpose, broadcast_to
-    T.exp, T.log, T.tanh, T.sigmoid, T.relu, T.abs = exp, log, tanh, sigmoid, relu, abs
-    T.astype, T.flatten = astype, flatten
-    T.T = property(lambda self: transpose(self))
+    T.sum, T.mean, T.max, T.min, T.amax, T.amin = sum, mean, max, min, amax, amin
+    T.argmax, T.argmin = argmax, argmin
+    T.reshape, T.view, T.permute, T.transpose = reshape, view, permute, transpose
+    T.flatten, T.squeeze, T.unsqueeze = flatten, squeeze, unsqueeze
+    T.broadcast_to, T.clone = broadcast_to, clone
+    T.exp, T.log, T.sqrt, T.abs, T.clamp = exp, log, sqrt, abs, clamp
+    T.tanh, T.sigmoid, T.relu, T.astype = tanh, sigmoid, relu, astype
+    T.float, T.double, T.long = _cast(np.float32), _cast(np.float64), _cast(np.int64)
+    T.T = property(lambda self: permute(self, tuple(reversed(range(self.ndim)))))
 
 
 _install_tensor_methods()
 
 __all__ = [
-    "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "tanh", "sigmoid", "relu",
-    "leaky_relu", "abs", "astype", "sum", "mean", "max", "reshape", "transpose", "broadcast_to",
-    "concatenate", "stack", "getitem", "flatten", "matmul", "conv2d", "max_pool2d",
-    "patch_cross_entropy", "cross_entropy", "l1_loss", "mse_loss", "softmax", "log_softmax",
+    "add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "tanh", "sigmoid", "relu",
+    "leaky_relu", "abs", "clamp", "astype", "eq", "ne", "lt", "le", "gt", "ge", "sum", "mean",
+    "max", "min", "amax", "amin", "argmax", "argmin", "reshape", "view", "permute", "transpose",
+    "flatten", "squeeze", "unsqueeze", "broadcast_to", "cat", "concatenate", "stack", "getitem",
+    "clone", "matmul", "conv2d", "max_pool2d", "batch_norm", "patch_cross_entropy",
+    "cross_entropy", "l1_loss", "mse_loss", "softmax", "log_softmax",
 ]

@@ -8,10 +8,31 @@ The math lives in ``minigan.reference.conv`` (NumPy) and ``kernels/conv2d.cu`` (
 checks its arguments, then calls forward, grad-input, grad-weight and grad-bias of whichever
 implementation matches the arrays' device.
 """
-import numpy as np
+import operator
 
 from minigan.autograd import Function
 from minigan.functional.dispatch import implementation
+
+_SAME_ON_BOTH_AXES = {"kernel_size": "square kernels (K x K)",
+                      "stride": "one stride for both axes",
+                      "padding": "one padding for both axes"}
+
+
+def square(op, name, value):
+    """``kernel_size``, ``stride`` or ``padding`` as one int: an int, or a pair of equal ints.
+
+    PyTorch also takes a pair of two different values; minigan's kernels support only square
+    windows, so such a pair is a clear error rather than a silent change.
+    """
+    pair = value if isinstance(value, (tuple, list)) else (value, value)
+    try:
+        first, second = (operator.index(v) for v in pair)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}") from None
+    if first != second:
+        raise ValueError(f"{op}: {name}={tuple(pair)} differs between the two axes; minigan's "
+                         f"kernels support only {_SAME_ON_BOTH_AXES[name]}")
+    return first
 
 
 def check_conv2d_arguments(x, w, b, stride, padding):
@@ -40,8 +61,9 @@ def check_conv2d_arguments(x, w, b, stride, padding):
 
 
 class Conv2d(Function):
+    """y = conv2d(x, w, b); gx, gw, gb come from the implementation of the arrays' device."""
     def __init__(self, stride=1, padding=0):
-        self.stride, self.padding = int(stride), int(padding)
+        self.stride, self.padding = stride, padding
 
     def forward(self, x, w, b=None):
         check_conv2d_arguments(x, w, b, self.stride, self.padding)
@@ -62,8 +84,10 @@ class Conv2d(Function):
         return gx, gw, gb
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0):
-    """y = conv2d(x, weight) + bias; see the module docstring for shapes."""
+def conv2d(input, weight, bias=None, stride=1, padding=0):  # noqa: A002 - PyTorch's name
+    """y = conv2d(input, weight) + bias, ``stride`` and ``padding`` each an int or a pair of
+    equal ints; see the module docstring for shapes."""
+    stride, padding = square("conv2d", "stride", stride), square("conv2d", "padding", padding)
     if bias is None:
-        return Conv2d(stride, padding)(x, weight)
-    return Conv2d(stride, padding)(x, weight, bias)
+        return Conv2d(stride, padding)(input, weight)
+    return Conv2d(stride, padding)(input, weight, bias)

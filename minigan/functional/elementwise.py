@@ -1,7 +1,8 @@
-"""Elementwise ops with NumPy-style broadcasting.
+"""Elementwise ops with NumPy-style broadcasting: each op's class, then its wrapper.
 
-For z = f(a, b) with broadcasting, dL/da is dL/dz * dz/da *summed back* to a's shape
-(``sum_to``): a dimension that was stretched receives the sum of the gradients of its copies.
+x, a, b, y: arrays of any shape (a and b broadcast against each other). For y = f(a, b) with
+broadcasting, dL/da is gy * dy/da *summed back* to a's shape (``sum_to``): a dimension that was
+stretched receives the sum of the gradients of its copies.
 """
 import numpy as np
 
@@ -24,10 +25,12 @@ def sum_to(array, shape):
 def _check_dtypes(op_name, a, b):
     if a.dtype != b.dtype and a.dtype.kind == "f" and b.dtype.kind == "f":
         raise TypeError(f"{op_name}: dtype mismatch {a.dtype} vs {b.dtype}; convert one with "
-                        ".astype(...) so both have the same floating dtype")
+                        ".to(dtype) so both have the same floating dtype")
 
 
 class _Binary(Function):
+    """y = f(a, b) broadcast; subclasses define ``compute`` and return ``self.reduce(ga, gb)``."""
+
     def forward(self, a, b):
         _check_dtypes(type(self).__name__, a, b)
         self.a_shape, self.b_shape = a.shape, b.shape
@@ -43,139 +46,235 @@ class _Binary(Function):
 
 
 class Add(_Binary):
-    """z = a + b."""
+    """y = a + b;  dy/da = dy/db = 1."""
     def compute(self, a, b):
         return a + b
 
-    def backward(self, g):
-        return self.reduce(g, g)
+    def backward(self, gy):
+        return self.reduce(gy, gy)
+
+
+def add(a, b):
+    return Add()(a, b)
 
 
 class Sub(_Binary):
-    """z = a - b."""
+    """y = a - b;  dy/da = 1, dy/db = -1."""
     def compute(self, a, b):
         return a - b
 
-    def backward(self, g):
-        return self.reduce(g, -g)
+    def backward(self, gy):
+        return self.reduce(gy, -gy)
+
+
+def sub(a, b):
+    return Sub()(a, b)
 
 
 class Mul(_Binary):
-    """z = a * b;  dz/da = b, dz/db = a."""
+    """y = a * b;  dy/da = b, dy/db = a."""
     def compute(self, a, b):
         self.a, self.b = a, b
         return a * b
 
-    def backward(self, g):
-        return self.reduce(g * self.b, g * self.a)
+    def backward(self, gy):
+        return self.reduce(gy * self.b, gy * self.a)
+
+
+def mul(a, b):
+    return Mul()(a, b)
 
 
 class Div(_Binary):
-    """z = a / b;  dz/da = 1/b, dz/db = -a/b^2."""
+    """y = a / b;  dy/da = 1/b, dy/db = -a/b^2."""
     def compute(self, a, b):
         self.a, self.b = a, b
         return a / b
 
-    def backward(self, g):
-        gb = -g * self.a / (self.b * self.b) if self.needs_input_grad[1] else g
-        return self.reduce(g / self.b, gb)
+    def backward(self, gy):
+        gb = -gy * self.a / (self.b * self.b) if self.needs_input_grad[1] else gy
+        return self.reduce(gy / self.b, gb)
+
+
+def div(a, b):
+    return Div()(a, b)
 
 
 class Pow(_Binary):
-    """z = a ** b;  dz/da = b a^(b-1), dz/db = a^b log a (a > 0 where b needs a gradient)."""
+    """y = a ** b;  dy/da = b a^(b-1), dy/db = a^b log a (a > 0 where b needs a gradient)."""
     def compute(self, a, b):
         self.a, self.b = a, b
-        self.z = a ** b
-        return self.z
+        self.y = a ** b
+        return self.y
 
-    def backward(self, g):
-        ga = g * self.b * self.a ** (self.b - 1) if self.needs_input_grad[0] else g
-        gb = g
+    def backward(self, gy):
+        ga = gy * self.b * self.a ** (self.b - 1) if self.needs_input_grad[0] else gy
+        gb = gy
         if self.needs_input_grad[1]:
             xp = get_array_module(self.a)
-            gb = g * self.z * xp.log(xp.where(self.a > 0, self.a, 1))
+            gb = gy * self.y * xp.log(xp.where(self.a > 0, self.a, 1))
         return self.reduce(ga, gb)
 
 
-class _Unary(Function):
-    """z = f(x); backward returns g * f'(x) from what ``forward`` kept."""
+def pow(a, b):  # noqa: A001 - the op's name
+    return Pow()(a, b)
 
 
-class Neg(_Unary):
-    """z = -x."""
+class Neg(Function):
+    """y = -x;  dy/dx = -1."""
     def forward(self, x):
         return -x
 
-    def backward(self, g):
-        return -g
+    def backward(self, gy):
+        return -gy
 
 
-class Exp(_Unary):
-    """z = e^x;  dz/dx = z."""
+def neg(x):
+    return Neg()(x)
+
+
+class Exp(Function):
+    """y = e^x;  dy/dx = y."""
     def forward(self, x):
-        self.z = get_array_module(x).exp(x)
-        return self.z
+        self.y = get_array_module(x).exp(x)
+        return self.y
 
-    def backward(self, g):
-        return g * self.z
+    def backward(self, gy):
+        return gy * self.y
 
 
-class Log(_Unary):
-    """z = ln x;  dz/dx = 1/x."""
+def exp(x):
+    return Exp()(x)
+
+
+class Log(Function):
+    """y = ln x;  dy/dx = 1/x."""
     def forward(self, x):
         self.x = x
         return get_array_module(x).log(x)
 
-    def backward(self, g):
-        return g / self.x
+    def backward(self, gy):
+        return gy / self.x
 
 
-class Tanh(_Unary):
-    """z = tanh x;  dz/dx = 1 - z^2."""
+def log(x):
+    return Log()(x)
+
+
+class Sqrt(Function):
+    """y = sqrt(x);  dy/dx = 1 / (2 y)  (infinite at x = 0, as in PyTorch)."""
     def forward(self, x):
-        self.z = get_array_module(x).tanh(x)
-        return self.z
+        self.y = get_array_module(x).sqrt(x)
+        return self.y
 
-    def backward(self, g):
-        return g * (1 - self.z * self.z)
+    def backward(self, gy):
+        return gy / (2 * self.y)
 
 
-class Sigmoid(_Unary):
-    """z = 1 / (1 + e^-x), computed as (1 + tanh(x/2)) / 2 (no overflow);  dz/dx = z (1 - z)."""
+def sqrt(x):
+    return Sqrt()(x)
+
+
+class Tanh(Function):
+    """y = tanh x;  dy/dx = 1 - y^2."""
     def forward(self, x):
-        self.z = (get_array_module(x).tanh(x * 0.5) + 1) * 0.5
-        return self.z
+        self.y = get_array_module(x).tanh(x)
+        return self.y
 
-    def backward(self, g):
-        return g * self.z * (1 - self.z)
+    def backward(self, gy):
+        return gy * (1 - self.y * self.y)
 
 
-class LeakyReLU(_Unary):
-    """z = x if x > 0 else slope * x (slope = 0 is ReLU)."""
-    def __init__(self, slope=0.0):
-        self.slope = slope
+def tanh(x):
+    return Tanh()(x)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e^-x), computed as (1 + tanh(x/2)) / 2 (no overflow);  dy/dx = y (1 - y)."""
+    def forward(self, x):
+        self.y = (get_array_module(x).tanh(x * 0.5) + 1) * 0.5
+        return self.y
+
+    def backward(self, gy):
+        return gy * self.y * (1 - self.y)
+
+
+def sigmoid(x):
+    return Sigmoid()(x)
+
+
+class LeakyReLU(Function):
+    """y = x if x > 0 else negative_slope * x (negative_slope = 0 is ReLU);
+    dy/dx = 1 if x > 0 else negative_slope."""
+    def __init__(self, negative_slope=0.0):
+        self.negative_slope = negative_slope
 
     def forward(self, x):
         self.positive = x > 0
-        return get_array_module(x).where(self.positive, x, x * self.slope).astype(x.dtype, copy=False)
+        xp = get_array_module(x)
+        return xp.where(self.positive, x, x * self.negative_slope).astype(x.dtype, copy=False)
 
-    def backward(self, g):
-        return get_array_module(g).where(self.positive, g, g * self.slope).astype(g.dtype, copy=False)
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        return xp.where(self.positive, gy, gy * self.negative_slope).astype(gy.dtype, copy=False)
 
 
-class Abs(_Unary):
-    """z = |x|;  dz/dx = sign(x) (0 at 0)."""
+def relu(x):
+    return LeakyReLU(0.0)(x)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return LeakyReLU(negative_slope)(x)
+
+
+class Abs(Function):
+    """y = |x|;  dy/dx = sign(x) (0 at 0)."""
     def forward(self, x):
         xp = get_array_module(x)
         self.sign = xp.sign(x)
         return xp.abs(x)
 
-    def backward(self, g):
-        return g * self.sign
+    def backward(self, gy):
+        return gy * self.sign
 
 
-class AsType(_Unary):
-    """z = x cast to ``dtype``; the gradient is cast back."""
+def abs(x):  # noqa: A001
+    return Abs()(x)
+
+
+class Clamp(Function):
+    """y = min(max(x, min), max) (either bound may be None);
+    dy/dx = 1 where min <= x <= max (the bounds included, as in PyTorch), else 0."""
+    def __init__(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        self.min, self.max = min, max
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.inside = xp.ones(x.shape, dtype=bool)
+        y = x
+        if self.min is not None:
+            self.inside &= x >= self.min
+            y = xp.maximum(y, self.min)
+        if self.max is not None:
+            self.inside &= x <= self.max
+            y = xp.minimum(y, self.max)
+        return y.astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        return gy * self.inside
+
+
+def clamp(x, min=None, max=None):  # noqa: A002
+    if min is None and max is None:
+        raise ValueError("clamp: give at least one of min and max")
+    for name, bound in (("min", min), ("max", max)):
+        if bound is not None and not np.isscalar(bound):
+            raise TypeError(f"clamp: {name} must be a number, got {type(bound).__name__}")
+    return Clamp(min, max)(x)
+
+
+class AsType(Function):
+    """y = x cast to ``dtype``; the gradient is cast back to x's dtype."""
     def __init__(self, dtype):
         self.dtype = np.dtype(dtype)
 
@@ -183,60 +282,8 @@ class AsType(_Unary):
         self.x_dtype = x.dtype
         return x.astype(self.dtype)
 
-    def backward(self, g):
-        return g.astype(self.x_dtype)
-
-
-def add(a, b):
-    return Add()(a, b)
-
-
-def sub(a, b):
-    return Sub()(a, b)
-
-
-def mul(a, b):
-    return Mul()(a, b)
-
-
-def div(a, b):
-    return Div()(a, b)
-
-
-def pow(a, b):  # noqa: A001 - the op's name
-    return Pow()(a, b)
-
-
-def neg(x):
-    return Neg()(x)
-
-
-def exp(x):
-    return Exp()(x)
-
-
-def log(x):
-    return Log()(x)
-
-
-def tanh(x):
-    return Tanh()(x)
-
-
-def sigmoid(x):
-    return Sigmoid()(x)
-
-
-def relu(x):
-    return LeakyReLU(0.0)(x)
-
-
-def leaky_relu(x, slope=0.01):
-    return LeakyReLU(slope)(x)
-
-
-def abs(x):  # noqa: A001
-    return Abs()(x)
+    def backward(self, gy):
+        return gy.astype(self.x_dtype)
 
 
 def astype(x, dtype):

@@ -1,7 +1,8 @@
 """Matrix product with NumPy's ``matmul`` broadcasting rules.
 
-z = a @ b;  dL/da = g @ b^T,  dL/db = a^T @ g  (transposes over the last two axes, summed back
-over broadcast batch axes). 1-D operands are treated as in NumPy (row / column vectors).
+a (..., n, k), b (..., k, m) -> y = a @ b (..., n, m);  ga = gy @ b^T,  gb = a^T @ gy
+(transposes over the last two axes, summed back over broadcast batch axes). 1-D operands are
+treated as in NumPy (row / column vectors).
 """
 from minigan.autograd import Function
 from minigan.backend import get_array_module
@@ -9,6 +10,7 @@ from minigan.functional.elementwise import _check_dtypes, sum_to
 
 
 class MatMul(Function):
+    """y = a @ b;  ga = gy @ b^T, gb = a^T @ gy (batch axes summed back where broadcast)."""
     def forward(self, a, b):
         _check_dtypes("matmul", a, b)
         if a.ndim == 0 or b.ndim == 0:
@@ -19,19 +21,19 @@ class MatMul(Function):
         self.a, self.b = a, b
         return get_array_module(a, b).matmul(a, b)
 
-    def backward(self, g):
-        xp = get_array_module(g)
+    def backward(self, gy):
+        xp = get_array_module(gy)
         a = self.a[None, :] if self.a.ndim == 1 else self.a
         b = self.b[:, None] if self.b.ndim == 1 else self.b
         if self.a.ndim == 1:
-            g = xp.expand_dims(g, -2)
+            gy = xp.expand_dims(gy, -2)
         if self.b.ndim == 1:
-            g = xp.expand_dims(g, -1)
+            gy = xp.expand_dims(gy, -1)
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = sum_to(xp.matmul(g, xp.swapaxes(b, -1, -2)), a.shape).reshape(self.a.shape)
+            ga = sum_to(xp.matmul(gy, xp.swapaxes(b, -1, -2)), a.shape).reshape(self.a.shape)
         if self.needs_input_grad[1]:
-            gb = sum_to(xp.matmul(xp.swapaxes(a, -1, -2), g), b.shape).reshape(self.b.shape)
+            gb = sum_to(xp.matmul(xp.swapaxes(a, -1, -2), gy), b.shape).reshape(self.b.shape)
         return ga, gb
 
 

@@ -51,6 +51,7 @@ def patch_labels(labels, logits_shape, xp):
 
 
 class PatchCrossEntropy(Function):
+    """loss = cross-entropy per patch, reduced;  gx = (softmax - onehot) * gy (one fused pass)."""
     def __init__(self, labels, reduction="sum"):
         _check_reduction(reduction)
         self.labels, self.reduction = labels, reduction
@@ -69,10 +70,10 @@ class PatchCrossEntropy(Function):
         total = loss.sum()
         return total / self.count if self.reduction == "mean" else total
 
-    def backward(self, g):
+    def backward(self, gy):
         if self.reduction == "none":
-            return self.dlogits * g[:, None]
-        scale = g / self.count if self.reduction == "mean" else g
+            return self.dlogits * gy[:, None]
+        scale = gy / self.count if self.reduction == "mean" else gy
         return self.dlogits * scale
 
 
@@ -124,19 +125,28 @@ def mse_loss(prediction, target, reduction="mean"):
     return _reduce(E.mul(diff, diff), reduction)
 
 
-def softmax(logits, axis=1):
-    """exp(z - max z) / sum exp(z - max z) along ``axis`` (a differentiable composition)."""
+def _softmax_dim(dim, ndim):
+    """PyTorch's choice when ``dim`` is not given: 0 for 0-, 1- and 3-D input, else 1."""
+    if dim is not None:
+        return dim
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(logits, dim=None):
+    """exp(z - max z) / sum exp(z - max z) along ``dim`` (a differentiable composition)."""
     logits = as_tensor(logits)
-    shifted = E.sub(logits, R.max(logits, axis=axis, keepdims=True).detach())
+    dim = _softmax_dim(dim, logits.ndim)
+    shifted = E.sub(logits, R.amax(logits, dim, keepdim=True).detach())
     e = E.exp(shifted)
-    return E.div(e, R.sum(e, axis=axis, keepdims=True))
+    return E.div(e, R.sum(e, dim, keepdim=True))
 
 
-def log_softmax(logits, axis=1):
-    """z - max z - log sum exp(z - max z) along ``axis``."""
+def log_softmax(logits, dim=None):
+    """z - max z - log sum exp(z - max z) along ``dim``."""
     logits = as_tensor(logits)
-    shifted = E.sub(logits, R.max(logits, axis=axis, keepdims=True).detach())
-    return E.sub(shifted, E.log(R.sum(E.exp(shifted), axis=axis, keepdims=True)))
+    dim = _softmax_dim(dim, logits.ndim)
+    shifted = E.sub(logits, R.amax(logits, dim, keepdim=True).detach())
+    return E.sub(shifted, E.log(R.sum(E.exp(shifted), dim, keepdim=True)))
 
 
 __all__ = ["patch_cross_entropy", "cross_entropy", "l1_loss", "mse_loss", "softmax",

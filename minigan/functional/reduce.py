@@ -1,86 +1,207 @@
-"""Reductions: sum, mean, max over axes (``axis=None`` means all), with ``keepdims``.
+"""Reductions: sum, mean, max/min (and amax/amin), argmax/argmin.
 
-Backward broadcasts the gradient back over the reduced axes; for ``max`` it goes to the
-positions that hold the maximum, split equally between ties.
+x: any shape. ``dim``: an int, a tuple of ints, or None for every dimension; ``keepdim=True``
+keeps each reduced dimension with size 1. As in PyTorch, NumPy's names ``axis`` and
+``keepdims`` are accepted as aliases. ``max(x, dim)`` / ``min(x, dim)`` return
+``(values, indices)`` along one dimension, as ``torch.max`` does; ``max(x)`` is the largest
+element and ``amax(x, dim)`` the largest over several dimensions.
+
+Backward broadcasts gy back over the reduced dimensions; ``amax``/``max(x)`` send it to the
+positions that hold the maximum, split equally between ties; ``max(x, dim)`` sends it to the
+one index it returned.
 """
-from minigan.autograd import Function
+import operator
+from collections import namedtuple
+
+from minigan.autograd import Function, Tensor
 from minigan.backend import get_array_module
 
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
-def _normalize_axes(axis, ndim):
-    if axis is None:
+
+def _dim_alias(op, dim, keepdim, axis, keepdims):
+    """Fold PyTorch's NumPy-style aliases ``axis``/``keepdims`` into ``dim``/``keepdim``."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}() got both dim and its alias axis; give one of them")
+        dim = axis
+    return dim, keepdim if keepdims is None else keepdims
+
+
+def _normalize_dims(dim, ndim):
+    """``dim`` (None | int | tuple of ints, negative counting from the end) -> sorted tuple."""
+    if dim is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    for a in axes:
-        if not -ndim <= a < ndim:
-            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-    return tuple(sorted(a % ndim for a in axes)) if ndim else ()
+    try:
+        dims = (operator.index(dim),) if not isinstance(dim, (tuple, list)) else tuple(
+            operator.index(d) for d in dim)
+    except TypeError:
+        raise TypeError(f"dim must be an int or a tuple of ints, got {dim!r}") from None
+    for d in dims:
+        if not -ndim <= d < ndim:
+            raise IndexError(f"dim {d} is out of range for a tensor with {ndim} dimensions")
+    return tuple(sorted(d % ndim for d in dims)) if ndim else ()
 
 
-def _expand_reduced(g, x_shape, axes, keepdims):
+def _expand_reduced(gy, x_shape, dims, keepdim):
     """Reshape a reduced gradient so it broadcasts against the input shape."""
-    if keepdims:
-        return g
-    shape = [1 if i in axes else n for i, n in enumerate(x_shape)]
-    return g.reshape(shape)
+    if keepdim:
+        return gy
+    return gy.reshape([1 if i in dims else n for i, n in enumerate(x_shape)])
 
 
 class Sum(Function):
-    """z = sum of x over ``axis``;  dz/dx = 1 at every summed element."""
-    def __init__(self, axis=None, keepdims=False):
-        self.axis, self.keepdims = axis, keepdims
+    """y = sum of x over ``dim``;  dy/dx = 1 at every summed element (gy broadcast back)."""
+    def __init__(self, dim=None, keepdim=False):
+        self.dim, self.keepdim = dim, keepdim
 
     def forward(self, x):
         self.x_shape = x.shape
-        self.axes = _normalize_axes(self.axis, x.ndim)
-        return x.sum(axis=self.axes, keepdims=self.keepdims)
+        self.dims = _normalize_dims(self.dim, x.ndim)
+        return x.sum(axis=self.dims, keepdims=self.keepdim)
 
-    def backward(self, g):
-        xp = get_array_module(g)
-        return xp.broadcast_to(_expand_reduced(g, self.x_shape, self.axes, self.keepdims),
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        return xp.broadcast_to(_expand_reduced(gy, self.x_shape, self.dims, self.keepdim),
                                self.x_shape).copy()
 
 
+def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
+    dim, keepdim = _dim_alias("sum", dim, keepdim, axis, keepdims)
+    return Sum(dim, keepdim)(x)
+
+
 class Mean(Sum):
-    """z = sum(x) / count over ``axis``."""
+    """y = sum of x over ``dim`` / count;  dy/dx = 1 / count (x floating, as in PyTorch)."""
     def forward(self, x):
+        if x.dtype.kind != "f":
+            raise TypeError(f"mean: needs a floating tensor, got dtype {x.dtype} "
+                            "(convert it first, e.g. .float())")
         total = super().forward(x)
         self.count = 1
-        for a in self.axes:
-            self.count *= x.shape[a]
+        for d in self.dims:
+            self.count *= x.shape[d]
         return (total / self.count).astype(x.dtype, copy=False)
 
-    def backward(self, g):
-        return super().backward(g / self.count)
+    def backward(self, gy):
+        return super().backward(gy / self.count)
 
 
-class Max(Function):
-    """z = max of x over ``axis``;  dz/dx = [x == max] / (number of ties)."""
-    def __init__(self, axis=None, keepdims=False):
-        self.axis, self.keepdims = axis, keepdims
+def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    dim, keepdim = _dim_alias("mean", dim, keepdim, axis, keepdims)
+    return Mean(dim, keepdim)(x)
+
+
+class Amax(Function):
+    """y = max of x over ``dim``;  dy/dx = [x == y] / (number of ties): ties share gy."""
+    pick = "max"
+
+    def __init__(self, dim=None, keepdim=False):
+        self.dim, self.keepdim = dim, keepdim
 
     def forward(self, x):
         if x.size == 0:
-            raise ValueError("max() of an empty tensor")
-        self.axes = _normalize_axes(self.axis, x.ndim)
+            raise ValueError(f"{self.pick}() of an empty tensor")
+        self.dims = _normalize_dims(self.dim, x.ndim)
         self.x = x
-        self.z = x.max(axis=self.axes, keepdims=True)
-        return self.z if self.keepdims else self.z.reshape(
-            [n for i, n in enumerate(x.shape) if i not in self.axes])
+        self.y = getattr(x, self.pick)(axis=self.dims, keepdims=True)
+        return self.y if self.keepdim else self.y.reshape(
+            [n for i, n in enumerate(x.shape) if i not in self.dims])
 
-    def backward(self, g):
-        g = _expand_reduced(g, self.x.shape, self.axes, self.keepdims)
-        mask = (self.x == self.z).astype(g.dtype)
-        return g * mask / mask.sum(axis=self.axes, keepdims=True)
-
-
-def sum(x, axis=None, keepdims=False):  # noqa: A001
-    return Sum(axis, keepdims)(x)
+    def backward(self, gy):
+        gy = _expand_reduced(gy, self.x.shape, self.dims, self.keepdim)
+        mask = (self.x == self.y).astype(gy.dtype)
+        return gy * mask / mask.sum(axis=self.dims, keepdims=True)
 
 
-def mean(x, axis=None, keepdims=False):
-    return Mean(axis, keepdims)(x)
+def amax(x, dim=None, keepdim=False):
+    return Amax(dim, keepdim)(x)
 
 
-def max(x, axis=None, keepdims=False):  # noqa: A001
-    return Max(axis, keepdims)(x)
+class Amin(Amax):
+    """y = min of x over ``dim``;  dy/dx = [x == y] / (number of ties)."""
+    pick = "min"
+
+
+def amin(x, dim=None, keepdim=False):
+    return Amin(dim, keepdim)(x)
+
+
+class MaxAlongDim(Function):
+    """values = max of x along one ``dim``, ``self.indices`` = where (the first maximum);
+    dvalues/dx = 1 at that index, 0 elsewhere."""
+    arg = "argmax"
+
+    def __init__(self, dim, keepdim=False):
+        self.dim, self.keepdim = dim, keepdim
+
+    def forward(self, x):
+        if x.size == 0:
+            raise ValueError(f"{self.arg[3:]}() of an empty tensor")
+        xp = get_array_module(x)
+        (self.axis,) = _normalize_dims(self.dim, x.ndim)
+        self.x_shape = x.shape
+        self.where = xp.expand_dims(getattr(xp, self.arg)(x, axis=self.axis), self.axis)
+        values = xp.take_along_axis(x, self.where, self.axis)
+        self.indices = self.where if self.keepdim else self.where.squeeze(self.axis)
+        return values if self.keepdim else values.squeeze(self.axis)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        if not self.keepdim:
+            gy = xp.expand_dims(gy, self.axis)
+        positions = xp.arange(self.x_shape[self.axis]).reshape(
+            [-1 if i == self.axis else 1 for i in range(len(self.x_shape))])
+        return xp.where(positions == self.where, gy, 0).astype(gy.dtype, copy=False)
+
+
+class MinAlongDim(MaxAlongDim):
+    """values = min of x along one ``dim``, ``self.indices`` = where (the first minimum)."""
+    arg = "argmin"
+
+
+def _extremum(op, whole, along, x, dim, keepdim, axis, keepdims):
+    dim, keepdim = _dim_alias(op, dim, keepdim, axis, keepdims)
+    if dim is None:
+        return whole()(x)
+    if isinstance(dim, (tuple, list, Tensor)):
+        raise TypeError(f"{op}(x, dim) takes one int dim (got {dim!r}); for several dims use "
+                        f"a{op}(x, dim), for the elementwise {op} of two tensors use "
+                        f"{op}imum")
+    function = along(dim, keepdim)
+    values = function(x)
+    return ValuesIndices(values, Tensor(function.indices.astype("int64", copy=False)))
+
+
+def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
+    """max(x): the largest element (0-d); max(x, dim): (values, indices) along ``dim``."""
+    return _extremum("max", Amax, MaxAlongDim, x, dim, keepdim, axis, keepdims)
+
+
+def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
+    """min(x): the smallest element (0-d); min(x, dim): (values, indices) along ``dim``."""
+    return _extremum("min", Amin, MinAlongDim, x, dim, keepdim, axis, keepdims)
+
+
+def _arg(op, x, dim, keepdim, axis, keepdims):
+    dim, keepdim = _dim_alias(op, dim, keepdim, axis, keepdims)
+    data = x.data if isinstance(x, Tensor) else x
+    xp = get_array_module(data)
+    if dim is None:
+        index = xp.asarray(getattr(xp, op)(data))
+        index = index.reshape((1,) * data.ndim) if keepdim else index
+    else:
+        (axis,) = _normalize_dims(dim, data.ndim)
+        index = getattr(xp, op)(data, axis=axis)
+        index = xp.expand_dims(index, axis) if keepdim else index
+    return Tensor(index.astype(xp.int64, copy=False))
+
+
+def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index of the largest element (flat when ``dim`` is None), int64, no gradient."""
+    return _arg("argmax", x, dim, keepdim, axis, keepdims)
+
+
+def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index of the smallest element (flat when ``dim`` is None), int64, no gradient."""
+    return _arg("argmin", x, dim, keepdim, axis, keepdims)

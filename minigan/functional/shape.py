@@ -1,16 +1,32 @@
-"""Shape ops: reshape, transpose, broadcast_to, concatenate, stack, indexing.
+"""Shape ops: reshape/view, permute/transpose, squeeze/unsqueeze/flatten, broadcast_to, cat,
+stack, indexing, clone: each op's class, then its wrapper(s).
 
-None of them changes a value, so each backward only moves the gradient back into place.
+None of them changes a value, so each backward only moves gy back into x's place.
 """
 import itertools
+import operator
 
 from minigan.autograd import Function, Tensor, as_tensor
 from minigan.backend import get_array_module, scatter_add
 from minigan.functional.elementwise import sum_to
 
 
+def _shape_arg(shape):
+    """``f(x, 2, 3)`` and ``f(x, (2, 3))`` both mean the shape (2, 3), as in PyTorch."""
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+
+
+def _dim(dim, ndim, op):
+    """``dim`` counted from 0 (negative: from the end), checked against ``ndim`` dimensions."""
+    dim = operator.index(dim)
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with "
+                         f"{ndim} dimensions (allowed: {-ndim} to {ndim - 1})")
+    return dim % ndim
+
+
 class Reshape(Function):
-    """z = x viewed with ``shape`` (one entry may be -1)."""
+    """y = x with ``shape`` (same elements in the same order; one entry may be -1)."""
     def __init__(self, shape):
         self.shape = tuple(shape)
 
@@ -22,32 +38,83 @@ class Reshape(Function):
             raise ValueError(f"reshape: cannot view shape {x.shape} ({x.size} elements) "
                              f"as {self.shape}") from None
 
-    def backward(self, g):
-        return g.reshape(self.x_shape)
+    def backward(self, gy):
+        return gy.reshape(self.x_shape)
 
 
-class Transpose(Function):
-    """z = x with its axes permuted by ``axes`` (reversed when None)."""
-    def __init__(self, axes=None):
-        self.axes = None if axes is None else tuple(axes)
+def reshape(x, *shape):
+    """x (any shape) -> the same elements in ``shape``: ``reshape(x, 2, -1)`` or ``(2, -1)``."""
+    return Reshape(_shape_arg(shape))(x)
+
+
+view = reshape  # minigan never shares memory between tensors, so a view is a reshape
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge dimensions start_dim..end_dim into one: (2, 3, 4, 5), 1, 2 -> (2, 12, 5)."""
+    x = as_tensor(x)
+    if x.ndim == 0:
+        return reshape(x, 1)
+    start, end = _dim(start_dim, x.ndim, "flatten"), _dim(end_dim, x.ndim, "flatten")
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    return reshape(x, x.shape[:start] + (-1,) + x.shape[end + 1:])
+
+
+def squeeze(x, dim=None):
+    """Drop dimensions of size 1 (only ``dim``, an int or tuple, when given; a ``dim`` whose
+    size is not 1 is kept, as in PyTorch)."""
+    x = as_tensor(x)
+    if dim is None:
+        dims = range(x.ndim)
+    else:
+        dims = [_dim(d, x.ndim, "squeeze") for d in (dim if isinstance(dim, tuple) else (dim,))]
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
+
+
+def unsqueeze(x, dim):
+    """Insert a dimension of size 1 at ``dim`` (in [-ndim - 1, ndim]): (2, 3), 1 -> (2, 1, 3)."""
+    x = as_tensor(x)
+    dim = _dim(dim, x.ndim + 1, "unsqueeze")
+    return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+class Permute(Function):
+    """y = x with its dimensions reordered: y.shape[i] = x.shape[dims[i]]."""
+    def __init__(self, dims):
+        self.dims = tuple(dims)
 
     def forward(self, x):
-        if self.axes is not None and sorted(a % x.ndim for a in self.axes) != list(range(x.ndim)):
-            raise ValueError(f"transpose: axes {self.axes} are not a permutation of "
-                             f"{x.ndim} dimensions")
-        return x.transpose(self.axes)
+        dims = tuple(_dim(d, x.ndim, "permute") for d in self.dims)
+        if sorted(dims) != list(range(x.ndim)):
+            raise ValueError(f"permute: dims {self.dims} are not a permutation of the "
+                             f"{x.ndim} dimensions of shape {x.shape}")
+        self.dims = dims
+        return x.transpose(dims)
 
-    def backward(self, g):
-        if self.axes is None:
-            return g.transpose()
-        inverse = [0] * len(self.axes)
-        for i, a in enumerate(self.axes):
-            inverse[a % len(self.axes)] = i
-        return g.transpose(inverse)
+    def backward(self, gy):
+        inverse = [0] * len(self.dims)
+        for i, d in enumerate(self.dims):
+            inverse[d] = i
+        return gy.transpose(inverse)
+
+
+def permute(x, *dims):
+    """Reorder the dimensions: ``permute(x, 2, 0, 1)`` makes (C, H, W) of (H, W, C)."""
+    return Permute(_shape_arg(dims))(x)
+
+
+def transpose(x, dim0, dim1):
+    """Swap two dimensions: (2, 3, 4), 0, 2 -> (4, 3, 2)."""
+    x = as_tensor(x)
+    dims = list(range(x.ndim))
+    a, b = _dim(dim0, x.ndim, "transpose"), _dim(dim1, x.ndim, "transpose")
+    dims[a], dims[b] = b, a
+    return Permute(dims)(x)
 
 
 class BroadcastTo(Function):
-    """z = x repeated along broadcast dimensions to ``shape``; backward sums them back."""
+    """y = x repeated along broadcast dimensions to ``shape``; backward sums gy back."""
     def __init__(self, shape):
         self.shape = tuple(shape)
 
@@ -58,30 +125,56 @@ class BroadcastTo(Function):
         except ValueError:
             raise ValueError(f"broadcast_to: shape {x.shape} cannot broadcast to {self.shape}") from None
 
-    def backward(self, g):
-        return sum_to(g, self.x_shape)
+    def backward(self, gy):
+        return sum_to(gy, self.x_shape)
 
 
-class Concatenate(Function):
-    """z = the inputs joined along ``axis``; backward splits the gradient at the same places."""
-    def __init__(self, axis=0):
-        self.axis = axis
+def broadcast_to(x, shape):
+    return BroadcastTo(shape)(x)
+
+
+class Cat(Function):
+    """y = the inputs joined along ``dim``; backward splits gy at the same places."""
+    def __init__(self, dim=0):
+        self.dim = dim
 
     def forward(self, *xs):
-        self.sizes = [x.shape[self.axis] for x in xs]
+        self.sizes = [x.shape[self.dim] for x in xs]
         try:
-            return get_array_module(*xs).concatenate(xs, axis=self.axis)
+            return get_array_module(*xs).concatenate(xs, axis=self.dim)
         except ValueError as error:
             shapes = [x.shape for x in xs]
-            raise ValueError(f"concatenate along axis {self.axis}: shapes {shapes} ({error})") from None
+            raise ValueError(f"cat along dim {self.dim}: shapes {shapes} ({error})") from None
 
-    def backward(self, g):
+    def backward(self, gy):
         bounds = list(itertools.accumulate(self.sizes))[:-1]
-        return tuple(get_array_module(g).split(g, bounds, axis=self.axis))
+        return tuple(get_array_module(gy).split(gy, bounds, axis=self.dim))
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing ``dim``; all other dimensions must agree."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat needs at least one tensor")
+    return Cat(dim)(*tensors)
+
+
+concatenate = cat
+
+
+def stack(tensors, dim=0):
+    """Join equally shaped tensors along a new dimension ``dim``."""
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack needs at least one tensor")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise ValueError(f"stack needs tensors of one shape, got {sorted(shapes)}")
+    return cat([unsqueeze(t, dim) for t in tensors], dim)
 
 
 class GetItem(Function):
-    """z = x[index] (basic or advanced NumPy indexing); backward scatters with add.at."""
+    """y = x[index] (basic or advanced NumPy indexing); backward scatters gy with add.at."""
     def __init__(self, index):
         self.index = index
 
@@ -89,57 +182,29 @@ class GetItem(Function):
         self.x_shape = x.shape
         return x[self.index]
 
-    def backward(self, g):
-        xp = get_array_module(g)
-        gx = xp.zeros(self.x_shape, dtype=g.dtype)
-        scatter_add(gx, self.index, g)
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        gx = xp.zeros(self.x_shape, dtype=gy.dtype)
+        scatter_add(gx, self.index, gy)
         return gx
-
-
-def reshape(x, *shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = shape[0]
-    return Reshape(shape)(x)
-
-
-def transpose(x, *axes):
-    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-        axes = axes[0]
-    return Transpose(axes or None)(x)
-
-
-def broadcast_to(x, shape):
-    return BroadcastTo(shape)(x)
-
-
-def concatenate(tensors, axis=0):
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("concatenate needs at least one tensor")
-    return Concatenate(axis)(*tensors)
-
-
-def stack(tensors, axis=0):
-    """Join equally shaped tensors along a new ``axis``."""
-    tensors = [as_tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("stack needs at least one tensor")
-    shapes = {t.shape for t in tensors}
-    if len(shapes) > 1:
-        raise ValueError(f"stack needs tensors of one shape, got {sorted(shapes)}")
-    ndim = tensors[0].ndim + 1
-    axis = axis % ndim
-    expanded = [reshape(t, t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors]
-    return concatenate(expanded, axis)
 
 
 def getitem(x, index):
     if isinstance(index, Tensor):
         index = index.data
+    elif isinstance(index, tuple):
+        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
     return GetItem(index)(x)
 
 
-def flatten(x, start_axis=1):
-    """(N, ...) -> (N, prod(...)) for start_axis=1."""
-    x = as_tensor(x)
-    return reshape(x, x.shape[:start_axis] + (-1,))
+class Clone(Function):
+    """y = a copy of x;  dy/dx = 1 (the copy stays in the graph, unlike ``detach``)."""
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy
+
+
+def clone(x):
+    return Clone()(x)

@@ -1,13 +1,16 @@
 """Layers with parameters and activations, in the shape of PyTorch's ``torch.nn``.
 
 Weights start as PyTorch's defaults: Kaiming-uniform with a = sqrt(5), i.e. U(-1/sqrt(fan_in),
-1/sqrt(fan_in)) for weight and bias, drawn from a seeded generator (``minigan.manual_seed``).
+1/sqrt(fan_in)) for weight and bias, drawn from a seeded generator (``minigan.manual_seed``);
+batch norm starts at weight 1, bias 0.
 """
 import math
 
 import numpy as np
 
 from minigan import functional as F
+from minigan.autograd import Tensor
+from minigan.functional.conv import square
 from minigan.nn.init import get_rng
 from minigan.nn.module import Module, Parameter
 
@@ -17,28 +20,34 @@ def _uniform(shape, bound, rng, dtype, device):
 
 
 class Conv2d(Module):
-    """y = conv2d(x, weight, bias, stride, padding); weight (out, in, K, K), bias (out,)."""
+    """y = conv2d(x, weight, bias, stride, padding); weight (out, in, K, K), bias (out,).
+
+    ``kernel_size``, ``stride`` and ``padding`` are ints or pairs, as in PyTorch; a pair of two
+    different values is an error (minigan's kernels are square, with one stride and padding).
+    """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
                  rng=None, dtype=np.float32, device=None):
         super().__init__()
-        self.stride, self.padding = stride, padding
-        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel_size
-        bound = 1 / math.sqrt(in_channels * kernel_size * kernel_size)
-        shape = (out_channels, in_channels, kernel_size, kernel_size)
-        self.weight = _uniform(shape, bound, rng, dtype, device)
+        k = square("Conv2d", "kernel_size", kernel_size)
+        s, p = square("Conv2d", "stride", stride), square("Conv2d", "padding", padding)
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.padding = (k, k), (s, s), (p, p)
+        bound = 1 / math.sqrt(in_channels * k * k)
+        self.weight = _uniform((out_channels, in_channels, k, k), bound, rng, dtype, device)
         self.bias = _uniform((out_channels,), bound, rng, dtype, device) if bias else None
 
     def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+        return F.conv2d(x, self.weight, self.bias, self.stride[0], self.padding[0])
 
     def extra_repr(self):
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}")
+                f"stride={self.stride}, padding={self.padding}"
+                + ("" if self.bias is not None else ", bias=False"))
 
 
 class Linear(Module):
-    """y = x @ weight.T + bias; weight (out, in), bias (out,)."""
+    """y = x @ weight.T + bias; x (..., in), weight (out, in), bias (out,) -> y (..., out)."""
 
     def __init__(self, in_features, out_features, bias=True, rng=None, dtype=np.float32, device=None):
         super().__init__()
@@ -48,17 +57,21 @@ class Linear(Module):
         self.bias = _uniform((out_features,), bound, rng, dtype, device) if bias else None
 
     def forward(self, x):
-        y = F.matmul(x, F.transpose(self.weight))
+        y = F.matmul(x, self.weight.T)
         return y if self.bias is None else y + self.bias
 
     def extra_repr(self):
-        return f"{self.in_features}, {self.out_features}"
+        return f"in_features={self.in_features}, out_features={self.out_features}"
 
 
 class MaxPool2d(Module):
+    """y = max over kernel_size x kernel_size windows moved by ``stride`` (default kernel_size)."""
+
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
 
     def forward(self, x):
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
@@ -67,18 +80,64 @@ class MaxPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
+class BatchNorm2d(Module):
+    """Batch normalization of x (N, C, H, W) per channel (``F.batch_norm`` gives the formula).
+
+    Training mode normalizes with the batch's statistics and updates the buffers
+    ``running_mean`` and ``running_var`` by ``momentum`` (None: a cumulative average over
+    ``num_batches_tracked`` batches); eval mode normalizes with the running ones. ``affine``
+    adds the parameters ``weight`` (1) and ``bias`` (0). All of them are in the state dict.
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, dtype=np.float32, device=None):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.weight = Parameter(np.ones(num_features, dtype), device=device) if affine else None
+        self.bias = Parameter(np.zeros(num_features, dtype), device=device) if affine else None
+        for name, initial in (("running_mean", np.zeros(num_features, dtype)),
+                              ("running_var", np.ones(num_features, dtype)),
+                              ("num_batches_tracked", np.array(0, np.int64))):
+            self.register_buffer(name, Tensor(initial, device=device) if track_running_stats
+                                 else None)
+
+    def forward(self, x):
+        if x.ndim != 4:
+            raise ValueError(f"BatchNorm2d: expected input (N, C, H, W), got shape {x.shape}")
+        momentum = self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data = self.num_batches_tracked.data + 1
+            if momentum is None:
+                momentum = 1.0 / int(self.num_batches_tracked.item())
+        use_batch_statistics = self.training or self.running_mean is None
+        keep_running = not self.training or self.track_running_stats
+        return F.batch_norm(x, self.running_mean if keep_running else None,
+                            self.running_var if keep_running else None, self.weight, self.bias,
+                            use_batch_statistics, momentum or 0.0, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
 class ReLU(Module):
+    """y = max(x, 0)."""
     def forward(self, x):
         return F.relu(x)
 
 
 class LeakyReLU(Module):
+    """y = x if x > 0 else negative_slope * x."""
     def __init__(self, negative_slope=0.01):
         super().__init__()
         self.negative_slope = negative_slope
 
     def forward(self, x):
         return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
 
 
 class Tanh(Module):
@@ -92,9 +151,16 @@ class Sigmoid(Module):
 
 
 class Flatten(Module):
-    """(N, ...) -> (N, prod(...))."""
+    """Merge dimensions start_dim..end_dim: (N, C, H, W) -> (N, C*H*W) with the defaults."""
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
     def forward(self, x):
-        return F.flatten(x)
+        return F.flatten(x, self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 class Identity(Module):

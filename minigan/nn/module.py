@@ -1,14 +1,21 @@
 """``Module``: the base class of every layer, and ``Parameter``, the tensors a module owns.
 
-A ``Module`` registers every ``Parameter`` and sub-``Module`` assigned as an attribute, so
-``parameters()``, ``state_dict()`` and ``to(device)`` find them by name ("blocks.0.conv1.weight").
-``Sequential`` applies its modules in order.
+A ``Module`` registers every ``Parameter`` and sub-``Module`` assigned as an attribute, and the
+buffers given to ``register_buffer`` (tensors that are state but not trained, such as batch
+norm's running statistics), so ``parameters()``, ``state_dict()`` and ``to(device)`` find them
+by name ("blocks.0.conv1.weight").
+
+A plain list, tuple or dict of modules assigned as an attribute is an error: PyTorch accepts it
+and silently leaves those modules out of ``parameters()``, ``state_dict()`` and ``to()``, the
+classic bug of a model whose layers never train. ``nn.ModuleList`` registers them.
 """
-import numpy as np
+from collections import namedtuple
 
 from minigan.autograd.tensor import Tensor
-from minigan.backend import resolve_device, to_device
+from minigan.backend import resolve_device, to_device, to_numpy
 from minigan.io.npz import load_npz, save_npz
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
 class Parameter(Tensor):
@@ -18,11 +25,18 @@ class Parameter(Tensor):
         super().__init__(data, requires_grad=True, dtype=dtype, device=device)
 
 
+def _holds_modules(value):
+    items = value.values() if isinstance(value, dict) else value
+    return isinstance(value, (list, tuple, dict)) and any(
+        isinstance(item, (Module, Parameter)) for item in items)
+
+
 class Module:
     """Base class: subclasses set parameters/sub-modules in ``__init__`` and define ``forward``."""
 
     def __init__(self):
         object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "training", True)
 
@@ -30,13 +44,33 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() "
                                "before assigning attributes")
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._modules[name] = value
+        if name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"{type(self).__name__}.{name} is a buffer: assign a Tensor or "
+                                f"None, not {type(value).__name__}")
+            self._buffers[name] = value
+        elif _holds_modules(value):
+            raise TypeError(f"{type(self).__name__}.{name}: a plain {type(value).__name__} of "
+                            "modules would not be registered (no parameters, state_dict or "
+                            "to(device) for them); use nn.ModuleList or nn.Sequential")
+        else:
+            self._parameters.pop(name, None)
+            self._modules.pop(name, None)
+            if isinstance(value, Parameter):
+                self._parameters[name] = value
+            elif isinstance(value, Module):
+                self._modules[name] = value
         object.__setattr__(self, name, value)
+
+    def register_buffer(self, name, tensor):
+        """Register ``tensor`` (or None) as state that is saved and moved but not trained."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: '{name}' must be a Tensor or None, "
+                            f"got {type(tensor).__name__}")
+        if name in self.__dict__ and name not in self._buffers:
+            raise KeyError(f"register_buffer: attribute '{name}' already exists")
+        self._buffers[name] = tensor
+        object.__setattr__(self, name, tensor)
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
@@ -53,6 +87,16 @@ class Module:
 
     def parameters(self):
         return [p for _, p in self.named_parameters()]
+
+    def named_buffers(self, prefix=""):
+        for name, b in self._buffers.items():
+            if b is not None:
+                yield prefix + name, b
+        for name, m in self._modules.items():
+            yield from m.named_buffers(prefix + name + ".")
+
+    def buffers(self):
+        return [b for _, b in self.named_buffers()]
 
     def modules(self):
         yield self
@@ -72,42 +116,67 @@ class Module:
         return self.train(False)
 
     def to(self, device):
-        """Move every parameter to ``device`` in place; returns self."""
+        """Move every parameter and buffer to ``device`` in place; returns self."""
         device = resolve_device(device)
-        for p in self.parameters():
-            p.data = to_device(p.data, device)
-            if p.grad is not None:
-                p.grad = to_device(p.grad, device)
+        for t in self.parameters() + self.buffers():
+            if t.device != device:  # moving replaces .data: only when it really moves
+                t.data = to_device(t.data, device)
+            if t.grad is not None:
+                t.grad = to_device(t.grad, device)
         return self
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self):
+        return self.to("cuda")
 
     @property
     def device(self):
-        params = self.parameters()
-        return params[0].device if params else "cpu"
+        tensors = self.parameters() or self.buffers()
+        return tensors[0].device if tensors else "cpu"
 
     # -- state ------------------------------------------------------------------------------
+    def _named_state(self, prefix=""):
+        """Parameters, then buffers, of this module, then of each sub-module (PyTorch's order)."""
+        yield from ((prefix + n, p) for n, p in self._parameters.items())
+        yield from ((prefix + n, b) for n, b in self._buffers.items() if b is not None)
+        for name, m in self._modules.items():
+            yield from m._named_state(prefix + name + ".")
+
     def state_dict(self):
-        """``{name: NumPy array}`` copies of every parameter."""
-        return {name: p.numpy().copy() for name, p in self.named_parameters()}
+        """``{name: NumPy array}`` copies of every parameter and buffer."""
+        return {name: t.numpy().copy() for name, t in self._named_state()}
 
-    def load_state_dict(self, state):
-        """Copy arrays into the parameters; every name must match and every shape fit.
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy arrays into the parameters and buffers, as PyTorch does.
 
-        Raises KeyError listing missing and unexpected names, ValueError for a wrong shape.
+        Every shape must fit (else RuntimeError naming each mismatch). With ``strict`` every
+        name must match (else RuntimeError listing missing and unexpected keys); without, the
+        names that match are loaded. Returns ``(missing_keys, unexpected_keys)``.
         """
-        params = dict(self.named_parameters())
-        missing = sorted(set(params) - set(state))
-        unexpected = sorted(set(state) - set(params))
-        if missing or unexpected:
-            raise KeyError(f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
-                           f"unexpected keys {unexpected}")
-        for name, p in params.items():
-            value = np.asarray(state[name])
-            if value.shape != p.shape:
-                raise ValueError(f"{type(self).__name__}.load_state_dict: '{name}' has shape "
-                                 f"{value.shape} in the state dict but {p.shape} in the model")
-        for name, p in params.items():
-            p.data = to_device(np.asarray(state[name]).astype(p.dtype), p.device)
+        own = dict(self._named_state())
+        missing = [name for name in own if name not in state_dict]
+        unexpected = [name for name in state_dict if name not in own]
+        errors = []
+        if strict and unexpected:
+            errors.append("Unexpected key(s) in state_dict: " + ", ".join(map(repr, unexpected)))
+        if strict and missing:
+            errors.append("Missing key(s) in state_dict: " + ", ".join(map(repr, missing)))
+        arrays = {}
+        for name, t in own.items():
+            if name in state_dict:
+                value = state_dict[name]
+                arrays[name] = to_numpy(value.data if isinstance(value, Tensor) else value)
+                if arrays[name].shape != t.shape:
+                    errors.append(f"size mismatch for {name}: shape {arrays[name].shape} in the "
+                                  f"state dict, {t.shape} in the model")
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n    "
+                               + "\n    ".join(errors))
+        for name, array in arrays.items():
+            own[name].data = to_device(array.astype(own[name].dtype), own[name].device)
+        return IncompatibleKeys(missing, unexpected)
 
     def save(self, path):
         """Write the state dict to ``path`` (.npz, atomically)."""
@@ -127,28 +196,3 @@ class Module:
 
     def extra_repr(self):
         return ""
-
-
-class Sequential(Module):
-    """Applies its modules in order; they are named "0", "1", ... in the state dict."""
-
-    def __init__(self, *layers):
-        super().__init__()
-        for i, layer in enumerate(layers):
-            if not isinstance(layer, Module):
-                raise TypeError(f"Sequential: element {i} is a {type(layer).__name__}, not a Module")
-            setattr(self, str(i), layer)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __getitem__(self, i):
-        return list(self._modules.values())[i]
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def forward(self, x):
-        for layer in self._modules.values():
-            x = layer(x)
-        return x

@@ -6,6 +6,7 @@ continues exactly where it stopped.
 """
 import numpy as np
 
+from minigan.autograd.tensor import Tensor
 from minigan.backend import get_array_module, to_device, to_numpy
 
 
@@ -19,6 +20,11 @@ class Optimizer:
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__}: parameter {i} is a {type(p).__name__}, "
+                                "not a Tensor (minigan has no parameter groups: pass "
+                                "model.parameters())")
         for name, value in hyper.items():
             if value < 0:
                 raise ValueError(f"{type(self).__name__}: {name} must be >= 0, got {value}")

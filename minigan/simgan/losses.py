@@ -52,7 +52,7 @@ def psi(images, kind="identity"):
     if kind == "identity":
         return images
     if kind == "mean":
-        return images.mean(axis=1, keepdims=True)
+        return images.mean(dim=1, keepdim=True)
     if kind == "gradients":
         return (images[:, :, :, 1:] - images[:, :, :, :-1],
                 images[:, :, 1:, :] - images[:, :, :-1, :])
