@@ -27,7 +27,7 @@ class Function:
         if len(tensors) > 1:
             _check_same_device(type(self).__name__, tensors)
         self.needs_input_grad = tuple(t._requires_grad for t in tensors)
-        output = Tensor(self.forward(*[t._data for t in tensors]))
+        output = Tensor.wrap(self.forward(*[t._data for t in tensors]))
         if (grad_mode.is_grad_enabled() and any(self.needs_input_grad)
                 and output._data.dtype.kind == "f"):
             output._requires_grad = True
@@ -57,7 +57,7 @@ def as_tensor(value, like=None):
     if like is not None and np.isscalar(value):
         xp = backend.get_array_module(like.data)
         dtype = like.dtype if np.issubdtype(like.dtype, np.floating) else None
-        return Tensor(xp.asarray(value, dtype=dtype))
+        return Tensor.wrap(xp.asarray(value, dtype=dtype))
     return Tensor(value, device=like.device if like is not None else None)
 
 

@@ -18,15 +18,22 @@ from minigan import backend
 
 
 def _as_array(data, dtype, device):
-    """Any array-like -> a NumPy/CuPy array on ``device`` (Python floats become float32)."""
+    """Any array-like -> an array on ``device`` (Python floats become float32).
+
+    Host data (a NumPy array, a list, a number) goes to the default device when ``device`` is
+    None, as ``torch.tensor`` does; an array already on a device stays there.
+    """
     if isinstance(data, Tensor):
         data = data.data
     xp = backend.get_array_module(data)
-    if xp is np and not isinstance(data, np.ndarray):
-        from_python = not isinstance(data, np.generic)
-        data = np.asarray(data)
-        if dtype is None and from_python and data.dtype == np.float64:
-            dtype = np.float32  # Python floats and lists default to float32, as in PyTorch
+    if xp is np:
+        if not isinstance(data, np.ndarray):
+            from_python = not isinstance(data, np.generic)
+            data = np.asarray(data)
+            if dtype is None and from_python and data.dtype == np.float64:
+                dtype = np.float32  # Python floats and lists default to float32, as in PyTorch
+        if device is None:
+            device = backend.get_default_device()
     if dtype is not None and data.dtype != np.dtype(dtype):
         data = data.astype(dtype)
     if device is not None:
@@ -62,6 +69,8 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
+        """``data`` (an array, a list, a number) on ``device``; None: the default device for
+        host data (``minigan.backend.get_default_device``), its own device for a device array."""
         self._data = _as_array(data, dtype, device)
         self._version = 0
         self.grad = None
@@ -69,6 +78,14 @@ class Tensor:
         self._requires_grad = False
         if requires_grad:
             self.requires_grad = True
+
+    @classmethod
+    def wrap(cls, array):
+        """A Tensor holding ``array`` as it is, on its own device (no copy): what an op returns."""
+        tensor = cls.__new__(cls)
+        tensor._data, tensor._version, tensor.grad = array, 0, None
+        tensor.creator, tensor._requires_grad = None, False
+        return tensor
 
     @property
     def data(self):
@@ -191,7 +208,7 @@ class Tensor:
         if device is not None:
             device = backend.resolve_device(device)
             if device != out.device:
-                out = Tensor(backend.to_device(out._data, device), requires_grad=out._requires_grad)
+                out = Tensor(out._data, device=device, requires_grad=out._requires_grad)
         return out
 
     def cpu(self):
@@ -204,7 +221,7 @@ class Tensor:
 
     def detach(self):
         """Same data, cut from the graph: no gradient flows through the result."""
-        return Tensor(self._data)
+        return Tensor.wrap(self._data)
 
     # -- gradients --------------------------------------------------------------------------
     def zero_grad(self):

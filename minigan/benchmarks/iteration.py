@@ -25,17 +25,15 @@ def _set_requires_grad(params, flag):
 def minigan_iteration(n, height, width, device):
     """A step() running one refiner and one discriminator step of minigan on ``device``."""
     from minigan import Tensor, no_grad, optim
-    from minigan.backend import xp_for
     from minigan.simgan.losses import discriminator_loss, realism_loss, self_regularization
     from minigan.simgan.models import Discriminator, Refiner
 
-    xp = xp_for(device)
     refiner = Refiner(rng=np.random.default_rng(1)).to(device)
     discriminator = Discriminator(rng=np.random.default_rng(2)).to(device)
     refiner_sgd = optim.SGD(refiner.parameters(), lr=LR)
     discriminator_sgd = optim.SGD(discriminator.parameters(), lr=LR)
     images = np.random.default_rng(3).uniform(-1, 1, (2, n, 1, height, width)).astype(np.float32)
-    synthetic, real = Tensor(xp.asarray(images[0])), Tensor(xp.asarray(images[1]))
+    synthetic, real = Tensor(images[0], device=device), Tensor(images[1], device=device)
 
     def step():
         _set_requires_grad(discriminator.parameters(), False)
@@ -49,7 +47,7 @@ def minigan_iteration(n, height, width, device):
 
         with no_grad():
             fresh = refiner(synthetic).data
-        loss = discriminator_loss(discriminator(Tensor(fresh)), discriminator(real))
+        loss = discriminator_loss(discriminator(Tensor.wrap(fresh)), discriminator(real))
         discriminator_sgd.zero_grad()
         loss.backward()
         discriminator_sgd.step()

@@ -22,4 +22,6 @@ from minigan.cuda.xent import patch_cross_entropy_forward, patch_cross_entropy_s
 OPS = ("conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight", "conv2d_backward_bias",
        "max_pool2d_forward", "max_pool2d_backward", "patch_cross_entropy_forward")
 
-__all__ = list(OPS) + ["OPS", "patch_cross_entropy_sum", "kernels_dir"]
+__all__ = ["conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight",
+           "conv2d_backward_bias", "max_pool2d_forward", "max_pool2d_backward",
+           "patch_cross_entropy_forward", "OPS", "patch_cross_entropy_sum", "kernels_dir"]

@@ -16,7 +16,6 @@ import operator
 
 from minigan.backend import device_of
 from minigan.reference import geometry
-from minigan.reference.geometry import ConvGeometry, PoolGeometry, check_int  # noqa: F401
 
 INDEX_LIMIT = 2**31 - 2**20      # int32 with room for `index + grid stride` not to overflow
 GRID_YZ_LIMIT = 65535

@@ -40,7 +40,7 @@ TRAIN_PRESETS = {
 }
 
 
-def ablation_configs(preset, seed=0, device="auto", train_overrides=None, eval_overrides=None):
+def ablation_configs(preset, seed=0, device=None, train_overrides=None, eval_overrides=None):
     """``(TrainConfig, GazeEvalConfig)`` of a preset (``paper``, ``small``, ``tiny``), both
     with ``seed`` and ``device``; overrides (None values ignored) change single fields."""
     if preset not in TRAIN_PRESETS:

@@ -51,7 +51,7 @@ class GazeEvalConfig:
     realism_n: int = 2000        # images per set for the critics (half train, half test)
     critic_steps: int = 300      # the critics train on batches of ``batch_size`` too
     seed: int = 0
-    device: str = "auto"
+    device: Optional[str] = None    # None: the default device (MINIGAN_DEVICE)
 
     PRESETS = {
         "paper": {},
@@ -71,7 +71,7 @@ class GazeEvalConfig:
         return cls(**values)
 
 
-def default_preset(device="auto"):
+def default_preset(device=None):
     """``paper`` where a GPU will compute, ``small`` on a CPU (as ``train_eyes`` chooses)."""
     return "paper" if resolve_device(device) == "cuda" else "small"
 

@@ -16,7 +16,7 @@ def _comparison(name, symbol, compare):
             raise ValueError(f"{name}: operands are on different devices ({a.device}, "
                              f"{b.device}); move one with .to(device) first")
         try:
-            return Tensor(compare(a.data, b.data))
+            return Tensor.wrap(compare(a.data, b.data))
         except ValueError as error:
             raise ValueError(f"{name}: shapes {a.shape} and {b.shape} do not broadcast "
                              f"({error})") from None

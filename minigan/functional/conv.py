@@ -8,56 +8,24 @@ The math lives in ``minigan.reference.conv`` (NumPy) and ``kernels/conv2d.cu`` (
 checks its arguments, then calls forward, grad-input, grad-weight and grad-bias of whichever
 implementation matches the arrays' device.
 """
-import operator
-
 from minigan.autograd import Function
 from minigan.functional.dispatch import implementation
-
-_SAME_ON_BOTH_AXES = {"kernel_size": "square kernels (K x K)",
-                      "stride": "one stride for both axes",
-                      "padding": "one padding for both axes"}
-
-
-def square(op, name, value):
-    """``kernel_size``, ``stride`` or ``padding`` as one int: an int, or a pair of equal ints.
-
-    PyTorch also takes a pair of two different values; minigan's kernels support only square
-    windows, so such a pair is a clear error rather than a silent change.
-    """
-    pair = value if isinstance(value, (tuple, list)) else (value, value)
-    try:
-        first, second = (operator.index(v) for v in pair)
-    except (TypeError, ValueError):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}") from None
-    if first != second:
-        raise ValueError(f"{op}: {name}={tuple(pair)} differs between the two axes; minigan's "
-                         f"kernels support only {_SAME_ON_BOTH_AXES[name]}")
-    return first
+from minigan.reference.geometry import conv2d_geometry, square
 
 
 def check_conv2d_arguments(x, w, b, stride, padding):
-    """Raise a clear ValueError/TypeError when the arguments of conv2d do not fit together."""
-    if x.ndim != 4:
-        raise ValueError(f"conv2d: input must be (N, C, H, W), got shape {x.shape}")
-    if w.ndim != 4 or w.shape[2] != w.shape[3]:
-        raise ValueError(f"conv2d: weight must be (F, C, K, K) with a square kernel, got shape {w.shape}")
-    if x.shape[1] != w.shape[1]:
-        raise ValueError(f"conv2d: input has {x.shape[1]} channels but the weight expects "
-                         f"{w.shape[1]} (weight shape {w.shape})")
+    """Raise a clear ValueError/TypeError when the arguments of conv2d do not fit together:
+    the window geometry (``minigan.reference.geometry``), one floating dtype, the bias shape."""
+    if x.ndim != 4 or w.ndim != 4:
+        raise ValueError(f"conv2d: input must be (N, C, H, W) and weight (F, C, K, K), got "
+                         f"shapes {x.shape} and {w.shape}")
+    g = conv2d_geometry("conv2d", x.shape, w.shape, stride, padding)
     if x.dtype.kind != "f" or x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
         bias_dtype = None if b is None else b.dtype
         raise TypeError(f"conv2d: input, weight and bias must share one floating dtype; got "
                         f"input {x.dtype}, weight {w.dtype}, bias {bias_dtype}")
-    if b is not None and b.shape != (w.shape[0],):
-        raise ValueError(f"conv2d: bias must have shape ({w.shape[0]},), got {b.shape}")
-    if int(stride) != stride or stride < 1:
-        raise ValueError(f"conv2d: stride must be a positive integer, got {stride!r}")
-    if int(padding) != padding or padding < 0:
-        raise ValueError(f"conv2d: padding must be a non-negative integer, got {padding!r}")
-    k = w.shape[2]
-    if x.shape[2] + 2 * padding < k or x.shape[3] + 2 * padding < k:
-        raise ValueError(f"conv2d: input {x.shape[2]}x{x.shape[3]} with padding {padding} is "
-                         f"smaller than the {k}x{k} kernel")
+    if b is not None and b.shape != (g.F,):
+        raise ValueError(f"conv2d: bias must have shape ({g.F},), got {b.shape}")
 
 
 class Conv2d(Function):

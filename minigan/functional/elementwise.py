@@ -6,7 +6,7 @@ stretched receives the sum of the gradients of its copies.
 """
 import numpy as np
 
-from minigan.autograd import Function, Tensor
+from minigan.autograd import Function, as_tensor
 from minigan.backend import get_array_module
 
 
@@ -287,4 +287,4 @@ class AsType(Function):
 
 
 def astype(x, dtype):
-    return AsType(dtype)(x) if np.dtype(dtype) != Tensor(x).dtype else x
+    return AsType(dtype)(x) if np.dtype(dtype) != as_tensor(x).dtype else x

@@ -6,26 +6,16 @@ window's argmax, which the forward pass stores (``minigan.reference.pool``,
 ``kernels/maxpool2d.cu``).
 """
 from minigan.autograd import Function
-from minigan.functional.conv import square
 from minigan.functional.dispatch import implementation
+from minigan.reference.geometry import pool_geometry, square
 
 
 def check_max_pool2d_arguments(x, kernel_size, stride, padding):
-    if x.ndim != 4:
-        raise ValueError(f"max_pool2d: input must be (N, C, H, W), got shape {x.shape}")
+    """Raise a clear ValueError/TypeError when the arguments of max_pool2d do not fit: the
+    window geometry (``minigan.reference.geometry``) and a floating input."""
     if x.dtype.kind != "f":
         raise TypeError(f"max_pool2d: input must be a floating dtype, got {x.dtype}")
-    if int(kernel_size) != kernel_size or not 1 <= kernel_size <= 11:
-        raise ValueError(f"max_pool2d: kernel_size must be an integer in [1, 11], "
-                         f"got {kernel_size!r}")
-    if int(stride) != stride or stride < 1:
-        raise ValueError(f"max_pool2d: stride must be a positive integer, got {stride!r}")
-    if int(padding) != padding or not 0 <= padding <= kernel_size // 2:
-        raise ValueError(f"max_pool2d: padding must be an integer in [0, kernel_size // 2] = "
-                         f"[0, {kernel_size // 2}], got {padding!r}")
-    if x.shape[2] + 2 * padding < kernel_size or x.shape[3] + 2 * padding < kernel_size:
-        raise ValueError(f"max_pool2d: input {x.shape[2]}x{x.shape[3]} with padding {padding} "
-                         f"is smaller than the {kernel_size}x{kernel_size} window")
+    pool_geometry("max_pool2d", x.shape, kernel_size, stride, padding)
 
 
 class MaxPool2d(Function):

@@ -170,7 +170,7 @@ def _extremum(op, whole, along, x, dim, keepdim, axis, keepdims):
                         f"{op}imum")
     function = along(dim, keepdim)
     values = function(x)
-    return ValuesIndices(values, Tensor(function.indices.astype("int64", copy=False)))
+    return ValuesIndices(values, Tensor.wrap(function.indices.astype("int64", copy=False)))
 
 
 def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
@@ -194,7 +194,7 @@ def _arg(op, x, dim, keepdim, axis, keepdims):
         (axis,) = _normalize_dims(dim, data.ndim)
         index = getattr(xp, op)(data, axis=axis)
         index = xp.expand_dims(index, axis) if keepdim else index
-    return Tensor(index.astype(xp.int64, copy=False))
+    return Tensor.wrap(index.astype(xp.int64, copy=False))
 
 
 def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):

@@ -10,7 +10,7 @@ import numpy as np
 
 from minigan import functional as F
 from minigan.autograd import Tensor
-from minigan.functional.conv import square
+from minigan.reference.geometry import square
 from minigan.nn.init import get_rng
 from minigan.nn.module import Module, Parameter
 

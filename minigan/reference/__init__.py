@@ -14,4 +14,6 @@ from minigan.reference.xent import patch_cross_entropy_forward
 OPS = ("conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight", "conv2d_backward_bias",
        "max_pool2d_forward", "max_pool2d_backward", "patch_cross_entropy_forward")
 
-__all__ = list(OPS) + ["OPS", "conv2d_output_size"]
+__all__ = ["conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight",
+           "conv2d_backward_bias", "max_pool2d_forward", "max_pool2d_backward",
+           "patch_cross_entropy_forward", "OPS", "conv2d_output_size"]

@@ -110,3 +110,25 @@ def pool_geometry(op, x_shape, kernel_size, stride, padding):
                          f"got {padding}")
     ho, wo = _window(op, h, w, kernel, stride, padding)
     return PoolGeometry(n, c, h, w, kernel, stride, padding, ho, wo)
+
+
+_SAME_ON_BOTH_AXES = {"kernel_size": "square kernels (K x K)",
+                      "stride": "one stride for both axes",
+                      "padding": "one padding for both axes"}
+
+
+def square(op, name, value):
+    """``kernel_size``, ``stride`` or ``padding`` as one int: an int, or a pair of equal ints.
+
+    PyTorch also takes a pair of two different values; minigan's kernels support only square
+    windows, so such a pair is a clear error rather than a silent change.
+    """
+    pair = value if isinstance(value, (tuple, list)) else (value, value)
+    try:
+        first, second = (operator.index(v) for v in pair)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}") from None
+    if first != second:
+        raise ValueError(f"{op}: {name}={tuple(pair)} differs between the two axes; minigan's "
+                         f"kernels support only {_SAME_ON_BOTH_AXES[name]}")
+    return first

@@ -26,6 +26,7 @@ Choices the paper leaves open, and what minigan does (see also ``losses``):
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from typing import Optional
 
 from minigan.backend import CHOICES
 
@@ -75,7 +76,8 @@ class TrainConfig:
     sample_every: int = 100                 # iterations between sample grids
     checkpoint_every: int = 250             # iterations between checkpoints
     seed: int = 0
-    device: str = "auto"                    # "auto" | "cpu" | "cuda" | "emulator"
+    device: Optional[str] = None            # None: the default device (MINIGAN_DEVICE), or one of
+                                            # "auto" | "cpu" | "cuda" | "emulator"
     extra: dict = field(default_factory=dict)  # free-form notes kept in config.json
 
     def __post_init__(self):
@@ -144,7 +146,7 @@ class TrainConfig:
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"TrainConfig.optimizer must be one of {OPTIMIZERS}, "
                              f"got {self.optimizer!r}")
-        if self.device not in CHOICES:
+        if self.device is not None and self.device not in CHOICES:
             raise ValueError(f"TrainConfig.device must be one of {', '.join(CHOICES)}, "
                              f"got {self.device!r}")
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from minigan import nn
 from minigan.autograd import Tensor, no_grad
-from minigan.backend import to_device, to_numpy
+from minigan.backend import to_numpy
 from minigan.reference.geometry import conv2d_output_size
 
 DISCRIMINATOR_CHANNELS = (96, 64, 32, 32)  # the paper's feature maps of layers (1), (2), (4), (5)
@@ -179,4 +179,4 @@ def refine_images(refiner, images, device=None):
     """R(images) for a NumPy (m, C, H, W) batch in [-1, 1]; returns NumPy on the host."""
     device = device or refiner.device
     with no_grad():
-        return to_numpy(refiner(Tensor(to_device(np.ascontiguousarray(images), device))).data)
+        return to_numpy(refiner(Tensor(np.ascontiguousarray(images), device=device)).data)

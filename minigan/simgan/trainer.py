@@ -29,7 +29,7 @@ import numpy as np
 
 from minigan import optim
 from minigan.autograd import Tensor, no_grad
-from minigan.backend import get_array_module, resolve_device, to_device, to_numpy
+from minigan.backend import get_array_module, resolve_device, to_numpy
 from minigan.simgan.average import ParameterAverage
 from minigan.simgan.checkpoint import read_checkpoint, save_checkpoint
 from minigan.simgan.config import TrainConfig  # noqa: F401  (public here: trainer.TrainConfig)
@@ -117,7 +117,7 @@ class Trainer:
     # -- one step of each kind -------------------------------------------------------------
     def _batch(self, images, n):
         rows = self.rng.choice(len(images), size=n, replace=n > len(images))
-        return Tensor(to_device(images[rows], self.device))
+        return Tensor(images[rows], device=self.device)
 
     def _finite(self, loss, what):
         value = float(loss.item())
@@ -156,7 +156,7 @@ class Trainer:
             xp = get_array_module(fresh)
             refined = xp.concatenate([fresh, self.history.sample(k)])
         with _frozen(self.refiner):
-            logits_refined = self.discriminator(Tensor(refined))
+            logits_refined = self.discriminator(Tensor.wrap(refined))
             logits_real = self.discriminator(real)
             loss = discriminator_loss(logits_refined, logits_real)
             value = self._finite(loss, "discriminator loss")
@@ -236,7 +236,7 @@ class Trainer:
 
     def save_samples(self, name):
         with no_grad():
-            shown = Tensor(to_device(self.shown_synthetic, self.device))
+            shown = Tensor(self.shown_synthetic, device=self.device)
             refined = to_numpy(self.kept_refiner(shown).data)
         self.folder.save_samples(name, self.shown_synthetic, refined, self.shown_real)
         self.folder.draw_loss_curve()
