@@ -59,7 +59,7 @@ def test_bad_flags_are_argparse_errors(argv, needle, capsys):
 
 def test_an_odd_batch_size_is_a_one_line_error(capsys, tmp_path):
     assert train_eyes.main(["--batch-size", "5", "--out", str(tmp_path)]) == 2
-    assert "batch_size must be even" in error_of(capsys)
+    assert "--batch-size must be even" in error_of(capsys)
 
 
 def test_a_missing_data_folder_is_a_one_line_error(capsys, tmp_path):

@@ -16,7 +16,6 @@ Figure 7), plus its annotation-preservation and realism checks, for one trained 
 Writes ``OUT/results.json``, ``OUT/table.md``, ``OUT/cumulative_error.png``, ``OUT/samples.png``.
 """
 import dataclasses
-import json
 import os
 from dataclasses import dataclass
 from typing import Optional
@@ -24,6 +23,7 @@ from typing import Optional
 import numpy as np
 
 from minigan.backend import resolve_device
+from minigan.io.atomic import write_json, write_text
 from minigan.io.png import save_grid
 from minigan.experiments import metrics
 from minigan.experiments.curve_plot import draw_cumulative_curves
@@ -156,14 +156,10 @@ def format_report(report):
 
 
 def write_report(report, curves, sets, out_dir):
-    """results.json, table.md, cumulative_error.png and a samples.png of 10 eyes per row:
-    synthetic, refined, test."""
+    """table.md, cumulative_error.png, a samples.png of 10 eyes per row (synthetic, refined,
+    test) and, last, results.json."""
     os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "results.json"), "w", encoding="utf-8") as handle:
-        json.dump(report, handle, indent=2)
-        handle.write("\n")
-    with open(os.path.join(out_dir, "table.md"), "w", encoding="utf-8") as handle:
-        handle.write(format_report(report))
+    write_text(os.path.join(out_dir, "table.md"), format_report(report))
     if curves:
         draw_cumulative_curves(curves, os.path.join(out_dir, "cumulative_error.png"),
                                title=f"Gaze error on {report['test_set'].split(' (')[0]}")
@@ -171,3 +167,4 @@ def write_report(report, curves, sets, out_dir):
     save_grid(os.path.join(out_dir, "samples.png"),
               np.concatenate([sets.synthetic[:k], sets.refined[:k], sets.test_images[:k]]),
               nrow=k, scale=3)
+    write_json(os.path.join(out_dir, "results.json"), report)  # last: it marks the report whole
