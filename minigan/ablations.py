@@ -17,11 +17,12 @@ back, continues the one that was training from its checkpoint, and does the rest
 import shlex
 import sys
 
-from minigan.cli import (NON_NEGATIVE, POSITIVE_INT, Parser, add_device, add_progress, add_seed,
-                         check_output, device_from, preset_for, progress_bar_wanted,
-                         run_program, show_defaults)
+from minigan.cli import (NON_NEGATIVE, POSITIVE_INT, Parser, UsageError, add_device,
+                         add_progress, add_seed, check_output, device_from, preset_for,
+                         progress_bar_wanted, run_program, show_defaults)
 from minigan.experiments.ablation_study import (DEFAULT_LAMBDAS, TRAIN_PRESETS, ablation_configs,
-                                                format_ablations, run_ablations)
+                                                ablation_variants, format_ablations,
+                                                run_ablations)
 from minigan.io.interrupt import JobInterrupted
 
 PROG = "python -m minigan.ablations"
@@ -67,6 +68,11 @@ def _main(argv):
     args = parse_args(argv)
     device = device_from(args)
     check_output("--out", args.out)
+    names = [name for name, _ in ablation_variants(args.lambdas)]
+    unknown = sorted(set(args.variants or ()) - set(names))
+    if unknown:
+        raise UsageError(f"--variants: unknown {', '.join(map(repr, unknown))}; choose from "
+                         f"{', '.join(map(repr, names))}")
     preset = preset_for(args, "paper", "small")
     train_config, eval_config = ablation_configs(
         preset, seed=args.seed, device=device,

@@ -14,9 +14,9 @@ import os
 import sys
 
 from minigan.cli import (POSITIVE_INT, Parser, UsageError, add_device, add_seed, check_output,
-                         device_from, run_program)
+                         check_source, device_from, run_program)
 from minigan.data.folder import LABELS_FILE, write_folder
-from minigan.data.sources import FORMS, load_source, parse_source
+from minigan.data.sources import FORMS, load_source
 from minigan.io.folders import new_folder
 from minigan.io.png import save_grid
 
@@ -65,7 +65,7 @@ def _main(argv):
     args = parse_args(argv)
     device_from(args)
     spec = args.source or f"builtin:{args.style}"
-    parse_source(spec)
+    check_source("--source", spec)
     _check_outputs(args)
     data = load_source(spec, n=args.n, seed=args.seed, skip_bad=args.skip_bad)
     grid = args.grid

@@ -12,9 +12,9 @@ kill, a bad file), the same command continues it. See ``minigan.pipelines.refine
 import os
 import sys
 
-from minigan.cli import (POSITIVE_INT, Parser, add_device, add_progress, add_seed, device_from,
-                         one_line, progress_bar_wanted, run_program)
-from minigan.data.sources import DEFAULT_BUILTIN_N, FORMS, parse_source
+from minigan.cli import (POSITIVE_INT, Parser, add_device, add_progress, add_seed, check_output,
+                         check_source, device_from, one_line, progress_bar_wanted, run_program)
+from minigan.data.sources import DEFAULT_BUILTIN_N, FORMS
 from minigan.pipelines.refine_dataset import PARTIAL_SUFFIX, refine_source
 from minigan.simgan.checkpoint import load_refiner
 
@@ -43,7 +43,8 @@ def parse_args(argv=None):
 def _main(argv):
     args = parse_args(argv)
     device = device_from(args)
-    parse_source(args.input)
+    check_source("--input", args.input)
+    check_output("--out", args.out)
     refiner = load_refiner(args.checkpoint, device=device)
     partial = os.path.abspath(args.out) + PARTIAL_SUFFIX
     try:

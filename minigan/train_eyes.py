@@ -17,7 +17,8 @@ import sys
 import time
 
 from minigan.cli import (COUNT, NON_NEGATIVE, POSITIVE, POSITIVE_INT, Parser, UsageError,
-                         add_device, add_progress, check_output, device_from, preset_for,
+                         add_device, add_progress, check_output, check_source, device_from,
+                         preset_for,
                          progress_bar_wanted, run_program, show_defaults)
 from minigan.cli.device import requested_device
 from minigan.data.sources import FORMS
@@ -123,8 +124,12 @@ def _overrides(args):
 
 def _with_flag_names(error):
     """A TrainConfig message with its field names as the flags that set them."""
-    return UsageError(re.sub(r"TrainConfig\.(\w+)",
-                             lambda m: FIELD_FLAGS.get(m.group(1), m.group(1)), str(error)))
+    text = re.sub(r"TrainConfig\.(\w+)", lambda m: FIELD_FLAGS.get(m.group(1), m.group(1)),
+                  str(error))
+    if text.startswith("cannot change"):  # TrainConfig.resumed_with names bare fields
+        names = dict(FIELD_FLAGS, device="--device")
+        text = re.sub(r"\b(\w+)(?==|\b)", lambda m: names.get(m.group(1), m.group(1)), text)
+    return UsageError(text)
 
 
 def plan_run(args, device):
@@ -139,6 +144,8 @@ def plan_run(args, device):
             plan = new_run(config, args.out or next_free_path("runs/eyes"))
     except ValueError as error:
         raise _with_flag_names(error) from None
+    check_source("--synthetic", plan.config.synthetic)
+    check_source("--real", plan.config.real)
     done = plan.done and plan.done["adversarial"]
     if done and plan.config.steps < done:
         raise UsageError(f"--steps {plan.config.steps}: the run in {plan.out} has done {done} "

@@ -15,8 +15,8 @@ and no network: the images are embedded, and so are the true answers.
 import sys
 
 from minigan.cli import (COUNT, POSITIVE_INT, Parser, UsageError, add_device, add_seed,
-                         check_output, device_from, run_program)
-from minigan.data.sources import FORMS, parse_source
+                         check_output, check_source, device_from, run_program)
+from minigan.data.sources import FORMS
 from minigan.experiments.turing_page import load_turing_images, make_turing_page
 from minigan.io.atomic import write_text
 from minigan.simgan import load_refiner
@@ -45,11 +45,8 @@ def parse_args(argv=None):
 def _main(argv):
     args = parse_args(argv)
     device = device_from(args)
-    for flag in ("--refined", "--real"):
-        try:
-            parse_source(getattr(args, flag[2:]))
-        except ValueError as error:
-            raise UsageError(f"{flag}: {error}") from None
+    check_source("--refined", args.refined)
+    check_source("--real", args.real)
     check_output("--out", args.out, kind="file")
     refiner = load_refiner(args.refiner, device=device) if args.refiner else None
     needed = args.n + args.examples

@@ -96,7 +96,7 @@ def test_an_existing_run_is_not_overwritten(run, capsys):
 
 def test_resume_refuses_to_change_the_losses(run, capsys):
     assert train_eyes.main(["--resume", run, "--lam", "3"]) == 2
-    assert "cannot change lam" in error_of(capsys)
+    assert "cannot change --lam" in error_of(capsys)
 
 
 def test_refine_carries_folder_labels_over_unchanged(run, tmp_path):

@@ -11,6 +11,7 @@ import os
 import sys
 
 from minigan.cli.errors import UsageError, one_line
+from minigan.data.sources import parse_source
 from minigan.io.folders import check_writable_file, check_writable_folder
 
 
@@ -96,3 +97,11 @@ def check_output(flag, path, kind="folder"):
         same = error.filename is not None and os.path.abspath(error.filename) == os.path.abspath(path)
         reason = error.strerror if same else one_line(error)
         raise UsageError(f"{flag} {path}: {reason}") from None
+
+
+def check_source(flag, spec):
+    """UsageError naming ``flag`` when ``spec`` is no data source minigan reads."""
+    try:
+        parse_source(spec)
+    except ValueError as error:
+        raise UsageError(f"{flag}: {error}") from None

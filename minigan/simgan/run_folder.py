@@ -58,11 +58,14 @@ class RunFolder:
 
     # -- one process at a time ----------------------------------------------------------------
     def lock(self):
-        """Claim the folder for this process; RuntimeError when another one trains in it."""
+        """Claim the folder for this process: True when this call claimed it, False when this
+        process holds it already. RuntimeError when another process trains in it."""
+        if self._lock is not None:
+            return False
         try:
             import fcntl
         except ImportError:  # no advisory locks on this system: go on without
-            return
+            return False
         handle = open(self.lock_path, "a+", encoding="utf-8")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -77,6 +80,7 @@ class RunFolder:
         handle.write(f"{os.getpid()}\n")
         handle.flush()
         self._lock = handle
+        return True
 
     def unlock(self):
         if self._lock is not None:

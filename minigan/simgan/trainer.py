@@ -218,13 +218,14 @@ class Trainer:
         a checkpoint is written and ``TrainingInterrupted`` raised; resuming from it gives the
         run that was not interrupted.
         """
-        self.folder.create()
-        self.folder.lock()
+        claimed = self.folder.create().lock()
         try:
-            with StopRequests() as stop:
+            # a loss or weight that overflows is reported as TrainingDiverged, not as warnings
+            with StopRequests() as stop, np.errstate(over="ignore", invalid="ignore"):
                 self._run(stop)
         finally:
-            self.folder.unlock()
+            if claimed:
+                self.folder.unlock()
         return self.folder.path
 
     def _run(self, stop):
@@ -363,9 +364,15 @@ def train(config, synthetic, real, out_dir, progress=True, resume=False, status_
     """
     trainer = Trainer(config, synthetic, real, out_dir, progress=progress,
                       status_every=status_every)
-    checkpoint = trainer.folder.last_checkpoint if resume is True else resume
-    if checkpoint and (resume is not True or os.path.exists(checkpoint)):
-        trainer.load_checkpoint(checkpoint)
-    else:
-        trainer.run_id = run_id
-    return trainer.run()
+    folder = trainer.folder
+    checkpoint = folder.last_checkpoint if resume is True else resume
+    claimed = folder.create().lock()
+    try:
+        if checkpoint and (resume is not True or os.path.exists(checkpoint)):
+            trainer.load_checkpoint(checkpoint)
+        else:
+            trainer.run_id = run_id
+        return trainer.run()
+    finally:
+        if claimed:
+            folder.unlock()
