@@ -1,4 +1,5 @@
-"""Shared test set-up: the `gpu` marker, and a skip for it where no CUDA device is usable."""
+"""Shared test set-up: the `gpu` marker, a skip for it where no CUDA device is usable, and each
+test's own default device (a program run in-process makes its --device the default)."""
 import pytest
 
 from minigan import backend
@@ -15,3 +16,17 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+try:
+    SESSION_DEVICE = backend.get_default_device()
+except (ValueError, RuntimeError):  # a MINIGAN_DEVICE the tests of it will report
+    SESSION_DEVICE = None
+
+
+@pytest.fixture(autouse=True)
+def _session_default_device():
+    """Each test starts on the session's default device, whatever a program run before it in
+    this process chose with --device."""
+    if SESSION_DEVICE is not None:
+        backend.set_default_device(SESSION_DEVICE)

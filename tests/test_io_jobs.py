@@ -49,8 +49,8 @@ def test_orphans_of_a_killed_writer_are_removed_and_nothing_else(tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    (b"", "is not an .npz checkpoint"),
-    (np.random.default_rng(0).bytes(2000), "is not an .npz checkpoint"),
+    (b"", "an .npz is a zip archive"),
+    (np.random.default_rng(0).bytes(2000), "an .npz is a zip archive"),
     (b"PK\x03\x04" + bytes(100), "truncated or corrupt"),
 ])
 def test_files_that_are_no_npz_say_so(tmp_path, content, message):

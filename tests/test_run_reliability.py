@@ -22,13 +22,6 @@ from minigan.simgan.checkpoint import read_checkpoint
 from minigan.simgan.run_folder import RunFolder
 
 
-@pytest.fixture(autouse=True)
-def _restore_default_device():
-    before = backend.get_default_device()
-    yield
-    backend.set_default_device(before)
-
-
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     """A tiny run with two kept snapshots, and what it printed."""

@@ -36,8 +36,8 @@ def load_npz(path):
     with open(path, "rb") as handle:
         head = handle.read(len(ZIP_MAGIC))
     if head != ZIP_MAGIC:
-        raise ValueError(f"{path} is not an .npz checkpoint (an .npz is a zip archive; this file "
-                         f"starts with {head!r})")
+        raise ValueError(f"{path} is not a readable .npz checkpoint: an .npz is a zip archive, "
+                         f"and this file starts with {head!r}")
     try:
         with np.load(path, allow_pickle=False) as data:
             return {name: data[name] for name in data.files}
