@@ -11,14 +11,17 @@ eyes, realism a fresh critic's accuracy.
 Prints the table in the paper's form (Table 2: % of test images within 7 degrees, and the mean
 error) and writes OUT/results.json, OUT/table.md, OUT/cumulative_error.png (Figure 7) and
 OUT/samples.png. The preset is ``paper`` on a GPU, ``small`` on a CPU; flags override it.
+Each trained estimator is kept in OUT/parts/: after a stop, the same command goes on from there.
 """
 import dataclasses
 import os
+import shlex
 import sys
 
 from minigan.cli import (POSITIVE_INT, Parser, UsageError, add_device, add_seed, check_output,
                          device_from, preset_for, run_program, show_defaults)
 from minigan.experiments.gaze_eval import GazeEvalConfig, evaluate_refiner, format_report
+from minigan.io.interrupt import JobInterrupted
 from minigan.simgan import load_refiner
 
 PROG = "python -m minigan.evaluate_gaze"
@@ -58,6 +61,7 @@ def parse_args(argv=None):
 
 
 def _main(argv):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
     device = device_from(args)
     if not os.path.isfile(args.refiner):
@@ -73,7 +77,12 @@ def _main(argv):
         device=device)
     refiner = load_refiner(args.refiner, device=device)
     print(f"preset {preset}: {config}")
-    report = evaluate_refiner(refiner, config, out_dir=args.out)
+    try:
+        report = evaluate_refiner(refiner, config, out_dir=args.out)
+    except KeyboardInterrupt:
+        again = shlex.join(PROG.split() + argv)
+        raise JobInterrupted(f"interrupted; what was done is kept in {args.out}/parts; "
+                             f"continue with: {again}") from None
     print()
     print(format_report(report))
     print(f"wrote results.json, table.md, cumulative_error.png and samples.png to {args.out}")

@@ -15,7 +15,7 @@ import pytest
 from command_runs import call, run, tiny_run_flags
 from minigan import ablations, backend, evaluate_gaze, make_eyes, refine, train_eyes
 from minigan.data.eyes import render_eyes
-from minigan.experiments import ablation_study
+from minigan.experiments import ablation_study, gaze_eval
 from minigan.simgan import TrainConfig, train
 from minigan.simgan import trainer as trainer_module
 from minigan.simgan.checkpoint import read_checkpoint
@@ -208,6 +208,33 @@ def test_ablations_stopped_by_ctrl_c_print_how_to_continue_and_skip_finished_wor
     code, out, _ = call(ablations.main, argv, capsys)
     assert code == 0 and "2 of 3 variants were finished before" in out
     assert [os.path.basename(path) for path in trained] == ["lambda_0.5"]
+
+
+def test_evaluate_gaze_stopped_goes_on_with_what_it_had_done(finished, tmp_path, monkeypatch,
+                                                             capsys):
+    out, _, _ = finished
+    flags = ["--refiner", str(out / "checkpoints" / "last.npz"), "--preset", "tiny",
+             "--upper-bound", "--device", "cpu", "--out"]
+    argv = flags + [str(tmp_path / "eval")]
+    assert call(evaluate_gaze.main, flags + [str(tmp_path / "straight")], capsys)[0] == 0
+    trained, original = [], gaze_eval.train_and_test
+
+    def stop_at_the_second(images, *args, **kwargs):
+        trained.append(images)
+        if len(trained) == 2:
+            raise KeyboardInterrupt
+        return original(images, *args, **kwargs)
+
+    monkeypatch.setattr(gaze_eval, "train_and_test", stop_at_the_second)
+    code, _, err = call(evaluate_gaze.main, argv, capsys)
+    assert code == 130 and "continue with: python -m minigan.evaluate_gaze --refiner" in err
+    trained.clear()
+    monkeypatch.setattr(gaze_eval, "train_and_test",
+                        lambda *a, **k: trained.append(a[0]) or original(*a, **k))
+    code, _, _ = call(evaluate_gaze.main, argv, capsys)
+    assert code == 0 and len(trained) == 2  # the synthetic estimator was read back
+    assert (tmp_path / "eval" / "results.json").read_text() == \
+        (tmp_path / "straight" / "results.json").read_text()
 
 
 @pytest.mark.skipif(backend.cuda_available(), reason="a GPU is usable here")
