@@ -142,6 +142,11 @@ def plan_run(args, device):
         else:
             config = _preset(preset_for(args, "gpu", "cpu"))(**changes)
             plan = new_run(config, args.out or next_free_path("runs/eyes"))
+    except FileExistsError:
+        raise UsageError(f"--out {args.out}: the folder already holds a run; continue it with "
+                         f"--resume {args.out}, or choose another --out") from None
+    except FileNotFoundError as error:
+        raise UsageError(f"--resume {args.resume}: {error.strerror}") from None
     except ValueError as error:
         raise _with_flag_names(error) from None
     check_source("--synthetic", plan.config.synthetic)

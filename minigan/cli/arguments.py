@@ -71,7 +71,7 @@ NON_NEGATIVE = _number(float, 0, False)    # finite and >= 0
 
 
 def add_seed(parser, default=0, text="seed of every random draw"):
-    parser.add_argument("--seed", type=COUNT, default=default, help=text)
+    parser.add_argument("--seed", type=COUNT, default=default, metavar="N", help=text)
 
 
 def add_progress(parser):

@@ -11,6 +11,7 @@ config and run id are kept, its log restarts). Either way the result is the run 
 interrupted (see ``simgan.trainer``).
 """
 import dataclasses
+import errno
 import os
 from dataclasses import dataclass
 from typing import Optional
@@ -47,20 +48,22 @@ class RunPlan:
 
 
 def new_run(config, out):
-    """A run that starts from scratch in ``out``; raises when ``out`` cannot hold it."""
+    """A run that starts from scratch in ``out``; OSError when ``out`` cannot hold it
+    (FileExistsError: it holds a run already)."""
     check_writable_folder(out)
     folder = RunFolder(out)
     if os.path.exists(folder.last_checkpoint) or os.path.exists(folder.config_path):
-        raise ValueError(f"{out} already holds a run; continue it with --resume {out} "
-                         "or choose another --out")
+        raise FileExistsError(errno.EEXIST, "already holds a run (resume it, or start the new "
+                                            "one in another folder)", os.fspath(out))
     return RunPlan(config, os.fspath(out))
 
 
 def resumed_run(out, changes):
-    """The run in folder ``out`` with ``changes`` to its config (only ``RESUMABLE`` fields)."""
+    """The run in folder ``out`` with ``changes`` to its config (only ``RESUMABLE`` fields);
+    FileNotFoundError when there is no run to resume."""
     folder = RunFolder(out)
     if not os.path.isdir(folder.path):
-        raise ValueError(f"--resume {out}: no such run folder")
+        raise FileNotFoundError(errno.ENOENT, "no such run folder", folder.path)
     if os.path.exists(folder.last_checkpoint):
         meta = read_checkpoint(folder.last_checkpoint)[0]
         saved = TrainConfig.from_dict(meta["config"])
@@ -68,8 +71,8 @@ def resumed_run(out, changes):
     else:
         written = folder.read_config()
         if written is None:
-            raise ValueError(f"--resume {out}: the folder holds no run (neither "
-                             "checkpoints/last.npz nor config.json)")
+            raise FileNotFoundError(errno.ENOENT, "the folder holds no run (neither "
+                                    "checkpoints/last.npz nor config.json)", folder.path)
         fields = {f.name for f in dataclasses.fields(TrainConfig)}
         saved = TrainConfig.from_dict({k: v for k, v in written.items() if k in fields})
         run_id, done = written.get("run_id"), None
