@@ -7,12 +7,13 @@ import io
 import json
 import os
 import shutil
+import signal
 import stat
 
 import numpy as np
 import pytest
 
-from command_runs import call, run, tiny_run_flags
+from command_runs import call, run, tiny_run_flags, tree
 from minigan import ablations, backend, evaluate_gaze, make_eyes, refine, train_eyes
 from minigan.data.eyes import render_eyes
 from minigan.experiments import ablation_study, gaze_eval
@@ -114,6 +115,41 @@ def test_a_cut_last_log_line_is_repaired_on_resume(finished, tmp_path, capsys):
     strip = [[{k: v for k, v in r.items() if k not in ("images_per_s", "elapsed_s")} for r in log]
              for log in records]
     assert strip[0] == strip[1] and [r["t"] for r in records[0]] == list(range(1, 10))
+
+
+BOUNDARY_FLAGS = tiny_run_flags(pretrain_r=2, pretrain_d=2, steps=4, every=2) + [
+    "--keep-checkpoints", "1"]
+
+
+@pytest.mark.parametrize("phase, step", [("pretrain_refiner", 2), ("pretrain_discriminator", 2),
+                                         ("adversarial", 2), ("adversarial", 4)])
+def test_ctrl_c_in_the_last_step_of_a_phase_loses_nothing(phase, step, tmp_path, monkeypatch,
+                                                          capsys):
+    """The phase's end (its sample grid, checkpoint, snapshot) is written before stopping."""
+    assert call(train_eyes.main, BOUNDARY_FLAGS + ["--out", str(tmp_path / "straight")],
+                capsys)[0] == 0
+    steps = {"pretrain_refiner": "refiner_step", "pretrain_discriminator": "discriminator_step",
+             "adversarial": "iteration"}
+    original = getattr(trainer_module.Trainer, steps[phase])
+
+    def ctrl_c_in_that_step(self, *args, **kwargs):
+        if self.phase == phase and self.counters[phase] == step - 1:
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(trainer_module.Trainer, steps[phase], ctrl_c_in_that_step)
+    code, _, err = call(train_eyes.main, BOUNDARY_FLAGS + ["--out", str(tmp_path / "run")],
+                        capsys)
+    last = phase == "adversarial" and step == 4
+    assert code == (0 if last else 130), err
+    monkeypatch.setattr(trainer_module.Trainer, steps[phase], original)
+    if not last:
+        assert call(train_eyes.main, ["--resume", str(tmp_path / "run")], capsys)[0] == 0
+    assert tree(tmp_path / "run").keys() == tree(tmp_path / "straight").keys()
+    for name in tree(tmp_path / "straight"):
+        if name.endswith(".png"):
+            assert (tmp_path / "run" / name).read_bytes() == \
+                (tmp_path / "straight" / name).read_bytes(), name
 
 
 def test_a_fresh_run_into_a_folder_with_an_old_log_starts_a_new_log(tmp_path):

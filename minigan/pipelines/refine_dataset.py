@@ -209,7 +209,7 @@ def refine_source(refiner, spec, out_dir, chunk_size=256, n=None, seed=0, skip_b
                 state["skipped"] = earlier + [str(error) for error in bad]
                 write_json(os.path.join(partial, STATE_FILE), state)
                 report.advance(len(names), figures={"img/s": rate})
-                if stop.requested:
+                if stop.requested and state["chunks"] * source.chunk_size < source.total:
                     raise RefineInterrupted(
                         f"{stop.requested}: refining stopped after {state['count']} of "
                         f"{source.total} images, kept in {partial}; the same command continues")

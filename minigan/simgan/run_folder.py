@@ -169,23 +169,28 @@ class RunFolder:
         return self.curve_path
 
     # -- snapshots ----------------------------------------------------------------------------
-    def snapshot(self, iteration, keep):
-        """Keep the current last.npz as ``iteration_NNNNNN.npz`` and delete all but the newest
-        ``keep`` snapshots. A hard link where the file system allows (no copy, no extra space:
-        last.npz is later replaced by a new file, not rewritten)."""
-        path = os.path.join(self.checkpoints, f"iteration_{iteration:06d}.npz")
+    def snapshot_path(self, iteration):
+        return os.path.join(self.checkpoints, f"iteration_{iteration:06d}.npz")
+
+    def promote(self, snapshot, keep):
+        """Make ``snapshot`` the new last.npz and delete all but the newest ``keep`` snapshots.
+        A hard link where the file system allows (no copy, no extra space: last.npz is always
+        replaced by a new file, never rewritten in place)."""
         tmp = os.path.join(self.checkpoints, f".tmp-link-{os.getpid()}.npz")
         try:
-            os.link(self.last_checkpoint, tmp)
-            os.replace(tmp, path)
+            os.link(snapshot, tmp)
+            os.replace(tmp, self.last_checkpoint)
         except OSError:
             if os.path.exists(tmp):
                 os.remove(tmp)
-            copy_file(self.last_checkpoint, path)
+            copy_file(snapshot, self.last_checkpoint)
+        self.prune_snapshots(keep)
+
+    def prune_snapshots(self, keep):
+        """Delete all but the newest ``keep`` periodic snapshots."""
         kept = self.snapshots()
         for old in kept[:max(len(kept) - keep, 0)]:
             os.remove(old)
-        return path
 
     def snapshots(self):
         """Paths of the periodic snapshots, oldest first."""

@@ -232,6 +232,8 @@ class Trainer:
         cfg, totals = self.config, self.totals()
         if self.t == 0:
             self.folder.truncate_log(0)  # a fresh start keeps no record of an earlier attempt
+        if cfg.keep_checkpoints:
+            self.folder.prune_snapshots(cfg.keep_checkpoints)
         self.run_id = self.run_id or uuid.uuid4().hex
         self.folder.write_config(dict(cfg.to_dict(), device_used=self.device, run_id=self.run_id))
         images = self.images_per_step()
@@ -261,13 +263,13 @@ class Trainer:
                     progress.advance(figures=_figures(record))
                     if phase == "adversarial":
                         self._after_iteration(totals[phase])
-                    if stop.requested:
-                        self._interrupted(stop.requested)
+                    if stop.requested and self.counters[phase] < totals[phase]:
+                        self._interrupted(stop.requested, self.save_checkpoint())
                 if phase == "pretrain_refiner":
                     self.save_samples("pretrained_refiner")
-                self.save_checkpoint()
-                if phase == "adversarial":
-                    self._snapshot(self.counters[phase])
+                path = self._checkpoint(self.counters[phase] if phase == "adversarial" else None)
+                if stop.requested and self.t < sum(totals.values()):
+                    self._interrupted(stop.requested, path)
         finally:
             progress.close()
 
@@ -276,16 +278,20 @@ class Trainer:
         if n % self.config.sample_every == 0 or n == total:
             self.save_samples(f"iteration_{n:06d}")
         if n % self.config.checkpoint_every == 0 and n != total:
-            self.save_checkpoint()  # (the last one is written at the end of the phase)
-            self._snapshot(n)
+            self._checkpoint(n)  # (the last one is written at the end of the phase)
 
-    def _snapshot(self, n):
-        keep = self.config.keep_checkpoints
-        if keep and n % self.config.checkpoint_every == 0:
-            self.folder.snapshot(n, keep)
+    def _checkpoint(self, iteration=None):
+        """Write last.npz; at a periodic checkpoint with ``keep_checkpoints``, first as the
+        snapshot ``iteration_NNNNNN.npz`` that last.npz then becomes (so a kill between the two
+        leaves the older last.npz, and the resumed run writes the same snapshot again)."""
+        keep, every = self.config.keep_checkpoints, self.config.checkpoint_every
+        if iteration is None or not keep or iteration % every:
+            return self.save_checkpoint()
+        snapshot = self.save_checkpoint(self.folder.snapshot_path(iteration))
+        self.folder.promote(snapshot, keep)
+        return self.folder.last_checkpoint
 
-    def _interrupted(self, signal_name):
-        path = self.save_checkpoint()
+    def _interrupted(self, signal_name, path):
         raise TrainingInterrupted(f"{signal_name}: training stopped {describe(self.counters)}; "
                                   f"the checkpoint {path} holds that point", checkpoint=path)
 
