@@ -234,8 +234,8 @@ def test_refine_killed_at_random_moments_then_run_again(straight, refined, tmp_p
 def test_refine_ctrl_c_stops_after_a_chunk_and_the_same_command_continues(straight, refined,
                                                                          tmp_path):
     process = start("refine", _refine_argv(straight), cwd=tmp_path)
-    state = tmp_path / "refined.partial" / "refine-state.json"
-    assert _wait_for(state.exists, process)
+    labels = tmp_path / "refined.partial" / "labels.jsonl"
+    assert _wait_for(lambda: _lines(labels) >= 8, process)  # one chunk written
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130 and "the same command continues" in err, err

@@ -17,6 +17,7 @@ from command_runs import call, run, tiny_run_flags, tree
 from minigan import ablations, backend, evaluate_gaze, make_eyes, refine, train_eyes
 from minigan.data.eyes import render_eyes
 from minigan.experiments import ablation_study, gaze_eval
+from minigan.pipelines import refine_dataset
 from minigan.simgan import TrainConfig, train
 from minigan.simgan import trainer as trainer_module
 from minigan.simgan.checkpoint import read_checkpoint
@@ -219,6 +220,27 @@ def test_refine_of_a_folder_shows_its_total_and_an_eta(finished, tmp_path, capsy
     lines = [line for line in err.splitlines() if line.startswith("refine: ")]
     assert lines[0].startswith("refine: images 2/5 (40% of the job)") and "ETA" in lines[0]
     assert lines[-1].startswith("refine: images 5/5")
+
+
+def test_refine_stopped_in_its_very_last_step_is_finished_by_the_same_command(
+        finished, tmp_path, monkeypatch, capsys):
+    out, _, _ = finished
+    argv = ["--checkpoint", str(out / "checkpoints" / "last.npz"), "--input", "builtin:synthetic",
+            "--n", "5", "--batch-size", "2", "--no-progress", "--out"]
+    assert call(refine.main, argv + [str(tmp_path / "straight")], capsys)[0] == 0
+    remove = os.remove
+
+    def stopped_before_the_state_file_goes(path):
+        if str(path).endswith(os.path.join("refined", "refine-state.json")):
+            raise KeyboardInterrupt
+        remove(path)
+
+    monkeypatch.setattr(refine_dataset.os, "remove", stopped_before_the_state_file_goes)
+    assert call(refine.main, argv + [str(tmp_path / "refined")], capsys)[0] == 130
+    monkeypatch.setattr(refine_dataset.os, "remove", remove)
+    code, printed, _ = call(refine.main, argv + [str(tmp_path / "refined")], capsys)
+    assert code == 0 and "wrote 5 refined images" in printed
+    assert tree(tmp_path / "refined") == tree(tmp_path / "straight")
 
 
 def test_ablations_stopped_by_ctrl_c_print_how_to_continue_and_skip_finished_work(

@@ -17,9 +17,10 @@ time, read or rendered just before it is refined and written.
   first (``minigan.data``), so memory is flat only in the refining and writing.
 
 Resuming. The work goes to ``OUT.partial/``, which is renamed to ``OUT`` when every image is
-written; after each chunk ``OUT.partial/refine-state.json`` records how far it got. A run that
-stopped for any reason (killed, Ctrl-C, a bad file) leaves ``OUT.partial``, and the same call
-again continues after its last whole chunk: the result is the files of a run that never stopped.
+written; after each chunk ``OUT.partial/refine-state.json`` records how far it got (and is
+removed at the very end). A run that stopped for any reason (killed, Ctrl-C, a bad file) leaves
+``OUT.partial``, and the same call again continues after its last whole chunk: the result is the
+files of a run that never stopped.
 """
 import json
 import os
@@ -142,19 +143,28 @@ def refiner_fingerprint(refiner):
     return crc
 
 
-def _resume_state(partial, job):
-    """The state of an unfinished ``partial`` folder of the same ``job``, or a new one."""
-    path = os.path.join(partial, STATE_FILE)
-    if not os.path.isdir(partial):
-        os.makedirs(partial)
-        return {"job": job, "chunks": 0, "count": 0, "skipped": []}
+def _read_state(folder):
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(os.path.join(folder, STATE_FILE), encoding="utf-8") as handle:
             state = json.load(handle)
     except (OSError, json.JSONDecodeError):
-        state = None
-    if not isinstance(state, dict) or state.get("job") != job:
-        found = state.get("job") if isinstance(state, dict) else "unreadable"
+        return None
+    return state if isinstance(state, dict) else None
+
+
+def _resume_state(partial, job):
+    """The state of an unfinished ``partial`` folder of the same ``job``, or a new one."""
+    if os.path.isdir(partial) and not [n for n in os.listdir(partial) if n != STATE_FILE
+                                       and not n.startswith(".tmp-")]:
+        shutil.rmtree(partial)  # killed before its first chunk was written
+    if not os.path.isdir(partial):
+        os.makedirs(partial)
+        state = {"job": job, "chunks": 0, "count": 0, "skipped": [], "done": False}
+        write_json(os.path.join(partial, STATE_FILE), state)
+        return state
+    state = _read_state(partial)
+    if state is None or state.get("job") != job:
+        found = state.get("job") if state is not None else "no readable refine-state.json"
         raise ValueError(f"{partial} holds an unfinished refine of another job ({found}; now "
                          f"{job}); finish it with its own arguments, or delete the folder")
     remove_orphans(partial)
@@ -183,14 +193,18 @@ def refine_source(refiner, spec, out_dir, chunk_size=256, n=None, seed=0, skip_b
     (True), a status line every ``status_every`` seconds (False), or nothing (None).
     """
     out = os.path.abspath(os.fspath(out_dir))
+    job = {"input": spec, "n": n, "seed": seed, "chunk_size": int(chunk_size),
+           "refiner_crc32": refiner_fingerprint(refiner)}
+    finished = _read_state(out) if os.path.isdir(out) else None
+    if finished is not None and finished.get("job") == job and finished.get("done"):
+        os.remove(os.path.join(out, STATE_FILE))  # the one step a killed run had left
+        return finished["count"], finished["skipped"]
     if os.path.exists(out) and not is_empty_folder(out):
         raise ValueError(f"output folder {out_dir} is not empty; refined images go to a new folder")
     check_writable_folder(out + PARTIAL_SUFFIX)
     bad = BadFiles(skip_bad)
     source = SourceChunks(spec, chunk_size, n, seed, bad)
     partial = out + PARTIAL_SUFFIX
-    job = {"input": spec, "n": n, "seed": seed, "chunk_size": int(chunk_size),
-           "refiner_crc32": refiner_fingerprint(refiner)}
     state = _resume_state(partial, job)
     labels_path = os.path.join(partial, LABELS_FILE)
     _keep_labels(labels_path, state["count"])
@@ -219,8 +233,10 @@ def refine_source(refiner, spec, out_dir, chunk_size=256, n=None, seed=0, skip_b
         raise
     finally:
         report.close()
-    os.remove(os.path.join(partial, STATE_FILE))
+    state["done"] = True  # then: the folder gets its name, and loses the state file
+    write_json(os.path.join(partial, STATE_FILE), state)
     os.replace(partial, out)
+    os.remove(os.path.join(out, STATE_FILE))
     return state["count"], state["skipped"]
 
 
