@@ -4,10 +4,10 @@
     python -m minigan.bench_eyes --n 2000 --repeat 3
 
 Prints the best of ``--repeat`` runs per style: wall-clock seconds, images per second, and
-the CPU seconds the process used (summed over its threads). The renderer is NumPy code: it
-runs on the CPU whatever --device says. On a busy machine the wall time
-grows with the other load while the CPU time stays close to the work itself. The target is under 10 s wall for 10,000
-images of either style on a 2-core CPU.
+the CPU seconds the process used (summed over its threads). On a busy machine the wall time
+grows with the other load while the CPU time stays close to the work itself. The target is
+under 10 s wall for 10,000 images of either style on a 2-core CPU. The renderer is NumPy code:
+it runs on the CPU whatever --device says.
 """
 import os
 import sys

@@ -13,6 +13,7 @@ loss_curve.png, checkpoints/last.npz); see ``minigan.simgan.run_folder``. Ctrl-C
 the current step with a checkpoint; --resume goes on from it (or from any run that was stopped).
 """
 import re
+import shlex
 import sys
 import time
 
@@ -98,7 +99,8 @@ def parse_args(argv=None):
     for flag, (field, kind, text) in FLAGS.items():
         parser.add_argument(flag, dest=field, type=kind, choices=CHOICES.get(flag), help=text,
                             metavar=None if flag in CHOICES else METAVARS.get(kind, "SRC"))
-    parser.add_argument("--n", type=POSITIVE_INT, metavar="N", help="sets both --n-synthetic and --n-real")
+    parser.add_argument("--n", type=POSITIVE_INT, metavar="N",
+                        help="sets both --n-synthetic and --n-real")
     parser.add_argument("--no-history", dest="use_history", action="store_const", const=False,
                         help="D sees only the current refined images (ablation; default: "
                              f"{'with' if shown.use_history else 'without'} history)")
@@ -174,11 +176,12 @@ def _main(argv):
                   status_every=args.status_every, log=lambda line: print(line, file=sys.stderr))
     except TrainingDiverged as error:
         print(f"{PROG}: stopped: {error}", file=sys.stderr)
-        print(f"{PROG}: go on with a smaller learning rate: {PROG} --resume {plan.out} --lr "
-              f"{plan.config.lr / 10:g}", file=sys.stderr)
+        print(f"{PROG}: go on with a smaller learning rate: {PROG} --resume "
+              f"{shlex.quote(plan.out)} --lr {plan.config.lr / 10:g}", file=sys.stderr)
         return 1
     except TrainingInterrupted as stop:
-        raise JobInterrupted(f"{stop}; continue with: {PROG} --resume {plan.out}") from None
+        raise JobInterrupted(f"{stop}; continue with: {PROG} --resume {shlex.quote(plan.out)}"
+                             ) from None
     print(format_summary(plan.out, wall_s=time.perf_counter() - started))
     return 0
 

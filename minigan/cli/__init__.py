@@ -17,5 +17,6 @@ from minigan.cli.device import DEVICE_CHOICES, DEVICE_ENV, add_device, device_fr
 from minigan.cli.errors import UsageError, one_line, run_program
 
 __all__ = ["Parser", "POSITIVE_INT", "COUNT", "POSITIVE", "NON_NEGATIVE", "add_progress",
-           "add_seed", "check_output", "check_source", "progress_bar_wanted", "show_defaults", "DEVICE_CHOICES", "DEVICE_ENV", "add_device",
-           "device_from", "preset_for", "UsageError", "one_line", "run_program"]
+           "add_seed", "check_output", "check_source", "progress_bar_wanted", "show_defaults",
+           "DEVICE_CHOICES", "DEVICE_ENV", "add_device", "device_from", "preset_for",
+           "UsageError", "one_line", "run_program"]

@@ -60,7 +60,6 @@ def _number(kind, low, strict):
         if value is None or not math.isfinite(value) or value < low or (strict and value == low):
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
         return value
-    parse.__name__ = f"{kind.__name__} {relation} {low:g}"  # argparse names the type in errors
     return parse
 
 
@@ -94,7 +93,8 @@ def check_output(flag, path, kind="folder"):
     try:
         (check_writable_folder if kind == "folder" else check_writable_file)(path)
     except OSError as error:
-        same = error.filename is not None and os.path.abspath(error.filename) == os.path.abspath(path)
+        named = error.filename is not None and os.path.abspath(error.filename)
+        same = named == os.path.abspath(path)
         reason = error.strerror if same else one_line(error)
         raise UsageError(f"{flag} {path}: {reason}") from None
 

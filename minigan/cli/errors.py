@@ -22,7 +22,8 @@ class UsageError(ValueError):
 def one_line(error):
     """The message of ``error`` on one line; OSErrors as ``PATH: reason``."""
     if isinstance(error, MemoryError):
-        text = f"out of memory{': ' + str(error) if str(error) else ''} (try a smaller --batch-size)"
+        detail = f": {error}" if str(error) else ""
+        text = f"out of memory{detail} (try a smaller --batch-size)"
     elif isinstance(error, OSError) and error.strerror and error.filename is not None:
         text = f"{error.filename}: {error.strerror}"
         if error.filename2 is not None:

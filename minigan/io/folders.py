@@ -1,7 +1,7 @@
 """Output folders: can one be written at a path, and one that appears whole or not at all.
 
     check_writable_folder("runs/eyes")         # before minutes of work, not after
-    with new_folder("eyes/photo") as staging:  # write into staging; renamed to eyes/photo at the end
+    with new_folder("eyes/photo") as staging:  # written into; renamed to eyes/photo at the end
         write_folder(staging, images)
 
 ``new_folder`` writes into a hidden sibling ``.tmp-<name>-*`` and renames it to the target only

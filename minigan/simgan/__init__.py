@@ -42,7 +42,7 @@ from minigan.simgan.models import Discriminator, GlobalDiscriminator, Refiner, p
 from minigan.simgan.trainer import Trainer, TrainingDiverged, TrainingInterrupted, train
 
 __all__ = ["Refiner", "Discriminator", "GlobalDiscriminator", "patch_map_size",
-           "ImageHistoryBuffer", "TrainConfig", "Trainer", "TrainingDiverged", "TrainingInterrupted",
-           "train",
+           "ImageHistoryBuffer", "TrainConfig", "Trainer", "TrainingDiverged",
+           "TrainingInterrupted", "train",
            "load_refiner", "read_checkpoint", "local_adversarial_loss", "discriminator_loss",
            "realism_loss", "self_regularization"]
