@@ -10,56 +10,92 @@ estimator on its refined eyes, tested on held-out photo-style eyes; the table gi
 degrees, mean error, pupil shift and a fresh critic's refined-vs-real accuracy, with a
 "no refiner" reference row. Writes OUT/ablations.md, OUT/ablations.json and one folder per
 variant (its SimGAN run and eval/). The preset is ``paper`` on a GPU, ``small`` on a CPU.
-"""
-import argparse
 
+The study resumes: the same command after a stop (Ctrl-C, a kill) reads the finished variants
+back, continues the one that was training from its checkpoint, and does the rest.
+"""
+import shlex
+import sys
+
+from minigan.cli import (NON_NEGATIVE, POSITIVE_INT, Parser, UsageError, add_device,
+                         add_progress, add_seed, check_output, device_from, preset_for,
+                         progress_bar_wanted, run_program, show_defaults)
 from minigan.experiments.ablation_study import (DEFAULT_LAMBDAS, TRAIN_PRESETS, ablation_configs,
-                                           format_ablations, run_ablations)
-from minigan.experiments.gaze_eval import default_preset
+                                                ablation_variants, format_ablations,
+                                                run_ablations)
+from minigan.io.interrupt import JobInterrupted
+
+PROG = "python -m minigan.ablations"
+
+
+def _shown_preset(argv):
+    early = Parser(PROG, add_help=False)
+    early.add_argument("--preset", choices=sorted(TRAIN_PRESETS))
+    add_device(early)
+    return preset_for(early.parse_known_args(argv)[0], "paper", "small")
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m minigan.ablations", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    shown = _shown_preset(argv)
+    train, evaluation = ablation_configs(shown, device="cpu")
+    parser = Parser(PROG, __doc__ + f"\nDefaults shown below: preset {shown}.")
     parser.add_argument("--preset", choices=sorted(TRAIN_PRESETS),
                         help="sizes of SimGAN training and of the evaluation "
-                             "(default: paper on a GPU, small on a CPU)")
-    parser.add_argument("--lambdas", type=float, nargs="*", default=list(DEFAULT_LAMBDAS),
-                        help=f"lambda sweep (default: {' '.join(map(str, DEFAULT_LAMBDAS))})")
+                             f"(default: paper on a GPU, small on a CPU; here {shown})")
+    parser.add_argument("--lambdas", type=NON_NEGATIVE, nargs="*", default=list(DEFAULT_LAMBDAS),
+                        metavar="X", help="lambda sweep")
     parser.add_argument("--variants", nargs="+", metavar="NAME",
-                        help="run only these variants (names as in the table)")
-    parser.add_argument("--simgan-steps", type=int, help="SimGAN iterations per variant")
-    parser.add_argument("--train-n", type=int, help="training eyes per gaze estimator")
-    parser.add_argument("--test-n", type=int, help="test images")
-    parser.add_argument("--steps", type=int, help="gaze estimator training steps")
-    parser.add_argument("--out", default="ablations", help="output folder (default ablations)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "emulator"), default="auto")
-    parser.add_argument("--progress", action="store_true", help="show SimGAN progress bars")
-    args = parser.parse_args(argv)
-    if any(lam < 0 for lam in args.lambdas):
-        parser.error("--lambdas must be >= 0")
-    for name in ("simgan_steps", "train_n", "test_n", "steps"):
-        if getattr(args, name) is not None and getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1")
-    return args
+                        help="run only these variants (names as in the table; default: all)")
+    parser.add_argument("--simgan-steps", type=POSITIVE_INT, metavar="N",
+                        help="SimGAN iterations per variant")
+    parser.add_argument("--train-n", type=POSITIVE_INT, metavar="N",
+                        help="training eyes per gaze estimator")
+    parser.add_argument("--test-n", type=POSITIVE_INT, metavar="N", help="test images")
+    parser.add_argument("--steps", type=POSITIVE_INT, metavar="N",
+                        help="gaze estimator training steps")
+    parser.add_argument("--out", default="ablations", help="output folder")
+    add_seed(parser)
+    add_device(parser)
+    add_progress(parser)
+    show_defaults(parser, {"simgan_steps": train.steps, "train_n": evaluation.train_n,
+                           "test_n": evaluation.test_n, "steps": evaluation.steps})
+    return parser.parse_args(argv)
 
 
-def main(argv=None):
+def _main(argv):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
-    preset = args.preset or default_preset(args.device)
+    device = device_from(args)
+    check_output("--out", args.out)
+    names = [name for name, _ in ablation_variants(args.lambdas)]
+    unknown = sorted(set(args.variants or ()) - set(names))
+    if unknown:
+        raise UsageError(f"--variants: unknown {', '.join(map(repr, unknown))}; choose from "
+                         f"{', '.join(map(repr, names))}")
+    preset = preset_for(args, "paper", "small")
     train_config, eval_config = ablation_configs(
-        preset, seed=args.seed, device=args.device,
+        preset, seed=args.seed, device=device,
         train_overrides={"steps": args.simgan_steps},
         eval_overrides={"train_n": args.train_n, "test_n": args.test_n, "steps": args.steps})
     print(f"preset {preset}\nSimGAN: {train_config}\nevaluation: {eval_config}")
-    result = run_ablations(train_config, eval_config, args.out, lambdas=args.lambdas,
-                           variants=args.variants, progress=args.progress)
+    again = shlex.join(PROG.split() + argv)
+    try:
+        result = run_ablations(train_config, eval_config, args.out, lambdas=args.lambdas,
+                               variants=args.variants, progress=progress_bar_wanted(args),
+                               status_every=args.status_every)
+    except KeyboardInterrupt as stop:
+        raise JobInterrupted(f"{str(stop) or 'interrupted'}; finished variants are kept in "
+                             f"{args.out}; continue with: {again}") from None
     print()
     print(format_ablations(result["rows"], result["test_set"]))
     print(f"wrote ablations.md, ablations.json and one folder per variant to {args.out}")
     return 0
 
 
+def main(argv=None):
+    return run_program(PROG, _main, argv)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

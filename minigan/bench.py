@@ -15,41 +15,46 @@ Ho Wo per conv pass), GB/s and % of memory bandwidth (each tensor read or writte
 time ratio minigan / baseline (> 1: minigan is slower). ``--json`` writes the same table, with
 each row's roofline bound max(FLOPs / peak, bytes / bandwidth) in ms.
 """
-import argparse
 import json
 import sys
 
-from minigan import backend
+from minigan.cli import (COUNT, POSITIVE, POSITIVE_INT, Parser, add_device, check_output,
+                         device_from, run_program)
 from minigan.benchmarks.layers import implementations, simgan_layers
 from minigan.benchmarks.timing import cupy_sync, gpu_name, import_torch, median_ms, peak_for, torch_sync
 
+PROG = "python -m minigan.bench"
 DEFAULTS = {"cuda": {"batch": 512, "repeats": 10, "warmup": 2},
             "cpu": {"batch": 32, "repeats": 3, "warmup": 1}}
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m minigan.bench", description=__doc__.split(
-        "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "emulator"])
-    parser.add_argument("--batch", type=int, help="images per batch (512 on GPU, 32 on CPU)")
-    parser.add_argument("--height", type=int, default=35)
-    parser.add_argument("--width", type=int, default=55)
+    parser = Parser(PROG, __doc__.split("\n\n")[0])
+    add_device(parser)
+    parser.add_argument("--batch", type=POSITIVE_INT, metavar="N",
+                        help="images per batch (512 on GPU, 32 on CPU)")
+    parser.add_argument("--height", type=POSITIVE_INT, default=35, metavar="N")
+    parser.add_argument("--width", type=POSITIVE_INT, default=55, metavar="N")
     parser.add_argument("--layers", help="comma-separated layer keys (default: all): " + ", ".join(
         layer.key for layer in simgan_layers()))
-    parser.add_argument("--repeats", type=int, help="timed samples per row (median reported)")
-    parser.add_argument("--warmup", type=int, help="untimed calls before timing")
+    parser.add_argument("--repeats", type=POSITIVE_INT, metavar="N",
+                        help="timed samples per row (median reported; 10 on GPU, 3 on CPU)")
+    parser.add_argument("--warmup", type=COUNT, metavar="N",
+                        help="untimed calls before timing (2 on GPU, 1 on CPU)")
     parser.add_argument("--no-iteration", action="store_true", help="skip the whole-iteration rows")
     parser.add_argument("--no-torch", action="store_true", help="do not time PyTorch")
-    parser.add_argument("--peak-tflops", type=float, help="fp32 peak, overrides the device table")
-    parser.add_argument("--peak-gbps", type=float, help="memory bandwidth, overrides the table")
+    parser.add_argument("--peak-tflops", type=POSITIVE, metavar="X",
+                        help="fp32 peak, overrides the device table")
+    parser.add_argument("--peak-gbps", type=POSITIVE, metavar="X",
+                        help="memory bandwidth, overrides the table")
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     args = parser.parse_args(argv)
-    args.device = backend.resolve_device(args.device)
-    for key, value in DEFAULTS[args.device].items():
+    args.device = device_from(args)
+    if args.json:
+        check_output("--json", args.json, kind="file")
+    for key, value in DEFAULTS["cuda" if args.device == "cuda" else "cpu"].items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    if args.batch < 1 or args.repeats < 1 or args.warmup < 0:
-        parser.error("--batch and --repeats must be >= 1, --warmup >= 0")
     return args
 
 
@@ -195,6 +200,11 @@ def _fmt(value, width, digits):
 
 
 def main(argv=None):
+    """The report (a dict), or an exit status when the arguments cannot work."""
+    return run_program(PROG, _main, argv)
+
+
+def _main(argv):
     args = parse_args(argv)
     torch = None if args.no_torch else import_torch(cuda=args.device == "cuda")
     name = gpu_name() if args.device == "cuda" else "cpu"

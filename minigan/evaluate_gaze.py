@@ -11,60 +11,87 @@ eyes, realism a fresh critic's accuracy.
 Prints the table in the paper's form (Table 2: % of test images within 7 degrees, and the mean
 error) and writes OUT/results.json, OUT/table.md, OUT/cumulative_error.png (Figure 7) and
 OUT/samples.png. The preset is ``paper`` on a GPU, ``small`` on a CPU; flags override it.
+Each trained estimator is kept in OUT/parts/: after a stop, the same command goes on from there.
 """
-import argparse
+import dataclasses
 import os
+import shlex
+import sys
 
-from minigan.experiments.gaze_eval import (GazeEvalConfig, default_preset, evaluate_refiner,
-                                           format_report)
+from minigan.cli import (POSITIVE_INT, Parser, UsageError, add_device, add_seed, check_output,
+                         device_from, preset_for, run_program, show_defaults)
+from minigan.experiments.gaze_eval import GazeEvalConfig, evaluate_refiner, format_report
+from minigan.io.interrupt import JobInterrupted
 from minigan.simgan import load_refiner
+
+PROG = "python -m minigan.evaluate_gaze"
+
+
+def _shown_preset(argv):
+    early = Parser(PROG, add_help=False)
+    early.add_argument("--preset", choices=sorted(GazeEvalConfig.PRESETS))
+    add_device(early)
+    return preset_for(early.parse_known_args(argv)[0], "paper", "small")
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m minigan.evaluate_gaze", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    shown = _shown_preset(argv)
+    parser = Parser(PROG, __doc__ + f"\nDefaults shown below: preset {shown}.")
     parser.add_argument("--refiner", required=True, metavar="CKPT",
                         help="a SimGAN checkpoint (.npz), e.g. RUN/checkpoints/last.npz")
     parser.add_argument("--preset", choices=sorted(GazeEvalConfig.PRESETS),
-                        help="sizes: paper (GPU), small (CPU, minutes), tiny (tests); "
-                             "default: paper on a GPU, small on a CPU")
-    parser.add_argument("--train-n", type=int, help="training eyes per estimator")
-    parser.add_argument("--test-n", type=int, help="test images")
-    parser.add_argument("--steps", type=int, help="estimator training steps")
-    parser.add_argument("--batch-size", type=int, help="estimator batch size (paper: 512)")
+                        help="sizes: paper (GPU), small (CPU, minutes), tiny (tests) "
+                             f"(default: paper on a GPU, small on a CPU; here {shown})")
+    parser.add_argument("--train-n", type=POSITIVE_INT, metavar="N",
+                        help="training eyes per estimator")
+    parser.add_argument("--test-n", type=POSITIVE_INT, metavar="N", help="test images")
+    parser.add_argument("--steps", type=POSITIVE_INT, metavar="N",
+                        help="estimator training steps")
+    parser.add_argument("--batch-size", type=POSITIVE_INT, metavar="N",
+                        help="estimator batch size (paper: 512)")
     parser.add_argument("--upper-bound", action="store_true", default=None,
                         help="also train on photo-style renders of the same eyes")
     parser.add_argument("--mpiigaze", metavar="DIR", help="test on MPIIGaze (normalized .mat)")
-    parser.add_argument("--out", default="eval_gaze", help="output folder (default eval_gaze)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of data, nets and batches")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "emulator"), default="auto")
-    args = parser.parse_args(argv)
-    for name in ("train_n", "test_n", "steps", "batch_size"):
-        if getattr(args, name) is not None and getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1")
-    if not os.path.isfile(args.refiner):
-        parser.error(f"--refiner {args.refiner}: no such checkpoint file")
-    if args.mpiigaze and not os.path.exists(os.path.expanduser(args.mpiigaze)):
-        parser.error(f"--mpiigaze {args.mpiigaze}: no such file or folder")
-    return args
+    parser.add_argument("--out", default="eval_gaze", help="output folder")
+    add_seed(parser, text="seed of data, nets and batches")
+    add_device(parser)
+    show_defaults(parser, dataclasses.asdict(GazeEvalConfig.preset(shown)))
+    return parser.parse_args(argv)
 
 
-def main(argv=None):
+def _main(argv):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
-    preset = args.preset or default_preset(args.device)
+    device = device_from(args)
+    if not os.path.isfile(args.refiner):
+        raise UsageError(f"--refiner {args.refiner}: no such checkpoint file")
+    if args.mpiigaze and not os.path.exists(os.path.expanduser(args.mpiigaze)):
+        raise UsageError(f"--mpiigaze {args.mpiigaze}: no such file or folder")
+    check_output("--out", args.out)
+    preset = preset_for(args, "paper", "small")
     config = GazeEvalConfig.preset(
         preset, train_n=args.train_n, test_n=args.test_n, steps=args.steps,
         batch_size=args.batch_size, upper_bound=args.upper_bound,
         mpiigaze=args.mpiigaze and os.path.expanduser(args.mpiigaze), seed=args.seed,
-        device=args.device)
+        device=device)
+    refiner = load_refiner(args.refiner, device=device)
     print(f"preset {preset}: {config}")
-    refiner = load_refiner(args.refiner, device=config.device)
-    report = evaluate_refiner(refiner, config, out_dir=args.out)
+    try:
+        report = evaluate_refiner(refiner, config, out_dir=args.out)
+    except KeyboardInterrupt:
+        again = shlex.join(PROG.split() + argv)
+        raise JobInterrupted(f"interrupted; what was done is kept in {args.out}/parts; "
+                             f"continue with: {again}") from None
     print()
     print(format_report(report))
     print(f"wrote results.json, table.md, cumulative_error.png and samples.png to {args.out}")
     return 0
 
 
+def main(argv=None):
+    return run_program(PROG, _main, argv)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -4,49 +4,38 @@
     python -m minigan.train_eyes --steps 50 --out runs/quick
     python -m minigan.train_eyes --synthetic unityeyes:~/UnityEyes --real mpiigaze:~/MPIIGaze
     python -m minigan.train_eyes --resume runs/eyes --steps 600      # go on, to 600 iterations
+    python -m minigan.train_eyes --preset cpu --help                 # the values of a preset
 
 With no arguments it trains on the GPU when one is usable (the paper's sizes) and otherwise on
 the CPU with a small preset that finishes in under 10 minutes. Every hyperparameter has a flag;
 a flag overrides the preset. Output: a run folder (config.json, log.jsonl, samples/,
-loss_curve.png, checkpoints/last.npz); see ``minigan.simgan.run_folder``.
+loss_curve.png, checkpoints/last.npz); see ``minigan.simgan.run_folder``. Ctrl-C stops after
+the current step with a checkpoint; --resume goes on from it (or from any run that was stopped).
 """
-import argparse
-import os
+import re
+import shlex
 import sys
+import time
 
-from minigan.backend import resolve_device
+from minigan.cli import (COUNT, NON_NEGATIVE, POSITIVE, POSITIVE_INT, Parser, UsageError,
+                         add_device, add_progress, check_output, check_source, device_from,
+                         preset_for,
+                         progress_bar_wanted, run_program, show_defaults)
+from minigan.cli.device import requested_device
 from minigan.data.sources import FORMS
-from minigan.simgan.checkpoint import read_checkpoint
-from minigan.pipelines.training_data import load_training_data
+from minigan.io.interrupt import JobInterrupted
+from minigan.pipelines.training_run import (format_summary, new_run, resumed_run, train_run)
 from minigan.simgan.config import OPTIMIZERS, PSI_CHOICES, TrainConfig
-from minigan.simgan.run_folder import RunFolder, next_free_path
-from minigan.simgan.trainer import TrainingDiverged, train
+from minigan.simgan.run_folder import next_free_path
+from minigan.simgan.trainer import TrainingDiverged, TrainingInterrupted
 
-
-def _number(kind, minimum, strict):
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            expected = "an integer" if kind is int else "a number"
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-        if value < minimum or (strict and value == minimum):
-            relation = ">" if strict else ">="
-            raise argparse.ArgumentTypeError(f"must be {relation} {minimum}, got {text}")
-        return value
-    return parse
-
-
-SUMMARY_KEYS = ("realism_loss", "self_regularization", "discriminator_loss", "d_accuracy_real",
-                "d_accuracy_refined", "images_per_s")
-POSITIVE_INT, COUNT = _number(int, 1, False), _number(int, 0, False)
-POSITIVE, NON_NEGATIVE = _number(float, 0, True), _number(float, 0, False)
+PROG = "python -m minigan.train_eyes"
 
 # flag -> (TrainConfig field, type, help); defaults come from the preset, so argparse's are None
 FLAGS = {
-    "--steps": ("steps", POSITIVE_INT, "T: iterations of Algorithm 1"),
+    "--steps": ("steps", POSITIVE_INT, "T: iterations of Algorithm 1 in all"),
     "--batch-size": ("batch_size", POSITIVE_INT, "b: mini-batch size (even)"),
-    "--lr": ("lr", POSITIVE, "learning rate of both networks"),
+    "--lr": ("lr", POSITIVE, "learning rate of both networks (may change on --resume)"),
     "--optimizer": ("optimizer", str, f"one of {', '.join(OPTIMIZERS)}"),
     "--momentum": ("momentum", NON_NEGATIVE, "SGD momentum"),
     "--lam": ("lam", NON_NEGATIVE, "lambda, weight of the self-regularization"),
@@ -65,36 +54,66 @@ FLAGS = {
     "--discriminator-width": ("discriminator_width", POSITIVE, "D channel multiplier (paper: 1)"),
     "--sample-every": ("sample_every", POSITIVE_INT, "iterations between sample grids"),
     "--checkpoint-every": ("checkpoint_every", POSITIVE_INT, "iterations between checkpoints"),
+    "--keep-checkpoints": ("keep_checkpoints", COUNT, "also keep the newest N periodic "
+                                                      "checkpoints (iteration_NNNNNN.npz)"),
     "--n-synthetic": ("n_synthetic", POSITIVE_INT, "synthetic images to load (at most)"),
     "--n-real": ("n_real", POSITIVE_INT, "real images to load (at most)"),
     "--synthetic": ("synthetic", str, f"synthetic data: {', '.join(FORMS)}"),
     "--real": ("real", str, "real (unlabelled) data, same forms"),
     "--seed": ("seed", COUNT, "seed of every random draw"),
 }
+METAVARS = {POSITIVE_INT: "N", COUNT: "N", POSITIVE: "X", NON_NEGATIVE: "X"}
+FIELD_FLAGS = {field: flag for flag, (field, _, _) in FLAGS.items()}
+CHOICES = {"--optimizer": OPTIMIZERS, "--psi": PSI_CHOICES}
+
+
+def _defaults_for_help(argv):
+    """(TrainConfig whose values --help shows, where they come from)."""
+    early = Parser(PROG, add_help=False)
+    early.add_argument("--preset", choices=("auto", "gpu", "cpu"), default="auto")
+    early.add_argument("--resume")
+    add_device(early)
+    known, _ = early.parse_known_args(argv)
+    if known.resume:
+        try:
+            return resumed_run(known.resume, {}).config, f"the run in {known.resume}"
+        except (ValueError, OSError):
+            pass
+    name = preset_for(known, "gpu", "cpu")
+    return _preset(name)(), f"preset {name}"
+
+
+def _preset(name):
+    return TrainConfig.gpu_preset if name == "gpu" else TrainConfig.cpu_preset
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m minigan.train_eyes", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    shown, source = _defaults_for_help(argv)
+    parser = Parser(PROG, __doc__ + f"\nDefaults shown below: {source}.")
     parser.add_argument("--preset", choices=("auto", "gpu", "cpu"), default="auto",
                         help="defaults to start from (auto: gpu on a GPU, else cpu)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "emulator"), default="auto")
+    add_device(parser)
     parser.add_argument("--out", help="run folder (default: runs/eyes, runs/eyes-2, ...)")
     parser.add_argument("--resume", metavar="RUN", help="continue the run in this folder")
     for flag, (field, kind, text) in FLAGS.items():
-        choices = {"--optimizer": OPTIMIZERS, "--psi": PSI_CHOICES}.get(flag)
-        parser.add_argument(flag, dest=field, type=kind, choices=choices, help=text)
-    parser.add_argument("--n", type=POSITIVE_INT, help="sets both --n-synthetic and --n-real")
+        parser.add_argument(flag, dest=field, type=kind, choices=CHOICES.get(flag), help=text,
+                            metavar=None if flag in CHOICES else METAVARS.get(kind, "SRC"))
+    parser.add_argument("--n", type=POSITIVE_INT, metavar="N",
+                        help="sets both --n-synthetic and --n-real")
     parser.add_argument("--no-history", dest="use_history", action="store_const", const=False,
-                        help="D sees only the current refined images (ablation)")
+                        help="D sees only the current refined images (ablation; default: "
+                             f"{'with' if shown.use_history else 'without'} history)")
     parser.add_argument("--global-adversarial", action="store_const", const=True,
-                        help="whole-image D with a fully connected layer (ablation)")
+                        help="whole-image D with a fully connected layer (ablation; default: "
+                             f"{'global' if shown.global_adversarial else 'local'} D)")
     parser.add_argument("--skip-bad", action="store_true", help="skip unreadable data files")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress(parser)
+    show_defaults(parser, shown.to_dict())
     args = parser.parse_args(argv)
     if args.resume and args.out:
         parser.error("--resume RUN continues in RUN; do not give --out as well")
-    return parser, args
+    return args
 
 
 def _overrides(args):
@@ -105,59 +124,71 @@ def _overrides(args):
     return changes
 
 
-def build_config(args):
-    """(config, out folder, resume?) from the flags; raises ValueError for bad combinations."""
-    changes = _overrides(args)
-    if args.resume:
-        checkpoint = os.path.join(args.resume, "checkpoints", "last.npz")
-        saved = TrainConfig.from_dict(read_checkpoint(checkpoint)[0]["config"])
-        if args.device != "auto":
-            changes["device"] = args.device
-        return saved.resumed_with(**changes), args.resume, True
-    preset = args.preset
-    if preset == "auto":
-        preset = "gpu" if resolve_device(args.device) == "cuda" else "cpu"
-    make = TrainConfig.gpu_preset if preset == "gpu" else TrainConfig.cpu_preset
-    config = make(device=args.device, **changes)
-    out = args.out or next_free_path(os.path.join("runs", "eyes"))
-    if os.path.exists(os.path.join(out, "checkpoints", "last.npz")):
-        raise ValueError(f"{out} already holds a run; continue it with --resume {out} "
-                         "or choose another --out")
-    return config, out, False
+def _with_flag_names(error):
+    """A TrainConfig message with its field names as the flags that set them."""
+    text = re.sub(r"TrainConfig\.(\w+)", lambda m: FIELD_FLAGS.get(m.group(1), m.group(1)),
+                  str(error))
+    if text.startswith("cannot change"):  # TrainConfig.resumed_with names bare fields
+        names = dict(FIELD_FLAGS, device="--device")
+        text = re.sub(r"\b(\w+)(?==|\b)", lambda m: names.get(m.group(1), m.group(1)), text)
+    return UsageError(text)
 
 
-def main(argv=None):
-    parser, args = parse_args(argv)
+def plan_run(args, device):
+    """The RunPlan of the flags; UsageError for values that cannot work together."""
+    changes = dict(_overrides(args), device=device)
+    check_output("--resume" if args.resume else "--out", args.resume or args.out or "runs")
     try:
-        config, out, resume = build_config(args)
-        print(f"loading data: {config.synthetic} ({config.n_synthetic}) and {config.real} "
-              f"({config.n_real})", file=sys.stderr)
-        synthetic, real = load_training_data(config, skip_bad=args.skip_bad)
-    except (ValueError, OSError, RuntimeError, ImportError) as error:
-        print(f"{parser.prog}: error: {error}", file=sys.stderr)
-        return 2
-    print(f"training on {resolve_device(config.device)}; run folder: {out}", file=sys.stderr)
+        if args.resume:
+            plan = resumed_run(args.resume, changes)
+        else:
+            config = _preset(preset_for(args, "gpu", "cpu"))(**changes)
+            plan = new_run(config, args.out or next_free_path("runs/eyes"))
+    except FileExistsError:
+        raise UsageError(f"--out {args.out}: the folder already holds a run; continue it with "
+                         f"--resume {args.out}, or choose another --out") from None
+    except FileNotFoundError as error:
+        raise UsageError(f"--resume {args.resume}: {error.strerror}") from None
+    except ValueError as error:
+        raise _with_flag_names(error) from None
+    check_source("--synthetic", plan.config.synthetic)
+    check_source("--real", plan.config.real)
+    done = plan.done and plan.done["adversarial"]
+    if done and plan.config.steps < done:
+        raise UsageError(f"--steps {plan.config.steps}: the run in {plan.out} has done {done} "
+                         f"iterations already (--steps is the total; it may grow, not shrink)")
+    return plan
+
+
+def _main(argv):
+    started = time.perf_counter()
+    args = parse_args(argv)
+    device = device_from(args)
+    plan = plan_run(args, device)
+    if plan.complete:
+        print(f"{plan.out} has done all {plan.config.steps} iterations already; nothing to do "
+              "(a larger --steps goes on)")
+        return 0
+    name, source = requested_device(args)
+    print(f"training on {device} ({source}={name}); run folder: {plan.out}",
+          file=sys.stderr)
     try:
-        train(config, synthetic, real, out, progress=not args.no_progress, resume=resume)
+        train_run(plan, skip_bad=args.skip_bad, progress=progress_bar_wanted(args),
+                  status_every=args.status_every, log=lambda line: print(line, file=sys.stderr))
     except TrainingDiverged as error:
-        print(f"{parser.prog}: stopped: {error}", file=sys.stderr)
+        print(f"{PROG}: stopped: {error}", file=sys.stderr)
+        print(f"{PROG}: go on with a smaller learning rate: {PROG} --resume "
+              f"{shlex.quote(plan.out)} --lr {plan.config.lr / 10:g}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"\ninterrupted; continue with: python -m minigan.train_eyes --resume {out}",
-              file=sys.stderr)
-        return 130
-    print(summary(out))
+    except TrainingInterrupted as stop:
+        raise JobInterrupted(f"{stop}; continue with: {PROG} --resume {shlex.quote(plan.out)}"
+                             ) from None
+    print(format_summary(plan.out, wall_s=time.perf_counter() - started))
     return 0
 
 
-def summary(out):
-    """Three lines: where things are, and the last iteration's figures."""
-    folder = RunFolder(out)
-    last = next((r for r in reversed(folder.read_log()) if r.get("phase") == "adversarial"), {})
-    figures = ", ".join(f"{key} {last[key]:.3f}" for key in SUMMARY_KEYS
-                        if last.get(key) is not None)
-    return (f"done: {out}\n  samples: {os.path.join(folder.samples, 'latest.png')}, checkpoint: "
-            f"{folder.last_checkpoint}\n  last iteration: {figures}")
+def main(argv=None):
+    return run_program(PROG, _main, argv)
 
 
 if __name__ == "__main__":

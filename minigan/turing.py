@@ -12,51 +12,60 @@ for each; the page then shows the accuracy, the confusion matrix and the one-sid
 p-value against guessing (the paper: 517 of 1000 correct, p = 0.148). The page needs no server
 and no network: the images are embedded, and so are the true answers.
 """
-import argparse
-import os
+import sys
 
+from minigan.cli import (COUNT, POSITIVE_INT, Parser, UsageError, add_device, add_seed,
+                         check_output, check_source, device_from, run_program)
 from minigan.data.sources import FORMS
 from minigan.experiments.turing_page import load_turing_images, make_turing_page
+from minigan.io.atomic import write_text
 from minigan.simgan import load_refiner
+
+PROG = "python -m minigan.turing"
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m minigan.turing", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(PROG, __doc__)
     parser.add_argument("--refined", required=True, metavar="SRC",
                         help="refined images (or synthetic ones, with --refiner): "
                              + ", ".join(FORMS))
     parser.add_argument("--real", required=True, metavar="SRC", help="real(-style) images")
-    parser.add_argument("--n", type=int, default=50, help="images of each kind (paper: 50)")
-    parser.add_argument("--examples", type=int, default=10,
+    parser.add_argument("--n", type=POSITIVE_INT, default=50, metavar="N",
+                        help="images of each kind to classify (paper: 50)")
+    parser.add_argument("--examples", type=COUNT, default=10, metavar="N",
                         help="labelled examples of each kind kept on screen (paper: 20 in all)")
     parser.add_argument("--refiner", metavar="CKPT", help="refine the --refined images first")
     parser.add_argument("--out", default="turing.html", help="the HTML file to write")
-    parser.add_argument("--seed", type=int, default=0, help="picks, order and rendering seed")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "emulator"), default="auto")
+    add_seed(parser, text="picks, order and rendering seed")
+    add_device(parser)
     parser.add_argument("--skip-bad", action="store_true", help="skip unreadable image files")
-    args = parser.parse_args(argv)
-    if args.n < 1 or args.examples < 0:
-        parser.error("--n must be at least 1 and --examples at least 0")
-    if args.refiner and not os.path.isfile(args.refiner):
-        parser.error(f"--refiner {args.refiner}: no such checkpoint file")
-    return args
+    return parser.parse_args(argv)
 
 
-def main(argv=None):
+def _main(argv):
     args = parse_args(argv)
-    refiner = load_refiner(args.refiner, device=args.device) if args.refiner else None
-    refined, real = load_turing_images(args.refined, args.real, args.n + args.examples,
-                                       seed=args.seed, refiner=refiner, device=args.device,
-                                       skip_bad=args.skip_bad)
+    device = device_from(args)
+    check_source("--refined", args.refined)
+    check_source("--real", args.real)
+    check_output("--out", args.out, kind="file")
+    refiner = load_refiner(args.refiner, device=device) if args.refiner else None
+    needed = args.n + args.examples
+    refined, real = load_turing_images(args.refined, args.real, needed, seed=args.seed,
+                                       refiner=refiner, device=device, skip_bad=args.skip_bad)
+    for flag, images in (("--refined", refined), ("--real", real)):
+        if len(images) < needed:
+            raise UsageError(f"{flag} {getattr(args, flag[2:])}: {len(images)} images, but --n "
+                             f"{args.n} plus --examples {args.examples} need {needed}")
     page = make_turing_page(real, refined, n=args.n, seed=args.seed, examples=args.examples)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w", encoding="utf-8") as handle:
-        handle.write(page)
+    write_text(args.out, page)
     print(f"wrote {args.out}: {args.n} real and {args.n} refined images to classify, "
           f"{args.examples} labelled examples of each ({len(page) // 1024} KiB)")
     return 0
 
 
+def main(argv=None):
+    return run_program(PROG, _main, argv)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

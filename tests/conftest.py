@@ -9,7 +9,7 @@ want of one.
 Tests on ``cuda`` carry the ``gpu`` marker, tests on the emulator the ``emulator`` marker
 (``pytest -m gpu`` runs the GPU ones); each is skipped, with the reason, where its device
 cannot run. Tests compute on the CPU unless they ask for a device: the default device is set to
-``cpu`` for the session, whatever ``MINIGAN_DEVICE`` says.
+``cpu`` before every test, whatever ``MINIGAN_DEVICE`` says.
 """
 import pytest
 
@@ -37,8 +37,10 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=f"no {marker} device here: {reason}"))
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(autouse=True)
 def _compute_on_the_cpu_by_default():
+    """Each test starts with the CPU as the default device, whatever MINIGAN_DEVICE says and
+    whatever a program run in-process before it chose with --device."""
     backend.set_default_device("cpu")
 
 

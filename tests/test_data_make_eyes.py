@@ -31,8 +31,9 @@ def test_source_conversion_skips_bad_files_when_asked(tmp_path, capsys):
     make_eyes.main(["--n", "3", "--out", str(tmp_path / "a")])
     (tmp_path / "a" / "labels.jsonl").unlink()
     (tmp_path / "a" / "bad.jpg").write_bytes(b"broken")
-    with pytest.raises(ValueError, match="bad.jpg"):
-        make_eyes.main(["--source", f"folder:{tmp_path / 'a'}", "--out", str(tmp_path / "b")])
+    assert make_eyes.main(["--source", f"folder:{tmp_path / 'a'}", "--out",
+                           str(tmp_path / "b")]) == 2
+    assert "bad.jpg" in capsys.readouterr().err and not (tmp_path / "b").exists()
     make_eyes.main(["--source", f"folder:{tmp_path / 'a'}", "--out", str(tmp_path / "b"),
                     "--skip-bad"])
     assert len(list((tmp_path / "b").glob("*.png"))) == 3

@@ -105,6 +105,36 @@ def _nvrtc_paths():
 NVRTC_PATHS = _nvrtc_paths()
 
 
+def _load_nvrtc(path):
+    """ctypes handle of libnvrtc at ``path``, with its libnvrtc-builtins loaded first.
+
+    NVRTC opens ``libnvrtc-builtins.so.MAJOR.MINOR`` by name when it compiles. Some wheels
+    (nvidia-cuda-nvrtc 13.0.88, pulled in by PyTorch's CUDA 13 wheels) ship it beside libnvrtc
+    without an RPATH that would find it there; a library already loaded under that name is
+    used instead, so load the one in the same folder first.
+    """
+    import ctypes
+    import glob
+    import os
+    for builtins in sorted(glob.glob(os.path.join(os.path.dirname(path),
+                                                  "libnvrtc-builtins.so.*"))):
+        if ".alt." not in builtins:
+            try:
+                ctypes.CDLL(builtins, mode=ctypes.RTLD_GLOBAL)
+            except OSError:
+                pass  # the compile below then says what is missing
+    return ctypes.CDLL(path)
+
+
+def _skip_when_builtins_are_missing(nvrtc, log):
+    """Skip (unless CI requires NVRTC) when this NVRTC cannot find its builtins library: a
+    broken install on this machine, not a fault of the kernels."""
+    import os
+    if "libnvrtc-builtins" in log and os.environ.get("MINIGAN_REQUIRE_NVRTC") != "1":
+        pytest.skip(f"{nvrtc} cannot open its libnvrtc-builtins ({log.strip().splitlines()[0]}); "
+                    "put its folder on LD_LIBRARY_PATH")
+
+
 def _nvrtc_compile(lib, code, filename, options, expressions):
     """PTX and lowered names of ``expressions``, or raise with NVRTC's log."""
     import ctypes
@@ -150,14 +180,17 @@ def test_nvrtc_is_found_where_ci_asks_for_it():
 def test_nvrtc_compiles_every_name_expression_without_a_warning(module, nvrtc):
     """What minigan.cuda hands CuPy's RawModule, compiled by each NVRTC found (no GPU needed;
     skips without one: `pip install nvidia-cuda-nvrtc-cu12 nvidia-cuda-nvrtc`)."""
-    import ctypes
     if nvrtc is None:
         pytest.skip("libnvrtc not found (pip install nvidia-cuda-nvrtc-cu12 nvidia-cuda-nvrtc)")
-    lib = ctypes.CDLL(nvrtc)
+    lib = _load_nvrtc(nvrtc)
     filename, expressions = SOURCES[module]
     code = (KERNELS / filename).read_text(encoding="utf-8")
     for arch in ("compute_80", "compute_90"):
         options = ["--std=c++17", f"-I{KERNELS}", f"-arch={arch}"]
-        ptx, lowered = _nvrtc_compile(lib, code, filename, options, expressions)
+        try:
+            ptx, lowered = _nvrtc_compile(lib, code, filename, options, expressions)
+        except AssertionError as error:
+            _skip_when_builtins_are_missing(nvrtc, str(error))
+            raise
         for expression, name in lowered.items():
             assert f".entry {name}(" in ptx, expression

@@ -59,7 +59,7 @@ def test_bad_flags_are_argparse_errors(argv, needle, capsys):
 
 def test_an_odd_batch_size_is_a_one_line_error(capsys, tmp_path):
     assert train_eyes.main(["--batch-size", "5", "--out", str(tmp_path)]) == 2
-    assert "batch_size must be even" in error_of(capsys)
+    assert "--batch-size must be even" in error_of(capsys)
 
 
 def test_a_missing_data_folder_is_a_one_line_error(capsys, tmp_path):
@@ -96,7 +96,7 @@ def test_an_existing_run_is_not_overwritten(run, capsys):
 
 def test_resume_refuses_to_change_the_losses(run, capsys):
     assert train_eyes.main(["--resume", run, "--lam", "3"]) == 2
-    assert "cannot change lam" in error_of(capsys)
+    assert "cannot change --lam" in error_of(capsys)
 
 
 def test_refine_carries_folder_labels_over_unchanged(run, tmp_path):

@@ -13,16 +13,24 @@ Variants of one SimGAN training config, each trained from scratch with the same 
 Each refiner is then evaluated as ``gaze_eval.evaluate_refiner`` does, but only the estimator
 on its refined images is trained per variant: the synthetic-data estimator and critic do not
 depend on the refiner, so they are computed once, as the "no refiner" reference row.
-Writes ``OUT/<variant>/`` (the SimGAN run folder and its ``eval/``), ``OUT/ablations.json``
-and ``OUT/ablations.md``.
+Writes ``OUT/study.json`` (the two configs), ``OUT/<variant>/`` (the SimGAN run folder and its
+``eval/``), ``OUT/ablations.json`` and ``OUT/ablations.md``.
+
+Resuming. A variant whose ``eval/results.json`` exists is done and is read back, not redone; a
+variant whose training stopped goes on from its checkpoint (``train(..., resume=True)``). So
+the same call after a stop (Ctrl-C, a kill) finishes the study, and a call with more lambdas
+trains only the new ones. An ``OUT`` that holds a study with other configs is refused.
 """
+import dataclasses
 import json
 import os
 import re
 
 from minigan.experiments.gaze_eval import GazeEvalConfig, evaluate_refiner
-from minigan.simgan import TrainConfig, load_refiner, train
+from minigan.io.atomic import write_json, write_text
+from minigan.io.progress import Progress
 from minigan.pipelines.training_data import load_training_data
+from minigan.simgan import TrainConfig, load_refiner, train
 
 PAPER_VARIANTS = (("SimGAN", {}),
                   ("no history buffer", {"use_history": False}),
@@ -77,14 +85,50 @@ def _row(name, report, key):
             "critic_accuracy": realism}
 
 
+def _study(out_dir, train_config, eval_config):
+    """Write ``OUT/study.json``, or check that the one there has these configs."""
+    study = {"train_config": train_config.to_dict(), "eval_config": dataclasses.asdict(eval_config)}
+    path = os.path.join(out_dir, "study.json")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as handle:
+            try:
+                found = json.load(handle)
+            except json.JSONDecodeError:
+                found = None
+        if found != json.loads(json.dumps(study)):
+            changed = sorted(f"{part}.{key}" for part in study
+                             for key in study[part]
+                             if not isinstance(found, dict)
+                             or (found.get(part) or {}).get(key) != study[part][key])
+            raise ValueError(f"{out_dir} holds an ablation study with other settings (they "
+                             f"differ in {', '.join(changed) or 'format'}); choose another "
+                             "output folder, or the settings it was made with")
+    else:
+        write_json(path, study)
+
+
+def _finished_report(eval_dir):
+    """The report an earlier run wrote to ``eval_dir``, or None when it did not finish."""
+    path = os.path.join(eval_dir, "results.json")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as handle:
+        try:
+            return json.load(handle)
+        except json.JSONDecodeError:
+            return None
+
+
 def run_ablations(train_config, eval_config, out_dir, lambdas=DEFAULT_LAMBDAS, variants=None,
-                  log=print, progress=False):
+                  log=print, progress=True, status_every=30.0):
     """Train and evaluate every variant; returns ``{"test_set", "rows", "train_config",
     "eval_config"}`` (also written to ``out_dir``).
 
     ``variants``: names from ``ablation_variants(lambdas)`` to run (default: all). Each row:
     variant, % within 7 degrees and mean error of the estimator trained on its refined eyes,
     pupil shift (mean, std, px), and the held-out accuracy of a fresh critic refined vs real.
+    Finished variants are read back, stopped ones resumed (see the module docstring).
+    ``progress``: SimGAN's progress (see ``simgan.train``); ``log`` gets one line per variant.
     """
     log = log or (lambda message: None)
     chosen = ablation_variants(lambdas)
@@ -95,30 +139,58 @@ def run_ablations(train_config, eval_config, out_dir, lambdas=DEFAULT_LAMBDAS, v
                              f"{[name for name, _ in chosen]}")
         chosen = [(name, changes) for name, changes in chosen if name in variants]
     os.makedirs(out_dir, exist_ok=True)
-    synthetic, real = load_training_data(train_config)
-
-    log("reference: estimator and critic on unrefined synthetic eyes")
-    reference = evaluate_refiner(None, eval_config, os.path.join(out_dir, "no_refiner"),
-                                 log=log, training_sets=("synthetic",))
-    rows = [_row("no refiner (synthetic data)", reference, "synthetic")]
-    for name, changes in chosen:
-        run_dir = os.path.join(out_dir, folder_name(name))
-        log(f"variant {name!r}: training SimGAN with {changes or 'the config as given'}")
-        train(train_config.replace(**changes), synthetic, real, run_dir, progress=progress)
-        refiner = load_refiner(os.path.join(run_dir, "checkpoints", "last.npz"),
-                               device=eval_config.device)
-        report = evaluate_refiner(refiner, eval_config, os.path.join(run_dir, "eval"), log=log,
-                                  training_sets=("refined",))
-        rows.append(_row(name, report, "refined"))
-
+    _study(out_dir, train_config, eval_config)
+    jobs = [("no refiner (synthetic data)", None)] + chosen
+    eval_dirs = [os.path.join(out_dir, "no_refiner")] + [
+        os.path.join(out_dir, folder_name(name), "eval") for name, _ in chosen]
+    reports = [_finished_report(path) for path in eval_dirs]
+    done = sum(report is not None for report in reports)
+    status = Progress("ablations", {"variants": (len(jobs), done, 1)}, bar=False, every_s=0,
+                      stream=_LogStream(log))
+    status.start("variants")
+    if done:
+        log(f"{done} of {len(jobs)} variants were finished before: read back, not redone")
+    data = None
+    for index, ((name, changes), eval_dir) in enumerate(zip(jobs, eval_dirs)):
+        if reports[index] is not None:
+            continue
+        log(f"[{index + 1}/{len(jobs)}] {name}")
+        if changes is None:
+            reports[index] = evaluate_refiner(None, eval_config, eval_dir, log=log,
+                                              training_sets=("synthetic",))
+        else:
+            data = data or load_training_data(train_config)
+            run_dir = os.path.dirname(eval_dir)
+            log(f"training SimGAN with {changes or 'the config as given'} in {run_dir}")
+            train(train_config.replace(**changes), *data, run_dir, progress=progress,
+                  resume=True, status_every=status_every)
+            refiner = load_refiner(os.path.join(run_dir, "checkpoints", "last.npz"),
+                                   device=eval_config.device)
+            reports[index] = evaluate_refiner(refiner, eval_config, eval_dir, log=log,
+                                              training_sets=("refined",))
+        status.advance()
+    rows = [_row(name, report, "synthetic" if changes is None else "refined")
+            for (name, changes), report in zip(jobs, reports)]
+    reference = reports[0]
     result = {"test_set": reference["test_set"], "rows": rows,
               "train_config": train_config.to_dict(), "eval_config": reference["config"]}
-    with open(os.path.join(out_dir, "ablations.json"), "w", encoding="utf-8") as handle:
-        json.dump(result, handle, indent=2)
-        handle.write("\n")
-    with open(os.path.join(out_dir, "ablations.md"), "w", encoding="utf-8") as handle:
-        handle.write(format_ablations(rows, reference["test_set"]))
+    write_json(os.path.join(out_dir, "ablations.json"), result)
+    write_text(os.path.join(out_dir, "ablations.md"), format_ablations(rows, reference["test_set"]))
     return result
+
+
+class _LogStream:
+    """A file-like ``write`` that hands whole lines to ``log``."""
+
+    def __init__(self, log):
+        self.log = log
+
+    def write(self, text):
+        if text.strip():
+            self.log(text.rstrip("\n"))
+
+    def flush(self):
+        pass
 
 
 def format_ablations(rows, test_set):

@@ -6,6 +6,8 @@ A dashed vertical line marks d = 7 degrees, where Table 2 reads the curves off.
 """
 import numpy as np
 
+from minigan.io.png import save_image
+
 SIZE = (720, 480)
 MARGIN = (60, 40, 20, 50)  # left, top, right, bottom
 PALETTE = [(200, 60, 40), (40, 90, 200), (40, 150, 60), (150, 60, 170), (220, 140, 20),
@@ -65,5 +67,5 @@ def draw_cumulative_curves(curves, path, title="Gaze error on the test set", mar
     draw.text(((left + right) / 2, SIZE[1] - 14), "angular error d (degrees)", fill=(0, 0, 0),
               font=small, anchor="mb")
     draw.text((6, top - 22), "% of images with error <= d", fill=(0, 0, 0), font=small)
-    image.save(path)
+    save_image(path, image)
     return path

@@ -13,10 +13,12 @@ Figure 7), plus its annotation-preservation and realism checks, for one trained 
    (paper: 1.1 +- 0.8 px), next to its noise floor (synthetic vs photo render of the same eyes).
 4. Realism: held-out accuracy of fresh critics, synthetic vs real and refined vs real.
 
-Writes ``OUT/results.json``, ``OUT/table.md``, ``OUT/cumulative_error.png``, ``OUT/samples.png``.
+Writes ``OUT/results.json``, ``OUT/table.md``, ``OUT/cumulative_error.png``, ``OUT/samples.png``,
+and keeps each trained estimator's test errors and the critics' accuracies in ``OUT/parts/``:
+run again after a stop, the evaluation reads back what was done (when data and config are the
+same) and goes on from there.
 """
 import dataclasses
-import json
 import os
 from dataclasses import dataclass
 from typing import Optional
@@ -24,6 +26,8 @@ from typing import Optional
 import numpy as np
 
 from minigan.backend import resolve_device
+from minigan.io.atomic import write_json, write_text
+from minigan.io.memo import checksum, computed_once
 from minigan.io.png import save_grid
 from minigan.experiments import metrics
 from minigan.experiments.curve_plot import draw_cumulative_curves
@@ -110,21 +114,28 @@ def evaluate_refiner(refiner, config, out_dir=None, log=print, training_sets=Non
                           upper_bound="photo" in training_sets, mpiigaze=config.mpiigaze,
                           device=device, log=log)
     sources = {"synthetic": sets.synthetic, "refined": sets.refined, "photo": sets.photo}
+    parts = os.path.join(out_dir, "parts") if out_dir is not None else None
     rows, curves = [], {}
     for name in training_sets:
-        log(f"training the gaze estimator on {TRAINING_SETS[name]} ({config.steps} steps)")
-        errors = train_and_test(sources[name], sets.gaze, sets, config, device, log)
+        log(f"gaze estimator on {TRAINING_SETS[name]} ({config.steps} training steps)")
+        key = {"config": dataclasses.asdict(config), "train": checksum(sources[name]),
+               "gaze": checksum(sets.gaze), "test": checksum(sets.test_images)}
+        errors = _once(parts, f"estimator_{name}", key, log, lambda: train_and_test(
+            sources[name], sets.gaze, sets, config, device, log))
         rows.append(gaze_row(name, errors, len(sets.gaze)))
         curves[f"{TRAINING_SETS[name]} ({len(sets.gaze)})"] = metrics.cumulative_error_curve(errors)
 
     n_pairs = min(config.pupil_n, len(sets.synthetic))
     shift = metrics.pupil_shift(sets.synthetic[:n_pairs], sets.refined[:n_pairs])
     floor = metrics.pupil_shift(sets.synthetic[:n_pairs], sets.photo_pairs[:n_pairs])
-    log("training the realism critics")
+    log(f"realism critics ({config.critic_steps} training steps each)")
     n_real = min(config.realism_n, len(sets.synthetic))
     critic = CriticConfig(steps=config.critic_steps, batch_size=config.batch_size)
-    realism = realism_report(sets.synthetic[:n_real], sets.refined[:n_real], sets.realism_real,
-                             critic, seed=config.seed, device=device)
+    key = {"config": dataclasses.asdict(config), "synthetic": checksum(sets.synthetic[:n_real]),
+           "refined": checksum(sets.refined[:n_real]), "real": checksum(sets.realism_real)}
+    realism = _once(parts, "realism", key, log, lambda: realism_report(
+        sets.synthetic[:n_real], sets.refined[:n_real], sets.realism_real, critic,
+        seed=config.seed, device=device))
     report = {"test_set": sets.test_description, "gaze": rows,
               "pupil_shift": {"n": int(n_pairs), "mean": float(shift.mean()),
                               "std": float(shift.std()), "noise_floor_mean": float(floor.mean()),
@@ -133,6 +144,17 @@ def evaluate_refiner(refiner, config, out_dir=None, log=print, training_sets=Non
     if out_dir is not None:
         write_report(report, curves, sets, out_dir)
     return report
+
+
+def _once(parts, name, key, log, compute):
+    """``compute()``, or its result kept in ``parts/name.json`` by a run that was stopped later."""
+    if parts is None:
+        return compute()
+    path = os.path.join(parts, f"{name}.json")
+    value, reused = computed_once(path, key, compute)
+    if reused:
+        log(f"  done before (same data and config): read back from {path}")
+    return value
 
 
 def format_report(report):
@@ -156,14 +178,10 @@ def format_report(report):
 
 
 def write_report(report, curves, sets, out_dir):
-    """results.json, table.md, cumulative_error.png and a samples.png of 10 eyes per row:
-    synthetic, refined, test."""
+    """table.md, cumulative_error.png, a samples.png of 10 eyes per row (synthetic, refined,
+    test) and, last, results.json."""
     os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "results.json"), "w", encoding="utf-8") as handle:
-        json.dump(report, handle, indent=2)
-        handle.write("\n")
-    with open(os.path.join(out_dir, "table.md"), "w", encoding="utf-8") as handle:
-        handle.write(format_report(report))
+    write_text(os.path.join(out_dir, "table.md"), format_report(report))
     if curves:
         draw_cumulative_curves(curves, os.path.join(out_dir, "cumulative_error.png"),
                                title=f"Gaze error on {report['test_set'].split(' (')[0]}")
@@ -171,3 +189,4 @@ def write_report(report, curves, sets, out_dir):
     save_grid(os.path.join(out_dir, "samples.png"),
               np.concatenate([sets.synthetic[:k], sets.refined[:k], sets.test_images[:k]]),
               nrow=k, scale=3)
+    write_json(os.path.join(out_dir, "results.json"), report)  # last: it marks the report whole

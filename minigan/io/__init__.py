@@ -1,4 +1,13 @@
-"""Files: arrays to .npz without pickle, written atomically; images to 8-bit PNG and grids."""
+"""Files and long jobs: what is written is whole or absent, and a job says where it is.
+
+    npz        arrays to .npz without pickle, written atomically; clear errors for other files
+    png        images to 8-bit PNGs and grids
+    atomic     write to a temporary file, then rename; orphans of killed writers removed
+    folders    can a folder be written; a new folder that appears whole or not at all
+    memo       a result computed once and kept, so a stopped job goes on where it was
+    progress   a bar or plain status lines with one ETA for a job of phases
+    interrupt  Ctrl-C (SIGINT, SIGTERM) as a request to stop at a safe point
+"""
 from minigan.io.npz import load_npz, save_npz
 from minigan.io.png import from_uint8, make_grid, save_grid, save_png, to_uint8
 

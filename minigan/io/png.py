@@ -6,9 +6,12 @@ On disk it is an 8-bit grayscale PNG. The two maps are
     to_uint8:   u = round((x + 1) * 127.5), clipped to [0, 255]
     from_uint8: x = u / 127.5 - 1
 
-so a uint8 image survives the round trip exactly. Files go through Pillow.
+so a uint8 image survives the round trip exactly. Files go through Pillow and are written
+atomically (``atomic``): a PNG on disk is always whole.
 """
 import numpy as np
+
+from minigan.io.atomic import atomic_file
 
 
 def pil_image():
@@ -52,7 +55,13 @@ def from_uint8(images):
 
 def save_png(path, image):
     """Write one ``(H, W)`` uint8 array as an 8-bit grayscale PNG."""
-    pil_image().fromarray(np.ascontiguousarray(image, dtype=np.uint8)).save(path)  # 2-D uint8: "L"
+    save_image(path, pil_image().fromarray(np.ascontiguousarray(image, dtype=np.uint8)))  # "L"
+
+
+def save_image(path, image):
+    """Write a Pillow image as a PNG to ``path`` atomically."""
+    with atomic_file(path, "wb") as handle:
+        image.save(handle, format="PNG")
 
 
 def make_grid(images, nrow=10, padding=1, scale=1, pad_value=255):
@@ -61,6 +70,8 @@ def make_grid(images, nrow=10, padding=1, scale=1, pad_value=255):
     Images fill the grid row by row; ``scale`` enlarges each pixel to ``scale x scale`` (nearest
     neighbour, so the pixels a model sees stay visible); the gaps are ``pad_value``.
     """
+    if isinstance(scale, bool) or int(scale) != scale or scale < 1:
+        raise ValueError(f"make_grid: scale must be a positive integer, got {scale!r}")
     tiles = to_uint8(images)
     if scale != 1:
         tiles = tiles.repeat(scale, axis=1).repeat(scale, axis=2)

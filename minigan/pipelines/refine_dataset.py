@@ -15,9 +15,18 @@ time, read or rendered just before it is refined and written.
   (so the labels are the same as ``make_eyes --seed S --n N``); images are rendered per chunk.
 * other sources (``unityeyes:``, ``mpiigaze:``, ``h5:``): their loaders read the whole set
   first (``minigan.data``), so memory is flat only in the refining and writing.
+
+Resuming. The work goes to ``OUT.partial/``, which is renamed to ``OUT`` when every image is
+written; after each chunk ``OUT.partial/refine-state.json`` records how far it got (and is
+removed at the very end). A run that stopped for any reason (killed, Ctrl-C, a bad file) leaves
+``OUT.partial``, and the same call again continues after its last whole chunk: the result is the
+files of a run that never stopped.
 """
 import json
 import os
+import shutil
+import time
+import zlib
 
 import numpy as np
 
@@ -25,9 +34,20 @@ from minigan.data.errors import BadFiles, DataError
 from minigan.data.eyes import render_eyes, sample_eye_params
 from minigan.data.folder import LABELS_FILE, list_images, read_labels
 from minigan.data.images import EYE_SIZE, load_image_gray
-from minigan.io.png import save_png, to_uint8
 from minigan.data.sources import DEFAULT_BUILTIN_N, load_source, parse_source
+from minigan.io.atomic import atomic_file, remove_orphans, write_json
+from minigan.io.folders import check_writable_folder, is_empty_folder
+from minigan.io.interrupt import JobInterrupted, StopRequests
+from minigan.io.png import save_png, to_uint8
+from minigan.io.progress import Progress
 from minigan.simgan.models import refine_images
+
+PARTIAL_SUFFIX = ".partial"
+STATE_FILE = "refine-state.json"
+
+
+class RefineInterrupted(JobInterrupted):
+    """Refining stopped on Ctrl-C or SIGTERM after a whole chunk; the same call continues."""
 
 
 def _label_rows(labels, count):
@@ -37,10 +57,12 @@ def _label_rows(labels, count):
     return [{key: values[i] for key, values in rounded.items()} for i in range(count)]
 
 
-def _builtin_chunks(style, n, seed, chunk_size):
+def _builtin_chunks(style, n, seed, chunk_size, first):
     params = sample_eye_params(n, np.random.default_rng(seed))
     digits = max(5, len(str(n - 1)))
     for number, start in enumerate(range(0, n, chunk_size)):
+        if number < first:
+            continue
         part = {name: values[start:start + chunk_size] for name, values in params.items()}
         # each chunk its own appearance stream, so chunks do not repeat each other's looks
         batch = render_eyes(len(part["pitch"]), style, seed=seed * 100003 + number + 1, params=part)
@@ -48,15 +70,14 @@ def _builtin_chunks(style, n, seed, chunk_size):
         yield names, batch.images, _label_rows(batch.labels(), len(batch))
 
 
-def _folder_chunks(folder, n, chunk_size, bad):
-    names = list_images(folder)[:n]
+def _folder_chunks(folder, names, chunk_size, bad, first):
     label_path = os.path.join(folder, LABELS_FILE)
     rows = read_labels(label_path, bad) if os.path.exists(label_path) else None
     outputs = [os.path.splitext(name)[0] + ".png" for name in names]
     if len(set(outputs)) != len(outputs):
         raise DataError(folder, "two images differ only in their suffix (e.g. a.png and a.jpg); "
                                 "their refined .png files would collide")
-    for start in range(0, len(names), chunk_size):
+    for start in range(first * chunk_size, len(names), chunk_size):
         kept, images, label_rows = [], [], []
         for name, out in zip(names[start:start + chunk_size], outputs[start:start + chunk_size]):
             path = os.path.join(folder, name)
@@ -66,54 +87,165 @@ def _folder_chunks(folder, n, chunk_size, bad):
                 images.append(load_image_gray(path, EYE_SIZE))
                 kept.append(out)
                 label_rows.append(dict(rows[name]) if rows is not None else {})
-        if images:
-            yield kept, np.stack(images)[:, None], label_rows
+        stacked = np.stack(images)[:, None] if images else np.zeros((0, 1) + EYE_SIZE, np.float32)
+        yield kept, stacked, label_rows  # (an empty chunk when every file in it was skipped)
 
 
-def _dataset_chunks(dataset, chunk_size):
+def _dataset_chunks(dataset, chunk_size, first):
     digits = max(5, len(str(len(dataset) - 1)))
-    for start in range(0, len(dataset), chunk_size):
+    for start in range(first * chunk_size, len(dataset), chunk_size):
         part = dataset.subset(slice(start, start + chunk_size))
         names = [f"{start + i:0{digits}d}.png" for i in range(len(part))]
         yield names, part.images, _label_rows(part.labels, len(part))
 
 
-def source_chunks(spec, chunk_size=256, n=None, seed=0, skip_bad=False, bad=None):
-    """Yield ``(names, images (m, 1, 35, 55) float32, label rows)`` of ``spec``, m <= chunk_size.
+class SourceChunks:
+    """The images of ``spec`` in chunks of at most ``chunk_size``: ``total`` images in all, and
+    ``chunks(first)`` yields ``(names, images (m, 1, 35, 55) float32, label rows)`` from chunk
+    number ``first`` on. ``n`` caps the number of images (builtin: how many to render, default
+    10000). Unreadable files go to ``bad`` (a ``BadFiles``) or raise."""
 
-    ``n`` caps the number of images (builtin: how many to render, default 10000).
-    """
-    if int(chunk_size) < 1:
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-    kind, argument = parse_source(spec)
-    bad = BadFiles(skip_bad) if bad is None else bad
-    if kind == "builtin":
-        return _builtin_chunks(argument, DEFAULT_BUILTIN_N if n is None else n, seed, chunk_size)
-    if kind == "folder":
-        return _folder_chunks(argument, n, chunk_size, bad)
-    return _dataset_chunks(load_source(spec, n=n, seed=seed, skip_bad=skip_bad), chunk_size)
+    def __init__(self, spec, chunk_size=256, n=None, seed=0, bad=None):
+        if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+        self.kind, self.argument = parse_source(spec)
+        self.spec, self.chunk_size, self.seed = spec, int(chunk_size), seed
+        self.bad = BadFiles(False) if bad is None else bad
+        if self.kind == "builtin":
+            self.total = DEFAULT_BUILTIN_N if n is None else n
+        elif self.kind == "folder":
+            self.names = list_images(self.argument)[:n]
+            self.total = len(self.names)
+        else:
+            self.dataset = load_source(spec, n=n, seed=seed, skip_bad=self.bad.skip_bad)
+            self.bad.extend(self.dataset.skipped or [])
+            self.total = len(self.dataset)
+
+    def chunks(self, first=0):
+        if self.kind == "builtin":
+            return _builtin_chunks(self.argument, self.total, self.seed, self.chunk_size, first)
+        if self.kind == "folder":
+            return _folder_chunks(self.argument, self.names, self.chunk_size, self.bad, first)
+        return _dataset_chunks(self.dataset, self.chunk_size, first)
+
+
+def source_chunks(spec, chunk_size=256, n=None, seed=0, skip_bad=False):
+    """Yield the chunks of ``spec`` (see ``SourceChunks``)."""
+    return SourceChunks(spec, chunk_size, n, seed, BadFiles(skip_bad)).chunks()
+
+
+def refiner_fingerprint(refiner):
+    """crc32 of the refiner's parameters: which refiner made a partial output."""
+    crc = 0
+    for name, value in sorted(refiner.state_dict().items()):
+        crc = zlib.crc32(name.encode(), crc)
+        crc = zlib.crc32(np.ascontiguousarray(value).tobytes(), crc)
+    return crc
+
+
+def _read_state(folder):
+    try:
+        with open(os.path.join(folder, STATE_FILE), encoding="utf-8") as handle:
+            state = json.load(handle)
+    except (OSError, json.JSONDecodeError):
+        return None
+    return state if isinstance(state, dict) else None
+
+
+def _resume_state(partial, job):
+    """The state of an unfinished ``partial`` folder of the same ``job``, or a new one."""
+    if os.path.isdir(partial) and not [n for n in os.listdir(partial) if n != STATE_FILE
+                                       and not n.startswith(".tmp-")]:
+        shutil.rmtree(partial)  # killed before its first chunk was written
+    if not os.path.isdir(partial):
+        os.makedirs(partial)
+        state = {"job": job, "chunks": 0, "count": 0, "skipped": [], "done": False}
+        write_json(os.path.join(partial, STATE_FILE), state)
+        return state
+    state = _read_state(partial)
+    if state is None or state.get("job") != job:
+        found = state.get("job") if state is not None else "no readable refine-state.json"
+        raise ValueError(f"{partial} holds an unfinished refine of another job ({found}; now "
+                         f"{job}); finish it with its own arguments, or delete the folder")
+    remove_orphans(partial)
+    return state
+
+
+def _keep_labels(path, count):
+    """Cut ``labels.jsonl`` to its first ``count`` lines (a chunk written after the last
+    recorded state is redone)."""
+    lines = []
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().split("\n")[:count]
+    with atomic_file(path, "w") as handle:
+        handle.writelines(line + "\n" for line in lines)
 
 
 def refine_source(refiner, spec, out_dir, chunk_size=256, n=None, seed=0, skip_bad=False,
-                  progress=None):
-    """Refine every image of ``spec`` into ``out_dir`` (PNGs + labels.jsonl).
+                  progress=None, status_every=30.0):
+    """Refine every image of ``spec`` into ``out_dir`` (PNGs + labels.jsonl); see the module
+    docstring for the resuming.
 
-    Returns ``(count, skipped)``: images written and the ``DataError``s of skipped files.
-    ``progress``: an optional callable ``progress(m)`` told after each chunk of m images.
-    Raises ValueError when ``out_dir`` already holds files (nothing is overwritten).
+    Returns ``(count, skipped)``: images written and the messages of skipped files. Raises
+    ValueError when ``out_dir`` already holds files (nothing is overwritten), and
+    ``RefineInterrupted`` on Ctrl-C after the chunk in hand is written. ``progress``: a bar
+    (True), a status line every ``status_every`` seconds (False), or nothing (None).
     """
-    if os.path.isdir(out_dir) and os.listdir(out_dir):
+    out = os.path.abspath(os.fspath(out_dir))
+    job = {"input": spec, "n": n, "seed": seed, "chunk_size": int(chunk_size),
+           "refiner_crc32": refiner_fingerprint(refiner)}
+    finished = _read_state(out) if os.path.isdir(out) else None
+    if finished is not None and finished.get("job") == job and finished.get("done"):
+        os.remove(os.path.join(out, STATE_FILE))  # the one step a killed run had left
+        return finished["count"], finished["skipped"]
+    if os.path.exists(out) and not is_empty_folder(out):
         raise ValueError(f"output folder {out_dir} is not empty; refined images go to a new folder")
-    os.makedirs(out_dir, exist_ok=True)
+    check_writable_folder(out + PARTIAL_SUFFIX)
     bad = BadFiles(skip_bad)
-    count = 0
-    with open(os.path.join(out_dir, LABELS_FILE), "w", encoding="utf-8") as labels_file:
-        for names, images, rows in source_chunks(spec, chunk_size, n, seed, skip_bad, bad):
-            refined = to_uint8(refine_images(refiner, images))
-            for name, image, row in zip(names, refined, rows):
-                save_png(os.path.join(out_dir, name), image)
-                labels_file.write(json.dumps({"file": name, **row}) + "\n")
-            count += len(names)
-            if progress is not None:
-                progress(len(names))
-    return count, list(bad)
+    source = SourceChunks(spec, chunk_size, n, seed, bad)
+    partial = out + PARTIAL_SUFFIX
+    state = _resume_state(partial, job)
+    labels_path = os.path.join(partial, LABELS_FILE)
+    _keep_labels(labels_path, state["count"])
+    report = Progress("refine", {"images": (source.total, state["count"], 1)},
+                      bar=bool(progress), every_s=None if progress is None else status_every)
+    report.start("images")
+    earlier = state["skipped"] if source.kind in ("builtin", "folder") else []
+    try:
+        with StopRequests() as stop:
+            for names, images, rows in source.chunks(state["chunks"]):
+                start = time.perf_counter()
+                _write_chunk(refiner, partial, names, images, rows, labels_path)
+                rate = len(names) / max(time.perf_counter() - start, 1e-9)
+                state["chunks"] += 1
+                state["count"] += len(names)
+                state["skipped"] = earlier + [str(error) for error in bad]
+                write_json(os.path.join(partial, STATE_FILE), state)
+                report.advance(len(names), figures={"img/s": rate})
+                if stop.requested and state["chunks"] * source.chunk_size < source.total:
+                    raise RefineInterrupted(
+                        f"{stop.requested}: refining stopped after {state['count']} of "
+                        f"{source.total} images, kept in {partial}; the same command continues")
+    except BaseException:
+        if state["chunks"] == 0:  # nothing to keep
+            shutil.rmtree(partial, ignore_errors=True)
+        raise
+    finally:
+        report.close()
+    state["done"] = True  # then: the folder gets its name, and loses the state file
+    write_json(os.path.join(partial, STATE_FILE), state)
+    os.replace(partial, out)
+    os.remove(os.path.join(out, STATE_FILE))
+    return state["count"], state["skipped"]
+
+
+def _write_chunk(refiner, folder, names, images, rows, labels_path):
+    if not names:
+        return
+    refined = to_uint8(refine_images(refiner, images))
+    for name, image in zip(names, refined):
+        save_png(os.path.join(folder, name), image)
+    with open(labels_path, "a", encoding="utf-8") as labels_file:
+        labels_file.writelines(json.dumps({"file": name, **row}) + "\n"
+                               for name, row in zip(names, rows))

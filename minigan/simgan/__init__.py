@@ -6,9 +6,9 @@
 
 Files: ``models`` (Refiner, Discriminator, GlobalDiscriminator), ``losses`` (equations 2-4),
 ``history`` (ImageHistoryBuffer), ``average`` (running average of R's weights), ``config``
-(TrainConfig and its presets), ``trainer`` (Algorithm 1, checkpoints, resume), ``run_folder`` /
-``loss_curve`` (what a run writes), ``checkpoint`` (the file format), ``refining`` (refine a
-whole dataset in batches).
+(TrainConfig and its presets), ``trainer`` (Algorithm 1), ``run_state`` (what a checkpoint
+holds of a trainer; resuming and its checks), ``run_folder`` / ``loss_curve`` (what a run
+writes), ``checkpoint`` (the file format).
 
 Checkpoint layout: one ``.npz`` written atomically (temp file + rename), loadable with
 ``allow_pickle=False``; every entry is ``group/key -> array`` except ``meta``:
@@ -39,9 +39,10 @@ from minigan.simgan.history import ImageHistoryBuffer
 from minigan.simgan.losses import (discriminator_loss, local_adversarial_loss, realism_loss,
                                    self_regularization)
 from minigan.simgan.models import Discriminator, GlobalDiscriminator, Refiner, patch_map_size
-from minigan.simgan.trainer import Trainer, TrainingDiverged, train
+from minigan.simgan.trainer import Trainer, TrainingDiverged, TrainingInterrupted, train
 
 __all__ = ["Refiner", "Discriminator", "GlobalDiscriminator", "patch_map_size",
-           "ImageHistoryBuffer", "TrainConfig", "Trainer", "TrainingDiverged", "train",
+           "ImageHistoryBuffer", "TrainConfig", "Trainer", "TrainingDiverged",
+           "TrainingInterrupted", "train",
            "load_refiner", "read_checkpoint", "local_adversarial_loss", "discriminator_loss",
            "realism_loss", "self_regularization"]

@@ -13,8 +13,9 @@ Layout (``name -> array``; see also the package docstring):
     history/images, history/size, history/rng     ImageHistoryBuffer.state_dict()
     rng/train                     the training generator's bit-generator state (JSON string)
 
-Written with ``minigan.checkpoint.save_npz``: to a temporary file, then renamed, so a crash
-mid-write leaves the previous checkpoint whole.
+Written with ``minigan.io.save_npz``: to a temporary file, then renamed, so a crash mid-write
+leaves the previous checkpoint whole. Reading one that does not fit (another file, another
+format, a network of other shapes) is a ValueError that names the file and what was expected.
 """
 import json
 
@@ -51,7 +52,8 @@ def read_checkpoint(path):
     except (json.JSONDecodeError, TypeError) as error:
         raise ValueError(f"{path}: the checkpoint's 'meta' entry is not valid JSON "
                          f"({error})") from None
-    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("version") != VERSION:
+        meta = meta if isinstance(meta, dict) else {}
         raise ValueError(f"{path}: checkpoint format {meta.get('format')!r} version "
                          f"{meta.get('version')!r}, expected {FORMAT!r} version {VERSION}")
     groups = {}
@@ -69,7 +71,12 @@ def load_refiner(checkpoint_path, device=None, average=True):
     checkpoint has one (the run's result, see ``simgan.average``); False: R's last weights.
     """
     meta, groups = read_checkpoint(checkpoint_path)
-    refiner = Refiner(**meta["refiner"])
     group = "refiner_average" if average and "refiner_average" in groups else "refiner"
-    refiner.load_state_dict(groups.get(group, {}))
+    try:
+        refiner = Refiner(**meta["refiner"])
+        refiner.load_state_dict(groups.get(group, {}))
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:  # RuntimeError: strict load
+        raise ValueError(f"{checkpoint_path}: its refiner does not fit its own description "
+                         f"({' '.join(str(error).split())}); the file is damaged or was "
+                         "written by another program") from None
     return refiner.to(device).eval()

@@ -25,6 +25,7 @@ Choices the paper leaves open, and what minigan does (see also ``losses``):
 """
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -35,7 +36,10 @@ OPTIMIZERS = ("sgd", "adam")
 DEFAULT_LAMBDA = 0.05
 
 # Fields that may change when a run is resumed; everything else must match the checkpoint.
-RESUMABLE = ("steps", "sample_every", "checkpoint_every", "device", "extra")
+# The learning rate may change so that a run that diverged can go on from its last good
+# checkpoint with a smaller one.
+RESUMABLE = ("steps", "lr", "sample_every", "checkpoint_every", "keep_checkpoints", "device",
+             "extra")
 
 
 @dataclass
@@ -75,6 +79,7 @@ class TrainConfig:
     # bookkeeping
     sample_every: int = 100                 # iterations between sample grids
     checkpoint_every: int = 250             # iterations between checkpoints
+    keep_checkpoints: int = 0               # also keep the newest N periodic snapshots
     seed: int = 0
     device: Optional[str] = None            # None: the default device (MINIGAN_DEVICE), or one of
                                             # "auto" | "cpu" | "cuda" | "emulator"
@@ -117,7 +122,7 @@ class TrainConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"TrainConfig.{name} must be a positive integer, got {value!r}")
         for name in ("pretrain_refiner_steps", "pretrain_discriminator_steps", "refiner_blocks",
-                     "seed"):
+                     "keep_checkpoints", "seed"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"TrainConfig.{name} must be an integer >= 0, got {value!r}")
@@ -127,6 +132,12 @@ class TrainConfig:
         if self.use_history and self.buffer_size < self.batch_size // 2:
             raise ValueError(f"TrainConfig.buffer_size ({self.buffer_size}) must hold at least "
                              f"half a batch ({self.batch_size // 2} images)")
+        for name in ("lr", "momentum", "lam", "pretrain_lam", "average_decay",
+                     "discriminator_width"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not math.isfinite(value):
+                raise ValueError(f"TrainConfig.{name} must be a finite number, got {value!r}")
         for name in ("lr", "discriminator_width"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"TrainConfig.{name} must be > 0, got {getattr(self, name)!r}")

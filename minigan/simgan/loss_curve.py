@@ -5,7 +5,9 @@ Two panels over the log's records (one per step of every phase, in order):
     top:    D's loss, R's realism loss and its (lambda-weighted) self-regularization
     bottom: D's patch accuracy on real and on refined images, in [0, 1]
 
-Vertical grey lines mark where the phases change. The loss axis fits the adversarial phase
+The x axis is ``t``, the step count over all phases, with tick labels; vertical grey lines
+mark where the phases change, and each phase is named at the top of its stretch with its number
+of steps (iterations for the adversarial phase). The loss axis fits the adversarial phase
 (values beyond it, early in pretraining, are clipped at the top). Each series is smoothed with
 a running mean over ``smooth`` records so the trend shows through mini-batch noise.
 """
@@ -13,11 +15,17 @@ import math
 
 import numpy as np
 
+from minigan.io.png import save_image
+
 COLOURS = {"realism_loss": (200, 60, 40), "self_regularization": (230, 150, 30),
            "discriminator_loss": (40, 90, 200),
            "d_accuracy_real": (40, 150, 60), "d_accuracy_refined": (150, 60, 170)}
-SIZE = (900, 600)
+SIZE = (900, 620)
 MARGIN = (70, 20, 20, 40)  # left, top, right, bottom of each panel
+PHASE_NAMES = {"pretrain_refiner": ("pretrain R", "steps"),
+               "pretrain_discriminator": ("pretrain D", "steps"),
+               "adversarial": ("adversarial", "iterations")}
+TICKS = 6
 
 
 def _smooth(values, window):
@@ -36,7 +44,14 @@ def _series(records, key):
     return np.array([p[0] for p in points]), np.array([p[1] for p in points])
 
 
-def _panel(draw, box, records, keys, y_range, title, smooth):
+def _phase_spans(records):
+    """``[(first index, end index)]`` of each run of records of one phase."""
+    starts = [i for i in range(len(records))
+              if i == 0 or records[i].get("phase") != records[i - 1].get("phase")]
+    return list(zip(starts, starts[1:] + [len(records)]))
+
+
+def _panel(draw, box, records, keys, y_range, title, smooth, title_phases=False):
     """One panel of line plots in ``box`` = (left, top, right, bottom) pixels."""
     left, top, right, bottom = box
     draw.rectangle(box, outline=(0, 0, 0))
@@ -56,19 +71,27 @@ def _panel(draw, box, records, keys, y_range, title, smooth):
         y = to_pixel(0, value)[1]
         draw.line((left - 4, y, left, y), fill=(0, 0, 0))
         draw.text((5, y - 6), f"{value:.3g}", fill=(0, 0, 0))
-    for i in range(1, len(records)):  # phase boundaries
-        if records[i].get("phase") != records[i - 1].get("phase"):
-            x = to_pixel(i, low)[0]
+    for start, end in _phase_spans(records):
+        x = to_pixel(start, low)[0]
+        if start:
             draw.line((x, top, x, bottom), fill=(170, 170, 170))
+        if title_phases:
+            name, unit = PHASE_NAMES.get(records[start].get("phase"),
+                                         (str(records[start].get("phase")), "steps"))
+            draw.text((x + 3, top + 3), f"{name}: {end - start} {unit}", fill=(110, 110, 110))
+    for i in np.unique(np.linspace(0, len(records) - 1, TICKS).round().astype(int)):  # x ticks
+        x = to_pixel(i, low)[0]
+        draw.line((x, bottom, x, bottom + 4), fill=(0, 0, 0))
+        draw.text((x - 8, bottom + 6), str(records[i].get("t", i + 1)), fill=(0, 0, 0))
     for key in keys:
         index, values = _series(records, key)
         if len(index) >= 2:
             points = [to_pixel(i, v) for i, v in zip(index, _smooth(values, smooth))]
             draw.line(points, fill=COLOURS[key], width=2)
-    legend = (right - 185, top + 3, right - 3, top + 8 + 14 * len(keys))
+    legend = (right - 185, top + 18, right - 3, top + 23 + 14 * len(keys))
     draw.rectangle(legend, fill=(255, 255, 255), outline=(200, 200, 200))  # over the lines
     for row, key in enumerate(keys):
-        draw.text((right - 180, top + 5 + 14 * row), key, fill=COLOURS[key])
+        draw.text((right - 180, top + 20 + 14 * row), key, fill=COLOURS[key])
 
 
 def draw_loss_curve(records, path, smooth=10):
@@ -85,10 +108,11 @@ def draw_loss_curve(records, path, smooth=10):
     values = np.concatenate([_series(adversarial, k)[1] for k in loss_keys] + [np.zeros(1)])
     high = float(np.percentile(values, 99)) * 1.05 if values.size > 1 else 1.0
     _panel(draw, (left, top, width - right, half - bottom), records, loss_keys,
-           (min(0.0, float(values.min())), high), "losses (per image)", smooth)
+           (min(0.0, float(values.min())), high), "losses (per image)", smooth,
+           title_phases=True)
     _panel(draw, (left, half + top, width - right, height - bottom), records,
            ("d_accuracy_real", "d_accuracy_refined"), (0.0, 1.0),
            "discriminator accuracy on patches", smooth)
-    draw.text((left, height - 20), f"log records (steps of every phase): {len(records)}",
+    draw.text((left, height - 18), f"t: steps of every phase ({len(records)} logged)",
               fill=(0, 0, 0))
-    image.save(path)
+    save_image(path, image)

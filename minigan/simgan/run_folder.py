@@ -1,48 +1,106 @@
 """The folder one training run writes, and the only code that writes into it.
 
-    OUT/config.json               the TrainConfig (and the data actually used)
-    OUT/log.jsonl                 one JSON object per step of every phase (see ``trainer``)
+    OUT/config.json                    the TrainConfig, the device used and the run's id
+    OUT/log.jsonl                      one JSON object per step of every phase (see ``trainer``)
     OUT/samples/iteration_NNNNNN.png   columns synthetic | refined | real, every N iterations
-    OUT/samples/pretrained_refiner.png the same after R's pretraining
-    OUT/samples/latest.png        a copy of the newest grid
-    OUT/loss_curve.png            losses and D accuracy so far (rewritten with each grid)
-    OUT/checkpoints/last.npz      the newest checkpoint (atomic; see ``simgan.checkpoint``)
+    OUT/samples/latest.png             a copy of the newest grid
+    OUT/loss_curve.png                 losses and D accuracy so far (rewritten with each grid)
+    OUT/checkpoints/last.npz           the newest checkpoint (see ``simgan.checkpoint``)
+    OUT/checkpoints/iteration_NNNNNN.npz   periodic snapshots (the newest ``keep_checkpoints``)
+
+Every file but the log is written atomically (``minigan.io.atomic``), so a run killed at any
+moment leaves each file whole or absent, plus perhaps a temporary ``.tmp-*`` file that the next
+run in the folder deletes. The log is appended to line by line; a line cut short by a kill is
+dropped when the run resumes (``truncate_log``). While a run trains, ``OUT/.lock`` keeps a
+second process from training into the same folder.
 """
 import json
 import math
 import os
-import shutil
+import re
 
 import numpy as np
 
-from minigan.io.png import make_grid
+from minigan.io.atomic import atomic_file, copy_file, remove_orphans, write_json
+from minigan.io.png import make_grid, save_image
 from minigan.simgan.loss_curve import draw_loss_curve
 
 COLUMNS = ("synthetic", "refined", "real")
 HEADER = 14  # pixels of column titles above a sample grid
+SNAPSHOT = re.compile(r"iteration_(\d+)\.npz$")
+SUMMARY_KEYS = ("realism_loss", "self_regularization", "discriminator_loss", "d_accuracy_real",
+                "d_accuracy_refined", "images_per_s")
 
 
 class RunFolder:
-    """Paths and writers of one run folder; creates the folder and its sub-folders."""
+    """Paths and writers of one run folder (created, with its sub-folders, by ``create``)."""
 
     def __init__(self, path):
         self.path = os.fspath(path)
-        if os.path.exists(self.path) and not os.path.isdir(self.path):
-            raise NotADirectoryError(f"run folder {self.path} exists and is not a directory")
         self.samples = os.path.join(self.path, "samples")
         self.checkpoints = os.path.join(self.path, "checkpoints")
-        for folder in (self.path, self.samples, self.checkpoints):
-            os.makedirs(folder, exist_ok=True)
         self.config_path = os.path.join(self.path, "config.json")
         self.log_path = os.path.join(self.path, "log.jsonl")
         self.curve_path = os.path.join(self.path, "loss_curve.png")
         self.last_checkpoint = os.path.join(self.checkpoints, "last.npz")
+        self.lock_path = os.path.join(self.path, ".lock")
+        self._lock = None
 
-    # -- config and log ---------------------------------------------------------------------
+    def create(self):
+        """Make the folders and delete what a killed run left half-written; returns self."""
+        if os.path.exists(self.path) and not os.path.isdir(self.path):
+            raise NotADirectoryError(f"run folder {self.path} exists and is not a folder")
+        for folder in (self.path, self.samples, self.checkpoints):
+            os.makedirs(folder, exist_ok=True)
+        for folder in (self.path, self.samples, self.checkpoints):
+            remove_orphans(folder)
+        return self
+
+    # -- one process at a time ----------------------------------------------------------------
+    def lock(self):
+        """Claim the folder for this process: True when this call claimed it, False when this
+        process holds it already. RuntimeError when another process trains in it."""
+        if self._lock is not None:
+            return False
+        try:
+            import fcntl
+        except ImportError:  # no advisory locks on this system: go on without
+            return False
+        handle = open(self.lock_path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            owner = handle.read().strip() or "?"
+            handle.close()
+            raise RuntimeError(f"{self.path} is in use by another training process (pid "
+                               f"{owner}); wait for it to finish or stop it first") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._lock = handle
+        return True
+
+    def unlock(self):
+        if self._lock is not None:
+            os.remove(self.lock_path)
+            self._lock.close()
+            self._lock = None
+
+    # -- config and log -----------------------------------------------------------------------
     def write_config(self, config_dict):
-        with open(self.config_path, "w", encoding="utf-8") as handle:
-            json.dump(config_dict, handle, indent=2, sort_keys=True)
-            handle.write("\n")
+        write_json(self.config_path, dict(sorted(config_dict.items())))
+
+    def read_config(self):
+        """config.json as a dict, or None when the run has not written one."""
+        if not os.path.exists(self.config_path):
+            return None
+        try:
+            with open(self.config_path, encoding="utf-8") as handle:
+                return json.load(handle)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{self.config_path} is not valid JSON ({error})") from None
 
     def append_log(self, record):
         """Append one record as a JSON line (NaN/Inf written as null, so every line stays JSON)."""
@@ -52,21 +110,34 @@ class RunFolder:
             handle.write(json.dumps(clean) + "\n")
 
     def read_log(self):
+        """The log's records. A last line cut short (a kill mid-write) is left out; a bad line
+        before it is a ValueError naming the line."""
         if not os.path.exists(self.log_path):
             return []
-        with open(self.log_path, encoding="utf-8") as handle:
-            return [json.loads(line) for line in handle if line.strip()]
+        with open(self.log_path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().split("\n")
+        records = []
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                if number == len(lines):  # the unfinished last line
+                    break
+                raise ValueError(f"{self.log_path}: line {number} is not a JSON record; the log "
+                                 "was changed by something other than minigan") from None
+        return records
 
     def truncate_log(self, last_t):
-        """Keep only the records with ``t <= last_t`` (a resumed run redoes the later steps)."""
+        """Keep only the records with ``t <= last_t`` (a resumed run redoes the later steps),
+        and drop a last line cut short. Returns the records kept."""
         kept = [r for r in self.read_log() if r.get("t", 0) <= last_t]
-        tmp = self.log_path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            for record in kept:
-                handle.write(json.dumps(record) + "\n")
-        os.replace(tmp, self.log_path)
+        with atomic_file(self.log_path, "w") as handle:
+            handle.writelines(json.dumps(record) + "\n" for record in kept)
+        return kept
 
-    # -- pictures ---------------------------------------------------------------------------
+    # -- pictures -----------------------------------------------------------------------------
     def save_samples(self, name, synthetic, refined, real, scale=3):
         """Write a grid whose rows are (synthetic_i | refined_i | real_i), two triplets a row.
 
@@ -87,8 +158,8 @@ class RunFolder:
         for column in range(3 * per_row):
             draw.text((2 + column * tile + 2, 1), COLUMNS[column % 3], fill=0)
         path = os.path.join(self.samples, f"{name}.png")
-        image.save(path)
-        shutil.copyfile(path, os.path.join(self.samples, "latest.png"))
+        save_image(path, image)
+        copy_file(path, os.path.join(self.samples, "latest.png"))
         return path
 
     def draw_loss_curve(self):
@@ -96,6 +167,53 @@ class RunFolder:
         if records:
             draw_loss_curve(records, self.curve_path)
         return self.curve_path
+
+    # -- snapshots ----------------------------------------------------------------------------
+    def snapshot_path(self, iteration):
+        return os.path.join(self.checkpoints, f"iteration_{iteration:06d}.npz")
+
+    def promote(self, snapshot, keep):
+        """Make ``snapshot`` the new last.npz and delete all but the newest ``keep`` snapshots.
+        A hard link where the file system allows (no copy, no extra space: last.npz is always
+        replaced by a new file, never rewritten in place)."""
+        tmp = os.path.join(self.checkpoints, f".tmp-link-{os.getpid()}.npz")
+        try:
+            os.link(snapshot, tmp)
+            os.replace(tmp, self.last_checkpoint)
+        except OSError:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            copy_file(snapshot, self.last_checkpoint)
+        self.prune_snapshots(keep)
+
+    def prune_snapshots(self, keep):
+        """Delete all but the newest ``keep`` periodic snapshots."""
+        kept = self.snapshots()
+        for old in kept[:max(len(kept) - keep, 0)]:
+            os.remove(old)
+
+    def snapshots(self):
+        """Paths of the periodic snapshots, oldest first."""
+        if not os.path.isdir(self.checkpoints):
+            return []
+        found = sorted((int(m.group(1)), name) for name in os.listdir(self.checkpoints)
+                       if (m := SNAPSHOT.match(name)))
+        return [os.path.join(self.checkpoints, name) for _, name in found]
+
+    # -- what the user reads at the end -------------------------------------------------------
+    def summary(self, last=50):
+        """Averages over the last ``last`` iterations, the run's time and where its files are."""
+        records = self.read_log()
+        adversarial = [r for r in records if r.get("phase") == "adversarial"][-last:]
+        means = {}
+        for key in SUMMARY_KEYS:
+            values = [r[key] for r in adversarial if isinstance(r.get(key), (int, float))]
+            if values:
+                means[key] = float(np.mean(values))
+        return {"iterations_averaged": len(adversarial), "means": means,
+                "elapsed_s": records[-1].get("elapsed_s") if records else None,
+                "grid": os.path.join(self.samples, "latest.png"), "loss_curve": self.curve_path,
+                "checkpoint": self.last_checkpoint, "snapshots": self.snapshots()}
 
 
 def next_free_path(base):

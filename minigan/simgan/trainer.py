@@ -14,7 +14,10 @@ Phases, each counted in the checkpoint so a run resumes exactly where it stopped
 
 While R learns, D's parameters are frozen (requires_grad off) and vice versa, so each step
 touches exactly one network. A loss that is not finite stops training with ``TrainingDiverged``
-*before* the update, leaving the last checkpoint as the last good state.
+*before* the update, leaving the last checkpoint as the last good state; a checkpoint is never
+written with a weight that is not finite. Ctrl-C (SIGINT) or SIGTERM stops after the current
+step with a checkpoint (``TrainingInterrupted``). The run folder's files are those of
+``run_folder``; ``progress`` reports each phase and one ETA for the whole run.
 
 Randomness: the refiner's and D's initial weights, the mini-batch draws, the history buffer
 and the sample grid's picks each have their own generator, all seeded from ``config.seed``. The
@@ -22,29 +25,46 @@ same seed and config give the same run bit for bit on one machine with one BLAS 
 another thread count rounds sums differently, and adversarial training amplifies that.
 """
 import contextlib
+import os
 import time
-import zlib
+import uuid
 
 import numpy as np
 
 from minigan import optim
 from minigan.autograd import Tensor, no_grad
 from minigan.backend import get_array_module, resolve_device, to_numpy
+from minigan.io.interrupt import JobInterrupted, StopRequests
+from minigan.io.progress import Progress
 from minigan.simgan.average import ParameterAverage
 from minigan.simgan.checkpoint import read_checkpoint, save_checkpoint
 from minigan.simgan.config import TrainConfig  # noqa: F401  (public here: trainer.TrainConfig)
-from minigan.simgan.history import ImageHistoryBuffer, generator_from_state, generator_state
+from minigan.simgan.history import ImageHistoryBuffer
 from minigan.simgan.losses import (REAL, REFINED, discriminator_loss, patch_accuracy,
                                    realism_loss, self_regularization)
 from minigan.simgan.models import Discriminator, GlobalDiscriminator, Refiner
 from minigan.simgan.run_folder import RunFolder
+from minigan.simgan.run_state import (PHASE_LABELS, PHASES, describe, first_non_finite, restore,
+                                      trainer_state)
 
-PHASES = ("pretrain_refiner", "pretrain_discriminator", "adversarial")
 SAMPLES_SHOWN = 12
 
 
 class TrainingDiverged(RuntimeError):
-    """A loss became NaN or infinite; the message names the step and the last good checkpoint."""
+    """A loss or a weight became NaN or infinite. The message names the step and the last good
+    checkpoint; ``checkpoint`` is its path (None when none was written yet)."""
+
+    def __init__(self, message, checkpoint=None):
+        super().__init__(message)
+        self.checkpoint = checkpoint
+
+
+class TrainingInterrupted(JobInterrupted):
+    """Training stopped on Ctrl-C (SIGINT) or SIGTERM after writing ``checkpoint``."""
+
+    def __init__(self, message, checkpoint):
+        super().__init__(message)
+        self.checkpoint = checkpoint
 
 
 def _images(data, name):
@@ -54,10 +74,6 @@ def _images(data, name):
         raise ValueError(f"train: {name} must be an ArrayDataset or a non-empty float (N, C, H, W) "
                          f"array, got shape {images.shape} dtype {images.dtype}")
     return images.astype(np.float32, copy=False)
-
-
-def _fingerprint(images):
-    return {"n": int(len(images)), "crc32": int(zlib.crc32(np.ascontiguousarray(images)))}
 
 
 def _optimizer(config, params):
@@ -82,8 +98,8 @@ def _frozen(module):
 class Trainer:
     """Holds R, D, their optimizers, the history buffer and the generators of one run."""
 
-    def __init__(self, config, synthetic, real, out_dir, progress=True):
-        self.config, self.progress = config, progress
+    def __init__(self, config, synthetic, real, out_dir, progress=True, status_every=30.0):
+        self.config, self.progress, self.status_every = config, progress, status_every
         self.device = resolve_device(config.device)
         self.synthetic, self.real = _images(synthetic, "synthetic"), _images(real, "real")
         shape = self.synthetic.shape[1:]
@@ -91,6 +107,7 @@ class Trainer:
             raise ValueError(f"train: synthetic images are {shape} but real images are "
                              f"{self.real.shape[1:]}; both must be (C, H, W) alike")
         self.folder = RunFolder(out_dir)
+        self.run_id = None  # set by load_checkpoint, or new when the run starts
         seed, c = config.seed, shape[0]
         self.refiner = Refiner(c, config.refiner_channels, config.refiner_blocks,
                                rng=np.random.default_rng([seed, 1])).to(self.device)
@@ -182,24 +199,56 @@ class Trainer:
         """Steps logged so far over all phases (the ``t`` of log.jsonl)."""
         return sum(self.counters.values())
 
-    def run(self):
-        """Run (or finish) all three phases; returns the run folder's path."""
+    def totals(self):
         cfg = self.config
-        totals = {"pretrain_refiner": cfg.pretrain_refiner_steps,
-                  "pretrain_discriminator": cfg.pretrain_discriminator_steps,
-                  "adversarial": cfg.steps}
-        self.folder.write_config(dict(cfg.to_dict(), device_used=self.device))
-        images = {"pretrain_refiner": cfg.batch_size, "pretrain_discriminator": 2 * cfg.batch_size,
-                  "adversarial": (cfg.k_g + 2 * cfg.k_d) * cfg.batch_size}
+        return {"pretrain_refiner": cfg.pretrain_refiner_steps,
+                "pretrain_discriminator": cfg.pretrain_discriminator_steps,
+                "adversarial": cfg.steps}
+
+    def images_per_step(self):
+        """Images through a network per step of each phase (the progress's cost unit)."""
+        cfg = self.config
+        return {"pretrain_refiner": cfg.batch_size, "pretrain_discriminator": 2 * cfg.batch_size,
+                "adversarial": (cfg.k_g + 2 * cfg.k_d) * cfg.batch_size}
+
+    def run(self):
+        """Run (or finish) all three phases; returns the run folder's path.
+
+        The folder is locked while training. Ctrl-C (or SIGTERM) stops after the current step:
+        a checkpoint is written and ``TrainingInterrupted`` raised; resuming from it gives the
+        run that was not interrupted.
+        """
+        claimed = self.folder.create().lock()
+        try:
+            # a loss or weight that overflows is reported as TrainingDiverged, not as warnings
+            with StopRequests() as stop, np.errstate(over="ignore", invalid="ignore"):
+                self._run(stop)
+        finally:
+            if claimed:
+                self.folder.unlock()
+        return self.folder.path
+
+    def _run(self, stop):
+        cfg, totals = self.config, self.totals()
+        if self.t == 0:
+            self.folder.truncate_log(0)  # a fresh start keeps no record of an earlier attempt
+        if cfg.keep_checkpoints:
+            self.folder.prune_snapshots(cfg.keep_checkpoints)
+        self.run_id = self.run_id or uuid.uuid4().hex
+        self.folder.write_config(dict(cfg.to_dict(), device_used=self.device, run_id=self.run_id))
+        images = self.images_per_step()
         steps = {"pretrain_refiner": lambda: self.refiner_step(adversarial=False),
                  "pretrain_discriminator": self.discriminator_step,
                  "adversarial": self.iteration}
-        for phase in PHASES:
-            if self.counters[phase] >= totals[phase]:
-                continue
-            # one bar per phase: their steps differ in cost, so one bar's time estimate would not
-            bar = _progress_bar(phase, totals[phase], self.counters[phase], self.progress)
-            try:
+        progress = Progress("train", {PHASE_LABELS[p]: (totals[p], self.counters[p], images[p])
+                                      for p in PHASES},
+                            bar=bool(self.progress),
+                            every_s=None if self.progress is None else self.status_every)
+        try:
+            for phase in PHASES:
+                if self.counters[phase] >= totals[phase]:
+                    continue
+                progress.start(PHASE_LABELS[phase])
                 while self.counters[phase] < totals[phase]:
                     start = time.perf_counter()
                     self.phase = phase
@@ -211,23 +260,40 @@ class Trainer:
                                   images_per_s=round(images[phase] / seconds, 1),
                                   elapsed_s=round(self.elapsed, 2))
                     self.folder.append_log(record)
-                    bar.update(1)
-                    bar.set_postfix(_postfix(record), refresh=False)
+                    progress.advance(figures=_figures(record))
                     if phase == "adversarial":
                         self._after_iteration(totals[phase])
-            finally:
-                bar.close()
-            if phase == "pretrain_refiner":
-                self.save_samples("pretrained_refiner")
-            self.save_checkpoint()
-        return self.folder.path
+                    if stop.requested and self.counters[phase] < totals[phase]:
+                        self._interrupted(stop.requested, self.save_checkpoint())
+                if phase == "pretrain_refiner":
+                    self.save_samples("pretrained_refiner")
+                path = self._checkpoint(self.counters[phase] if phase == "adversarial" else None)
+                if stop.requested and self.t < sum(totals.values()):
+                    self._interrupted(stop.requested, path)
+        finally:
+            progress.close()
 
     def _after_iteration(self, total):
         n = self.counters["adversarial"]
         if n % self.config.sample_every == 0 or n == total:
             self.save_samples(f"iteration_{n:06d}")
         if n % self.config.checkpoint_every == 0 and n != total:
-            self.save_checkpoint()  # (the last one is written at the end of the phase)
+            self._checkpoint(n)  # (the last one is written at the end of the phase)
+
+    def _checkpoint(self, iteration=None):
+        """Write last.npz; at a periodic checkpoint with ``keep_checkpoints``, first as the
+        snapshot ``iteration_NNNNNN.npz`` that last.npz then becomes (so a kill between the two
+        leaves the older last.npz, and the resumed run writes the same snapshot again)."""
+        keep, every = self.config.keep_checkpoints, self.config.checkpoint_every
+        if iteration is None or not keep or iteration % every:
+            return self.save_checkpoint()
+        snapshot = self.save_checkpoint(self.folder.snapshot_path(iteration))
+        self.folder.promote(snapshot, keep)
+        return self.folder.last_checkpoint
+
+    def _interrupted(self, signal_name, path):
+        raise TrainingInterrupted(f"{signal_name}: training stopped {describe(self.counters)}; "
+                                  f"the checkpoint {path} holds that point", checkpoint=path)
 
     @property
     def kept_refiner(self):
@@ -241,99 +307,78 @@ class Trainer:
         self.folder.save_samples(name, self.shown_synthetic, refined, self.shown_real)
         self.folder.draw_loss_curve()
 
-    def _diverged(self, what, value):
+    def _diverged(self, what, value, before_update=True):
         phase = getattr(self, "phase", "?")
-        where = f"{phase} step {self.counters.get(phase, 0) + 1}"
+        where = f"{phase} step {self.counters.get(phase, 0) + (1 if before_update else 0)}"
+        checkpoint = self.folder.last_checkpoint
         try:
-            saved = read_checkpoint(self.folder.last_checkpoint)[0]["counters"]
-            last = (f"the last good checkpoint is {self.folder.last_checkpoint} "
-                    f"({_describe(saved)}); resume from it with --resume {self.folder.path}")
+            saved = read_checkpoint(checkpoint)[0]["counters"]
+            last = f"the last good checkpoint is {checkpoint} ({describe(saved)})"
         except (FileNotFoundError, ValueError):
-            last = "no checkpoint had been written yet"
-        message = (f"{what} became {value} at {where}; training stopped before the update, "
-                   f"{last}. Try a smaller --lr or --lam.")
+            checkpoint, last = None, "no checkpoint had been written yet"
+        stopped = "before the update" if before_update else "without writing a checkpoint"
+        message = f"{what} became {value} at {where}; training stopped {stopped}; {last}"
         self.folder.append_log({"t": self.t + 1, "phase": phase, "event": "diverged",
                                 "message": message})
-        raise TrainingDiverged(message)
+        raise TrainingDiverged(message, checkpoint=checkpoint)
+
+    def _check_finite_weights(self):
+        """A checkpoint holds finite weights only: raise TrainingDiverged instead of saving."""
+        for owner, module in (("refiner", self.refiner), ("discriminator", self.discriminator)):
+            for name, p in module.named_parameters():
+                xp = get_array_module(p.data)
+                if not bool(xp.isfinite(p.data).all()):
+                    self._diverged(f"the {owner}'s weight {name}", "NaN or infinite",
+                                   before_update=False)
 
     # -- checkpoints ------------------------------------------------------------------------
     def save_checkpoint(self, path=None):
-        """Write everything needed to continue to ``path`` (default checkpoints/last.npz)."""
-        groups = {"refiner": self.refiner.state_dict(),
-                  "discriminator": self.discriminator.state_dict(),
-                  "refiner_optimizer": self.refiner_optimizer.state_dict(),
-                  "discriminator_optimizer": self.discriminator_optimizer.state_dict(),
-                  "rng": {"train": generator_state(self.rng)}}
-        if self.history is not None:
-            groups["history"] = self.history.state_dict()
-        if self.average is not None:
-            groups["refiner_average"] = self.average.state_dict()
-        meta = {"refiner": self.refiner.architecture(),
-                "discriminator": self.discriminator.architecture(),
-                "config": self.config.to_dict(), "counters": dict(self.counters),
-                "elapsed_s": self.elapsed,
-                "data": {"synthetic": _fingerprint(self.synthetic),
-                         "real": _fingerprint(self.real)}}
+        """Write everything needed to continue to ``path`` (default checkpoints/last.npz).
+
+        Raises TrainingDiverged, writing nothing, when a weight is NaN or infinite.
+        """
+        bad = first_non_finite({"refiner": self.refiner, "discriminator": self.discriminator})
+        if bad is not None:
+            self._diverged(f"the {bad[0]}'s weight {bad[1]}", "NaN or infinite",
+                           before_update=False)
         path = path or self.folder.last_checkpoint
-        save_checkpoint(path, meta, groups)
+        save_checkpoint(path, *trainer_state(self))
         return path
 
     def load_checkpoint(self, path):
-        """Restore a checkpoint of a run with the same config (up to ``RESUMABLE`` fields)."""
-        meta, groups = read_checkpoint(path)
-        TrainConfig.from_dict(meta["config"]).resumed_with(**{
-            k: v for k, v in self.config.to_dict().items()})
-        data = {"synthetic": _fingerprint(self.synthetic), "real": _fingerprint(self.real)}
-        for name, fingerprint in data.items():
-            if meta["data"][name] != fingerprint:
-                raise ValueError(f"{path}: the {name} images differ from the ones this checkpoint "
-                                 f"was trained on ({meta['data'][name]} vs now {fingerprint}); "
-                                 "resume with the same data and seed")
-        self.refiner.load_state_dict(groups["refiner"])
-        self.discriminator.load_state_dict(groups["discriminator"])
-        self.refiner_optimizer.load_state_dict(groups["refiner_optimizer"])
-        self.discriminator_optimizer.load_state_dict(groups["discriminator_optimizer"])
-        self.rng = generator_from_state(groups["rng"]["train"])
-        if self.history is not None:
-            self.history.load_state_dict(groups["history"])
-        if self.average is not None:
-            self.average.load_state_dict(groups["refiner_average"])
-        self.counters = {phase: int(meta["counters"][phase]) for phase in PHASES}
-        self.elapsed = float(meta.get("elapsed_s", 0.0))
-        self.folder.truncate_log(self.t)
-        return meta
+        """Restore a checkpoint of this run; see ``run_state.restore`` for what must fit."""
+        return restore(self, path)
 
 
-def _describe(counters):
-    return (f"after {counters['pretrain_refiner']} refiner and "
-            f"{counters['pretrain_discriminator']} discriminator pretraining steps and "
-            f"{counters['adversarial']} iterations")
-
-
-def _postfix(record):
+def _figures(record):
+    """What the progress shows of a step's record: losses, D's accuracy, images/s."""
     names = {"refiner_loss": "R", "discriminator_loss": "D", "d_accuracy_real": "acc_real",
-             "d_accuracy_refined": "acc_ref"}
-    return {short: f"{record[key]:.3g}" for key, short in names.items()
+             "d_accuracy_refined": "acc_ref", "images_per_s": "img/s"}
+    return {short: float(record[key]) for key, short in names.items()
             if record.get(key) is not None}
 
 
-PHASE_LABELS = {"pretrain_refiner": "pretrain R", "pretrain_discriminator": "pretrain D",
-                "adversarial": "adversarial"}
-
-
-def _progress_bar(phase, total, initial, enabled):
-    from tqdm import tqdm
-    return tqdm(total=total, initial=initial, disable=not enabled, unit="step",
-                dynamic_ncols=True, desc=PHASE_LABELS[phase])
-
-
-def train(config, synthetic, real, out_dir, progress=True, resume=False):
+def train(config, synthetic, real, out_dir, progress=True, resume=False, status_every=30.0,
+          run_id=None):
     """Train SimGAN with ``config`` (a TrainConfig) on two datasets; returns ``out_dir``.
 
     synthetic, real: ArrayDatasets (or (N, C, H, W) arrays in [-1, 1]); labels are not used.
-    resume: continue from ``out_dir/checkpoints/last.npz`` (True), or from a given .npz path.
+    resume: True continues from ``out_dir/checkpoints/last.npz``, or from the beginning when the
+    run was stopped before writing one; a path continues from that .npz. progress: a bar per
+    phase (True), or a plain status line every ``status_every`` seconds (False; None: silent).
+    run_id: the id of the run being resumed when it has no checkpoint yet (from config.json).
     """
-    trainer = Trainer(config, synthetic, real, out_dir, progress=progress)
-    if resume:
-        trainer.load_checkpoint(trainer.folder.last_checkpoint if resume is True else resume)
-    return trainer.run()
+    trainer = Trainer(config, synthetic, real, out_dir, progress=progress,
+                      status_every=status_every)
+    folder = trainer.folder
+    checkpoint = folder.last_checkpoint if resume is True else resume
+    claimed = folder.create().lock()
+    try:
+        if checkpoint and (resume is not True or os.path.exists(checkpoint)):
+            trainer.load_checkpoint(checkpoint)
+        else:
+            trainer.run_id = run_id
+        return trainer.run()
+    finally:
+        if claimed:
+            folder.unlock()

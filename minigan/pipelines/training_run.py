@@ -1,0 +1,119 @@
+"""A training run as a user starts it: a new run in a new folder, or the run in a folder resumed.
+
+    plan = new_run(TrainConfig.cpu_preset(), "runs/eyes")      # refuses a folder holding a run
+    plan = resumed_run("runs/eyes", {"steps": 600})             # that run's config, changed
+    if not plan.complete:
+        train_run(plan)                                         # loads the data, then trains
+
+A run folder may be resumed whenever it holds a ``config.json``: from ``checkpoints/last.npz``
+when there is one, or from the beginning when the run was stopped before writing it (its
+config and run id are kept, its log restarts). Either way the result is the run that was never
+interrupted (see ``simgan.trainer``).
+"""
+import dataclasses
+import errno
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+from minigan.io.folders import check_writable_folder
+from minigan.io.progress import format_seconds
+from minigan.pipelines.training_data import load_training_data
+from minigan.simgan.checkpoint import read_checkpoint
+from minigan.simgan.config import TrainConfig
+from minigan.simgan.run_folder import RunFolder
+from minigan.simgan.trainer import PHASES, train
+
+
+@dataclass
+class RunPlan:
+    """What to train and where: ``done`` holds the checkpoint's step counters (None: none)."""
+
+    config: TrainConfig
+    out: str
+    resume: bool = False
+    run_id: Optional[str] = None
+    done: Optional[dict] = None
+
+    @property
+    def totals(self):
+        cfg = self.config
+        return dict(zip(PHASES, (cfg.pretrain_refiner_steps, cfg.pretrain_discriminator_steps,
+                                 cfg.steps)))
+
+    @property
+    def complete(self):
+        """True when the checkpoint already holds every step the config asks for."""
+        return self.done is not None and all(self.done[p] >= n for p, n in self.totals.items())
+
+
+def new_run(config, out):
+    """A run that starts from scratch in ``out``; OSError when ``out`` cannot hold it
+    (FileExistsError: it holds a run already)."""
+    check_writable_folder(out)
+    folder = RunFolder(out)
+    if os.path.exists(folder.last_checkpoint) or os.path.exists(folder.config_path):
+        raise FileExistsError(errno.EEXIST, "already holds a run (resume it, or start the new "
+                                            "one in another folder)", os.fspath(out))
+    return RunPlan(config, os.fspath(out))
+
+
+def resumed_run(out, changes):
+    """The run in folder ``out`` with ``changes`` to its config (only ``RESUMABLE`` fields);
+    FileNotFoundError when there is no run to resume."""
+    folder = RunFolder(out)
+    if not os.path.isdir(folder.path):
+        raise FileNotFoundError(errno.ENOENT, "no such run folder", folder.path)
+    if os.path.exists(folder.last_checkpoint):
+        meta = read_checkpoint(folder.last_checkpoint)[0]
+        saved = TrainConfig.from_dict(meta["config"])
+        run_id, done = meta.get("run_id"), {p: int(meta["counters"][p]) for p in PHASES}
+    else:
+        written = folder.read_config()
+        if written is None:
+            raise FileNotFoundError(errno.ENOENT, "the folder holds no run (neither "
+                                    "checkpoints/last.npz nor config.json)", folder.path)
+        fields = {f.name for f in dataclasses.fields(TrainConfig)}
+        saved = TrainConfig.from_dict({k: v for k, v in written.items() if k in fields})
+        run_id, done = written.get("run_id"), None
+    check_writable_folder(out)
+    return RunPlan(saved.resumed_with(**changes), folder.path, True, run_id, done)
+
+
+def train_run(plan, skip_bad=False, progress=True, status_every=30.0, log=None):
+    """Load the data ``plan.config`` names and train (or go on training) into ``plan.out``.
+
+    ``log``: a callable told what is loaded and which bad files were skipped.
+    """
+    log = log or (lambda message: None)
+    cfg = plan.config
+    log(f"loading data: {cfg.synthetic} ({cfg.n_synthetic}) and {cfg.real} ({cfg.n_real})")
+    synthetic, real = load_training_data(cfg, skip_bad=skip_bad)
+    for name, data in (("synthetic", synthetic), ("real", real)):
+        for error in getattr(data, "skipped", []):
+            log(f"skipped a bad {name} file: {error}")
+    return train(plan.config, synthetic, real, plan.out, progress=progress, resume=plan.resume,
+                 status_every=status_every, run_id=plan.run_id)
+
+
+def format_summary(out, wall_s=None, last=50):
+    """What a finished run hands the user: averages of its last iterations, time, file paths."""
+    summary = RunFolder(out).summary(last=last)
+    lines = [f"done: {out}"]
+    if summary["means"]:
+        figures = ", ".join(f"{key} {value:.3g}" for key, value in summary["means"].items())
+        lines.append(f"  mean of the last {summary['iterations_averaged']} iterations: {figures}")
+    times = []
+    if wall_s is not None:
+        times.append(f"{format_seconds(wall_s)} in this session")
+    if summary["elapsed_s"] is not None:
+        times.append(f"{format_seconds(summary['elapsed_s'])} of training steps in all")
+    if times:
+        lines.append(f"  time: {', '.join(times)}")
+    lines.append(f"  samples: {summary['grid']}")
+    lines.append(f"  loss curve: {summary['loss_curve']}")
+    snapshots = summary["snapshots"]
+    lines.append(f"  checkpoint: {summary['checkpoint']}"
+                 + (f" (and {len(snapshots)} earlier: {os.path.dirname(snapshots[0])}/"
+                    "iteration_*.npz)" if snapshots else ""))
+    return "\n".join(lines)

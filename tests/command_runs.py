@@ -1,0 +1,72 @@
+"""Helpers of the command tests: tiny training flags, running a program in this process or as a
+subprocess the way a user does, and a fingerprint of a folder tree to prove nothing changed."""
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# A SimGAN run of a few hundred milliseconds: every phase, samples, checkpoints.
+TINY = ["--n", "16", "--batch-size", "4", "--buffer-size", "8", "--channels", "4", "--blocks",
+        "1", "--discriminator-width", "0.125", "--k-g", "1", "--k-d", "1"]
+
+
+def tiny_run_flags(pretrain_r=2, pretrain_d=2, steps=4, every=2):
+    return TINY + ["--pretrain-refiner-steps", str(pretrain_r), "--pretrain-discriminator-steps",
+                   str(pretrain_d), "--steps", str(steps), "--sample-every", str(every),
+                   "--checkpoint-every", str(every), "--device", "cpu", "--no-progress",
+                   "--status-every", "1000"]
+
+
+def call(main, argv, capsys):
+    """``(exit status, stdout, stderr)`` of ``main(argv)`` run in this process."""
+    try:
+        code = main(argv)
+    except SystemExit as exit_info:
+        code = exit_info.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_clear_error(code, err, needle):
+    """Non-zero exit, no traceback, exactly one error line, and it names ``needle``."""
+    assert code not in (0, None), err
+    assert "Traceback" not in err, err
+    lines = [line for line in err.splitlines() if "error:" in line]
+    assert len(lines) == 1, err
+    assert needle in lines[0], lines[0]
+
+
+def tree(folder):
+    """``{relative path: sha1 of the bytes}`` of every file under ``folder``."""
+    found = {}
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_file():
+            found[str(path.relative_to(folder))] = hashlib.sha1(path.read_bytes()).hexdigest()
+    return found
+
+
+def environment(**extra):
+    """The environment of a subprocess that imports this worktree's minigan on one thread."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               MINIGAN_DEVICE="cpu")
+    env.update(extra)
+    return env
+
+
+def start(program, argv, cwd, **env):
+    """A running ``python -m minigan.<program> argv``."""
+    return subprocess.Popen([sys.executable, "-m", f"minigan.{program}", *argv], cwd=cwd,
+                            env=environment(**env), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def run(program, argv, cwd, timeout=300, **env):
+    """``subprocess.CompletedProcess`` of ``python -m minigan.<program> argv``."""
+    return subprocess.run([sys.executable, "-m", f"minigan.{program}", *argv], cwd=cwd,
+                          env=environment(**env), capture_output=True, text=True,
+                          timeout=timeout)
