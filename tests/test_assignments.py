@@ -175,7 +175,8 @@ def hw2_tree(tmp_path_factory):
 
 
 def test_a_built_tree_differs_from_the_checkout_only_in_the_stubbed_files(hw2_tree):
-    stubbed = {manifest.split_target(t)[0] for task in manifest.homework(2).tasks for t in task.stub}
+    stubbed = {manifest.split_target(target)[0]
+               for task in manifest.homework(2).tasks for target in task.stub}
     changed = {p for p in trees.tree_files(ROOT)
                if (hw2_tree / p).read_bytes() != (ROOT / p).read_bytes()}
     assert changed == stubbed

@@ -4,7 +4,7 @@
 // Reference: minigan/reference/conv.py (conv2d_forward). Harness: minigan/benchmarks/kernel_lab.py
 // checks it against the reference (on a GPU, or on the CPU emulator) and times it on a GPU.
 //
-//   y[n, f, oh, ow] = b[f] + sum_{c, ky, kx} w[f, c, ky, kx] * x[n, c, oh*s - p + ky, ow*s - p + kx]
+//   y[n, f, oh, ow] = b[f] + sum_{c,ky,kx} w[f, c, ky, kx] * x[n, c, oh*s - p + ky, ow*s - p + kx]
 //
 // where a tap outside the image contributes nothing: skipping it *is* the zero padding.
 //

@@ -57,7 +57,8 @@ def test_files(tree, markers):
     """The test files of ``tree`` that name any of ``markers`` (collecting only those is much
     quicker than collecting the whole suite; ``sync`` checks that they hold every marked test)."""
     pattern = re.compile(r"\b(" + "|".join(markers) + r")\b")
-    found = [str(path.relative_to(tree)) for path in sorted((Path(tree) / "tests").glob("test_*.py"))
+    files = sorted((Path(tree) / "tests").glob("test_*.py"))
+    found = [str(path.relative_to(tree)) for path in files
              if pattern.search(path.read_text(encoding="utf-8"))]
     return found or ["tests"]
 

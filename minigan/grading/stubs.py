@@ -59,7 +59,8 @@ def splice(text, path, name, new_body):
             ast.parse(result)
         except SyntaxError as error:
             raise StubError(f"{path}::{name}: the new body does not fit the file "
-                            f"({type(error).__name__} at line {error.lineno}: {error.msg})") from None
+                            f"({type(error).__name__} at line {error.lineno}: "
+                            f"{error.msg})") from None
     return result
 
 
@@ -68,9 +69,10 @@ def stub_body(text, path, name, task_id, marker):
     region = locate(text, path, name, need_docstring=True)
     test = f"python -m pytest -m {marker}"
     if kind(path) == "python":
-        return (f'{region.indent}raise NotImplementedError(\n'
-                f'{region.indent}    "task {task_id}: write {name} in {path}; its docstring is the "\n'
-                f'{region.indent}    "specification. Test: {test}")\n')
+        indent = region.indent
+        return (f'{indent}raise NotImplementedError(\n'
+                f'{indent}    "task {task_id}: write {name} in {path}; its docstring is the "\n'
+                f'{indent}    "specification. Test: {test}")\n')
     return ("{\n"
             f"    // TODO(task {task_id}): write this kernel; the comment at the top of this file\n"
             f"    // is its specification. Test: {test}\n"
@@ -101,8 +103,9 @@ def _python_region(text, path, name, need_docstring):
         node = found[0]
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         raise StubError(f"{path}::{name} is a class, not a function")
-    has_docstring = (isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
-                     and isinstance(node.body[0].value.value, str))
+    head = node.body[0]
+    has_docstring = (isinstance(head, ast.Expr) and isinstance(head.value, ast.Constant)
+                     and isinstance(head.value.value, str))
     if need_docstring and not has_docstring:
         raise StubError(f"{path}::{name} has no docstring (a student's specification)")
     first = node.body[1] if has_docstring and len(node.body) > 1 else node.body[0]

@@ -124,8 +124,9 @@ def check_homework(checkout, hw, report):
         imported = subprocess.run([sys.executable, "-c", "import minigan"], cwd=built,
                                   env=dict(os.environ, PYTHONPATH=str(built)),
                                   capture_output=True, text=True)
-        report.expect(imported.returncode == 0, f"homework {hw.number}: import minigan works in "
-                                                f"the student tree", imported.stderr.splitlines()[-1:])
+        report.expect(imported.returncode == 0,
+                      f"homework {hw.number}: import minigan works in the student tree",
+                      imported.stderr.splitlines()[-1:])
         stubbed_run = runner.run_tests(built, markers, limit)
         all_ids = {t.id for t in hw.tasks}
         for task in hw.tasks:
@@ -147,9 +148,10 @@ def check_homework(checkout, hw, report):
                 elif t.id not in restored:
                     problems_here += [f"task {t.id}: {w}"
                                       for w in wrong_failures(result, all_ids - restored, hw)]
+            which = "that" if len(restored) == 1 else "those"
             report.expect(not problems_here, f"homework {hw.number}: restoring task "
                                              f"{'+'.join(sorted(restored))} makes exactly "
-                                             f"{'that' if len(restored) == 1 else 'those'} pass", problems_here)
+                                             f"{which} pass", problems_here)
         round_trip = trees.copy_tree(built, Path(work) / "round-trip")
         for task in hw.tasks:
             trees.copy_task_code(task, checkout, round_trip)

@@ -131,7 +131,8 @@ def build(hw, out, checkout):
     copy_tree(checkout, out)
     for task in hw.tasks:
         stub_task(out, task)
-    assignment = {"homework": hw.number, "title": hw.title, "source_commit": source_commit(checkout),
+    assignment = {"homework": hw.number, "title": hw.title,
+                  "source_commit": source_commit(checkout),
                   "tasks": [{"id": t.id, "title": t.title, "marker": t.marker, "points": t.points,
                              "device": t.device, "timeout_s": t.timeout_s, "stub": list(t.stub),
                              "requires": list(t.requires)} for t in hw.tasks]}
