@@ -12,7 +12,7 @@ setup(
     packages=find_packages(include=["minigan", "minigan.*"]) + ["minigan.kernels"],
     # The CUDA sources sit at the top level (kernels/) for readers, and install as minigan/kernels.
     package_dir={"minigan.kernels": "kernels"},
-    package_data={"minigan.kernels": ["*.cu", "*.cuh"], "minigan.emulator": ["*.h"]},
+    package_data={"minigan.kernels": ["*.cu", "*.cuh", "dev/*.cu"], "minigan.emulator": ["*.h"]},
     install_requires=["numpy>=1.22", "scipy>=1.8", "pillow>=9", "tqdm>=4.60"],
     extras_require={
         "gpu": ["cupy-cuda12x>=13"],

@@ -30,7 +30,7 @@ fi
 
 status=0
 shopt -s nullglob
-sources=("$kernels"/*.cu)
+sources=("$kernels"/*.cu "$kernels"/dev/*.cu)
 if [[ ${#sources[@]} -eq 0 ]]; then
     echo "compile_kernels: no .cu files in $kernels" >&2
     exit 1

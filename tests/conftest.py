@@ -8,12 +8,15 @@ want of one.
 
 Tests on ``cuda`` carry the ``gpu`` marker, tests on the emulator the ``emulator`` marker
 (``pytest -m gpu`` runs the GPU ones); each is skipped, with the reason, where its device
-cannot run. Tests compute on the CPU unless they ask for a device: the default device is set to
-``cpu`` before every test, whatever ``MINIGAN_DEVICE`` says.
+cannot run. The homework tasks' markers (``task2_1``, ...) are registered from the manifest
+(``minigan.grading.manifest``); pytest runs with ``--strict-markers``, so a test cannot carry
+a marker the manifest does not know. Tests compute on the CPU unless they ask for a device: the
+default device is set to ``cpu`` before every test, whatever ``MINIGAN_DEVICE`` says.
 """
 import pytest
 
 from minigan import backend
+from minigan.grading.manifest import all_tasks
 
 MARKS = {"cuda": pytest.mark.gpu, "emulator": pytest.mark.emulator}
 
@@ -26,6 +29,9 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "gpu: needs a CUDA device and CuPy (skipped without)")
     config.addinivalue_line("markers", "emulator: runs on minigan's CPU emulator of the CUDA "
                                        "device (skipped without g++)")
+    for task in all_tasks():
+        config.addinivalue_line("markers", f"{task.marker}: homework task {task.id}, "
+                                           f"{task.title}")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -198,6 +198,7 @@ def pool_inputs(shape, dtype, seed=0):
     return x, gy
 
 
+@pytest.mark.task4_3
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", POOL_SHAPES, ids=str)
 def test_max_pool2d_forward_matches_reference(shape, dtype, xp):
@@ -210,6 +211,7 @@ def test_max_pool2d_forward_matches_reference(shape, dtype, xp):
     np.testing.assert_array_equal(to_numpy(argmax), argmax_ref)
 
 
+@pytest.mark.task4_3
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", POOL_SHAPES, ids=str)
 def test_max_pool2d_backward_matches_reference(shape, dtype, xp):
@@ -222,6 +224,7 @@ def test_max_pool2d_backward_matches_reference(shape, dtype, xp):
     assert_close(gx, expected, scale, math.ceil(k / s) ** 2, dtype, "max_pool2d_backward")
 
 
+@pytest.mark.task4_3
 @pytest.mark.parametrize("padding", [0, 1])
 def test_max_pool2d_ties_pick_the_first_window_element(padding, xp):
     x = np.ones((1, 2, 6, 7), dtype=np.float32)
@@ -230,6 +233,7 @@ def test_max_pool2d_ties_pick_the_first_window_element(padding, xp):
     np.testing.assert_array_equal(to_numpy(argmax), argmax_ref)
 
 
+@pytest.mark.task4_3
 def test_max_pool2d_handles_more_planes_than_one_grid_column(xp):
     x, gy = pool_inputs((1, 70000, 2, 3, 2, 1, 0), np.float32)
     y, argmax = cuda.max_pool2d_forward(xp.asarray(x), 2, 1, 0)
@@ -241,6 +245,7 @@ def test_max_pool2d_handles_more_planes_than_one_grid_column(xp):
                                rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.task4_3
 def test_max_pool2d_gradient_matches_central_differences_on_the_device(xp):
     x, r = pool_inputs((2, 3, 7, 8, 3, 2, 1), np.float64, seed=5)
     _, argmax = cuda.max_pool2d_forward(xp.asarray(x), 3, 2, 1)
@@ -265,6 +270,7 @@ def xent_inputs(shape, dtype, seed=0, spread=3.0):
     return logits, labels
 
 
+@pytest.mark.task4_4
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", XENT_SHAPES, ids=str)
 def test_patch_cross_entropy_forward_matches_reference(shape, dtype, xp):
@@ -276,6 +282,7 @@ def test_patch_cross_entropy_forward_matches_reference(shape, dtype, xp):
     assert_close(dlogits, dlogits_ref, np.ones_like(dlogits_ref), 2 * c, dtype, "patch xent grad")
 
 
+@pytest.mark.task4_4
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", XENT_SHAPES, ids=str)
 def test_patch_cross_entropy_sum_is_the_sum_of_the_patch_losses(shape, dtype, xp):
@@ -290,6 +297,7 @@ def test_patch_cross_entropy_sum_is_the_sum_of_the_patch_losses(shape, dtype, xp
                  "patch xent grad")
 
 
+@pytest.mark.task4_4
 def test_patch_cross_entropy_is_stable_for_huge_logits(xp):
     logits, labels = xent_inputs((2, 2, 3, 4), np.float32, spread=1e4)
     loss, dlogits = cuda.patch_cross_entropy_forward(xp.asarray(logits), xp.asarray(labels))
@@ -298,6 +306,7 @@ def test_patch_cross_entropy_is_stable_for_huge_logits(xp):
     np.testing.assert_allclose(to_numpy(loss), loss_ref, rtol=1e-6, atol=1e-3)
 
 
+@pytest.mark.task4_4
 def test_patch_cross_entropy_turns_an_out_of_range_label_into_nan(xp):
     logits, labels = xent_inputs((1, 2, 2, 2), np.float32)
     labels[0, 1, 1] = 7

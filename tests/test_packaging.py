@@ -35,6 +35,12 @@ def test_every_kernel_source_is_installed(installed):
     assert installed_sources == sources
 
 
+def test_the_teaching_kernels_are_installed_too(installed):
+    sources = sorted(p.name for p in (ROOT / "kernels" / "dev").glob("*.cu"))
+    assert sources and sorted(p.name for p in (installed / "minigan" / "kernels" / "dev").glob(
+        "*.cu")) == sources
+
+
 def test_installed_package_finds_its_kernels_outside_the_checkout(installed, tmp_path):
     code = ("import minigan.cuda as c, pathlib; d = pathlib.Path(c.kernels_dir()); "
             "print(d); assert (d / 'conv2d.cu').is_file()")

@@ -21,6 +21,7 @@ def direct_conv2d(x, w, b, stride, padding):
     return y
 
 
+@pytest.mark.task2_1
 @pytest.mark.parametrize("kernel,stride,padding", [(1, 1, 0), (3, 1, 1), (3, 2, 1), (5, 2, 0), (7, 1, 3)])
 def test_conv2d_matches_direct_loops(kernel, stride, padding):
     x, w, b = rng.standard_normal((2, 3, 35, 55)), rng.standard_normal((4, 3, kernel, kernel)), rng.standard_normal(4)
@@ -28,6 +29,7 @@ def test_conv2d_matches_direct_loops(kernel, stride, padding):
                                direct_conv2d(x, w, b, stride, padding), atol=1e-10)
 
 
+@pytest.mark.task2_3
 def test_max_pool2d_matches_direct_loops_and_stores_argmax():
     x = rng.standard_normal((2, 3, 9, 11))
     y, argmax = max_pool2d_forward(x, 3, 2, 1)
@@ -40,6 +42,7 @@ def test_max_pool2d_matches_direct_loops_and_stores_argmax():
     assert argmax.dtype == np.int8
 
 
+@pytest.mark.task2_4
 def test_patch_cross_entropy_matches_log_softmax_formula():
     logits = rng.standard_normal((3, 2, 4, 5)) * 5
     labels = rng.integers(0, 2, (3, 4, 5))
@@ -53,6 +56,7 @@ def test_patch_cross_entropy_matches_log_softmax_formula():
     assert F.patch_cross_entropy(Tensor(logits), labels, "mean").item() == pytest.approx(expected.mean())
 
 
+@pytest.mark.task2_4
 def test_patch_cross_entropy_is_stable_for_huge_logits():
     logits = np.array([[[[1000.0]], [[-1000.0]]]], dtype=np.float32)
     loss, dlogits = patch_cross_entropy_forward(logits, np.ones((1, 1, 1), np.int32))

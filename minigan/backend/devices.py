@@ -64,6 +64,19 @@ def cuda_available():
     return cuda_unavailable_reason() is None
 
 
+def kernel_device():
+    """Where minigan's CUDA kernels run here: ``"cuda"`` when a GPU is usable, else
+    ``"emulator"`` (the CPU emulator: it checks a kernel's results, not its speed).
+    ``RuntimeError`` with both reasons when neither can run them."""
+    if cuda_available():
+        return "cuda"
+    reason = unavailable_reason("emulator")
+    if reason is not None:
+        raise RuntimeError(f"no device here runs CUDA kernels: {cuda_unavailable_reason()}; "
+                           f"and {reason}")
+    return "emulator"
+
+
 def unavailable_reason(device):
     """Why ``device`` ('cpu' | 'cuda' | 'emulator') cannot compute here, or None when it can."""
     if device == "cuda":

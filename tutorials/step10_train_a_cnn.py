@@ -1,14 +1,20 @@
-"""Step 3 - a small CNN learns to tell horizontal from vertical bars.
+"""Step 10 - a small CNN learns to tell horizontal from vertical bars.
 
-Run: python tutorials/step03_train_a_cnn.py
-
-Forward (conv, relu, pool, linear), loss (softmax cross-entropy), backward (autograd), update
-(SGD with momentum): the four moves of every training loop, SimGAN's included.
+Teaches: forward (conv, relu, pool, linear), loss (softmax cross-entropy), backward (autograd),
+update (SGD with momentum): the four moves of every training loop, SimGAN's included.
+Opens: minigan/nn/, minigan/optim/, minigan/functional/loss.py.
+Run: python tutorials/step10_train_a_cnn.py
 """
-import numpy as np
+import pathlib
+import sys
 
-import minigan
-from minigan import F, Tensor, nn, optim
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))   # this clone's minigan
+
+import numpy as np  # noqa: E402
+
+import minigan  # noqa: E402
+from lesson import Checks  # noqa: E402
+from minigan import F, Tensor, nn, optim  # noqa: E402
 
 
 def bars(n, rng):
@@ -38,6 +44,8 @@ for step in range(150):
     opt.zero_grad()
     loss.backward()
     opt.step()
+    if step == 0:
+        first_loss = loss.item()
     if step % 30 == 0:
         print(f"step {step:3d}  loss {loss.item():.3f}")
 
@@ -46,3 +54,7 @@ with minigan.no_grad():
     predicted = model(Tensor(x_test)).argmax(dim=1)
 accuracy = (predicted == Tensor(y_test)).float().mean().item()
 print(f"held-out accuracy {accuracy:.1%}")
+check = Checks()
+check.true("held-out accuracy >= 95%", accuracy >= 0.95, f"{accuracy:.1%}")
+check.true("the loss fell", loss.item() < first_loss, f"{first_loss:.3f} -> {loss.item():.3f}")
+check.finish()

@@ -1,0 +1,154 @@
+"""The homeworks: which functions and kernels each task stubs, its marker, points, device and
+time limit. Student trees, markers and grades are all generated from this table.
+
+A task's ``stub`` targets are ``path::qualified_name`` relative to the checkout:
+
+* ``minigan/reference/conv.py::im2col`` (or ``Class.method``): a Python function; the student
+  gets its signature and docstring (the specification) and a body that raises
+  ``NotImplementedError`` naming the task;
+* ``kernels/maxpool2d.cu::max_pool2d_forward``: a ``__global__ void`` kernel; the student gets
+  its signature and a body that returns at once, so its outputs stay unwritten (NaN on the
+  emulator).
+
+Every test of a task carries its marker (``@pytest.mark.task2_1``; ``pytest -m task2_1`` runs
+them); ``tests/conftest.py`` registers the markers from this table and pytest runs with
+``--strict-markers``. ``requires`` names the tasks of the same homework whose code the task's
+tests also run (a student tree fails them until those are done too; grading takes them from
+the reference, so nothing cascades). ``device`` is where the task's tests run when graded:
+``cpu`` (NumPy) or ``emulator`` (the CUDA kernels on the CPU emulator, needing only g++).
+"""
+from typing import NamedTuple, Tuple
+
+DEVICES = ("cpu", "emulator")
+
+
+class Task(NamedTuple):
+    id: str                   # "2.1": homework 2, task 1
+    title: str
+    points: int
+    device: str               # "cpu" | "emulator"
+    timeout_s: int            # time limit of the task's tests when graded
+    stub: Tuple[str, ...]     # "path::qualified_name" of every function or kernel to write
+    requires: Tuple[str, ...] = ()
+
+    @property
+    def homework(self):
+        return int(self.id.split(".")[0])
+
+    @property
+    def marker(self):
+        return "task" + self.id.replace(".", "_")
+
+
+class Homework(NamedTuple):
+    number: int
+    title: str
+    steps: Tuple[int, ...]    # the tutorial steps that teach it (tutorials/stepNN_*.py)
+    tasks: Tuple[Task, ...]
+
+    @property
+    def points(self):
+        return sum(task.points for task in self.tasks)
+
+
+CONV = "minigan/reference/conv.py::"
+POOL = "minigan/reference/pool.py::"
+XENT = "minigan/reference/xent.py::"
+
+HOMEWORKS = (
+    Homework(2, "Convolution, pooling and the loss on the CPU", (5, 6, 7, 8), (
+        Task("2.1", "im2col and the convolution forward pass", 25, "cpu", 120,
+             (CONV + "im2col", CONV + "conv2d_forward")),
+        Task("2.2", "the convolution backward passes (col2im, the adjoint)", 30, "cpu", 120,
+             (CONV + "col2im", CONV + "conv2d_backward_input", CONV + "conv2d_backward_weight",
+              CONV + "conv2d_backward_bias"), requires=("2.1",)),
+        Task("2.3", "max-pooling with an argmax, forward and backward", 25, "cpu", 120,
+             (POOL + "max_pool2d_forward", POOL + "max_pool2d_backward")),
+        Task("2.4", "the stable patch-wise softmax cross-entropy and its gradient", 20, "cpu",
+             120, (XENT + "patch_cross_entropy_forward",)),
+    )),
+    Homework(4, "CUDA kernels on the emulator", (12, 13, 14, 15), (
+        Task("4.1", "conv forward v1: one thread per output", 25, "emulator", 300,
+             ("kernels/dev/conv2d_v1_naive.cu::conv2d_v1_naive",)),
+        Task("4.2", "conv forward v2: shared-memory tiles and barriers", 30, "emulator", 300,
+             ("kernels/dev/conv2d_v2_tiled.cu::conv2d_v2_tiled",)),
+        Task("4.3", "max-pooling kernels: forward with argmax, backward as a gather", 25,
+             "emulator", 300, ("kernels/maxpool2d.cu::max_pool2d_forward",
+                               "kernels/maxpool2d.cu::max_pool2d_backward")),
+        Task("4.4", "the fused patch cross-entropy kernel and its deterministic sum", 20,
+             "emulator", 300, ("kernels/patch_xent.cu::patch_xent_forward",
+                               "kernels/patch_xent.cu::sum_partials")),
+    )),
+)
+
+# Homeworks of the course whose tasks are not in the table yet.
+PLANNED = {1: "The engine (autograd)", 3: "Training (modules, SGD, Adam)",
+           5: "SimGAN (losses, history buffer, Algorithm 1)",
+           6: "Experiments (metrics, p-value, critic)"}
+
+
+class ManifestError(ValueError):
+    """A homework or task that the manifest does not have."""
+
+
+def homework(number):
+    """The ``Homework`` numbered ``number``; ``ManifestError`` naming the ones there are."""
+    for hw in HOMEWORKS:
+        if hw.number == number:
+            return hw
+    known = ", ".join(str(hw.number) for hw in HOMEWORKS)
+    if number in PLANNED:
+        raise ManifestError(f"homework {number} ({PLANNED[number]}) is planned but has no tasks "
+                            f"yet; homeworks with tasks: {known}")
+    raise ManifestError(f"there is no homework {number}; homeworks with tasks: {known}")
+
+
+def all_tasks():
+    return [task for hw in HOMEWORKS for task in hw.tasks]
+
+
+def task(task_id):
+    for t in all_tasks():
+        if t.id == task_id:
+            return t
+    raise ManifestError(f"there is no task {task_id}")
+
+
+def split_target(target):
+    """``(path, qualified_name)`` of ``"path::qualified_name"``."""
+    path, sep, name = target.partition("::")
+    if not sep or not path or not name:
+        raise ManifestError(f"stub target {target!r} must read 'path::qualified_name'")
+    return path, name
+
+
+def problems():
+    """What is wrong with the table's form (duplicate ids, bad devices, ...), one line each."""
+    found, seen = [], set()
+    for hw in HOMEWORKS:
+        for t in hw.tasks:
+            where = f"task {t.id}"
+            if t.id in seen:
+                found.append(f"{where}: duplicate id")
+            seen.add(t.id)
+            if t.homework != hw.number:
+                found.append(f"{where}: listed under homework {hw.number}")
+            if t.device not in DEVICES:
+                found.append(f"{where}: device {t.device!r} is not one of {DEVICES}")
+            if t.points <= 0 or t.timeout_s <= 0 or not t.stub:
+                found.append(f"{where}: needs points > 0, timeout_s > 0 and a stub target")
+            for other in t.requires:
+                if other not in {u.id for u in hw.tasks} or other == t.id:
+                    found.append(f"{where}: requires {other}, not another task of homework "
+                                 f"{hw.number}")
+            for target in t.stub:
+                try:
+                    split_target(target)
+                except ManifestError as error:
+                    found.append(f"{where}: {error}")
+        if hw.number in PLANNED:
+            found.append(f"homework {hw.number} is both planned and listed")
+    targets = [target for t in all_tasks() for target in t.stub]
+    found += [f"{target} is stubbed by two tasks" for target in sorted(set(targets))
+              if targets.count(target) > 1]
+    return found
