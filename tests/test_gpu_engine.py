@@ -3,19 +3,30 @@ import numpy as np
 import pytest
 
 from minigan import F, Tensor, gradcheck, nn, optim
+from minigan.backend import precision, to_numpy
 
 pytestmark = pytest.mark.gpu
 rng = np.random.default_rng(0)
 
 
+def small_model(device):
+    model = nn.Sequential(nn.Conv2d(1, 24, 3, padding=1, rng=np.random.default_rng(0)),
+                          nn.ReLU(), nn.MaxPool2d(3, 2, 1),
+                          nn.Conv2d(24, 2, 1, rng=np.random.default_rng(1)))
+    return model.to(device)
+
+
+def small_model_loss(model, device):
+    x = Tensor(np.random.default_rng(2).standard_normal((3, 1, 35, 55)).astype(np.float32),
+               device=device)
+    return F.patch_cross_entropy(model(x), 1, "sum") + F.l1_loss(x, x * 0.5)
+
+
 def run_small_model(device):
-    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, rng=np.random.default_rng(0)), nn.ReLU(),
-                          nn.MaxPool2d(3, 2, 1), nn.Conv2d(4, 2, 1, rng=np.random.default_rng(1)))
-    model.to(device)
+    model = small_model(device)
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x = Tensor(np.random.default_rng(2).standard_normal((3, 1, 35, 55)).astype(np.float32), device=device)
     for _ in range(2):
-        loss = F.patch_cross_entropy(model(x), 1, "sum") + F.l1_loss(x, x * 0.5)
+        loss = small_model_loss(model, device)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -24,10 +35,25 @@ def run_small_model(device):
 
 def test_small_model_trains_the_same_on_gpu_and_cpu():
     cpu_loss, cpu_params = run_small_model("cpu")
-    gpu_loss, gpu_params = run_small_model("cuda")
+    with precision.tf32(False):   # strict fp32: the GPU must follow the CPU closely
+        gpu_loss, gpu_params = run_small_model("cuda")
     assert gpu_loss == pytest.approx(cpu_loss, rel=1e-4)
     for a, b in zip(cpu_params, gpu_params):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_small_model_gradients_with_tf32_are_those_of_tf32_operands():
+    """TF32 (the default for float32 convolutions) moves every gradient by a relative L2 error
+    of order 1e-4 to 1e-3 (each conv operand rounded to 10 mantissa bits), not more."""
+    grads = {}
+    for device, tf32 in (("cpu", False), ("cuda", True)):
+        model = small_model(device)
+        with precision.tf32(tf32):
+            small_model_loss(model, device).backward()
+        grads[device] = [to_numpy(p.grad) for p in model.parameters()]
+    for cpu, gpu in zip(grads["cpu"], grads["cuda"]):
+        error = np.linalg.norm(gpu - cpu) / np.linalg.norm(cpu)
+        assert error < 3e-3, error
 
 
 @pytest.mark.parametrize("op", [F.exp, F.tanh, F.sigmoid, F.relu, lambda x: F.sum(x, axis=1),

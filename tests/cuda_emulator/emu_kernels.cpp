@@ -60,6 +60,8 @@ static bool init() {
     CONV_PIX(float, TileBig) CONV_PIX(float, TileSmallM) CONV_PIX(double, TileBig) CONV_PIX(double, TileSmallM)
     CONV_W(float, TileBig) CONV_W(float, TileSmallM) CONV_W(float, TileSmallN)
     CONV_W(double, TileBig) CONV_W(double, TileSmallM) CONV_W(double, TileSmallN)
+    CONV_PIX(float, Tf32<TileBig>) CONV_PIX(float, Tf32<TileSmallM>)
+    CONV_W(float, Tf32<TileBig>) CONV_W(float, Tf32<TileSmallM>) CONV_W(float, Tf32<TileSmallN>)
     reg("conv2d_backward_bias<float>", conv2d_backward_bias<float>);
     reg("conv2d_backward_bias<double>", conv2d_backward_bias<double>);
     reg("reduce_splits<float>", reduce_splits<float>);
