@@ -78,3 +78,17 @@ def test_state_dict_from_gpu_loads_on_cpu(tmp_path):
     model.save(tmp_path / "m.npz")
     cpu = nn.Conv2d(2, 3, 3).load(tmp_path / "m.npz")
     np.testing.assert_array_equal(cpu.weight.numpy(), model.weight.numpy())
+
+
+def test_patch_loss_checks_host_labels_and_leaves_device_labels_to_the_kernel():
+    """A label given from the host is range-checked for free; one already on the GPU is not
+    read back (no wait for the GPU in a training step): its patch's loss is NaN instead."""
+    import cupy
+    logits = Tensor(np.zeros((1, 2, 2, 3), np.float32), device="cuda")
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\)"):
+        F.patch_cross_entropy(logits, 2)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\)"):
+        F.cross_entropy(Tensor(np.zeros((2, 2), np.float32), device="cuda"), [0, 5])
+    labels = cupy.asarray(np.array([[[0, 1, 7], [1, 0, 1]]], np.int32))
+    loss = to_numpy(F.patch_cross_entropy(logits, labels, "none").data)
+    assert np.isnan(loss[0, 0, 2]) and np.isfinite(np.delete(loss.ravel(), 2)).all()
