@@ -76,7 +76,8 @@ def _module(xp, source):
     return _modules[key]
 
 
-def _function(xp, source, expression):
+def compiled_kernel(xp, source, expression):
+    """Kernel ``expression`` of ``source``, compiled (once) for the current device of ``xp``."""
     key = (xp.__name__, source, xp.cuda.Device().id, expression)
     if key not in _functions:
         _functions[key] = _module(xp, source).get_function(expression)
@@ -85,14 +86,14 @@ def _function(xp, source, expression):
 
 def launch(xp, source, expression, grid, block, args):
     """Run kernel ``expression`` of ``source`` with ``grid`` x ``block`` threads on ``args``."""
-    _function(xp, source, expression)(grid, block, args)
+    compiled_kernel(xp, source, expression)(grid, block, args)
 
 
 def kernel_attributes(xp, source, expression):
     """The compiled kernel's resources as CUDA reports them (``num_regs``,
     ``shared_size_bytes``, ``local_size_bytes``, ...), or None where the array module has no
     such report (the CPU emulator)."""
-    return getattr(_function(xp, source, expression), "attributes", None)
+    return getattr(compiled_kernel(xp, source, expression), "attributes", None)
 
 
 def occupancy(xp, source, expression, threads):
