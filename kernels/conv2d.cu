@@ -132,7 +132,7 @@ struct ForwardLoader {
 // y[img, f, oh, ow] = sum_k w[f, k] x_window[k] (+ b[f]) (+ residual[img, f, oh, ow])
 // (then max(0, .) when relu != 0).
 template <typename T, typename Tile>
-__global__ void __launch_bounds__(Tile::THREADS)
+__global__ void __launch_bounds__(Tile::THREADS, Tile::MIN_BLOCKS)
 conv2d_forward(const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ b,
                const T* __restrict__ residual, T* __restrict__ y, int has_bias, int has_residual,
                int relu, int N, int C, int H, int W, int F, int K, int stride, int pad, int Ho,
@@ -258,7 +258,7 @@ struct GradInputLoader {
 // gx[img, c, ih, iw] = sum_{f, ky, kx} w[f, c, ky, kx] gy[img, f, (ih+p-ky)/s, (iw+p-kx)/s]
 // over the taps where both divisions are exact and land inside the output.
 template <typename T, typename Tile>
-__global__ void __launch_bounds__(Tile::THREADS)
+__global__ void __launch_bounds__(Tile::THREADS, Tile::MIN_BLOCKS)
 conv2d_backward_input(const T* __restrict__ gy, const T* __restrict__ w, T* __restrict__ gx,
                       int N, int C, int H, int W, int F, int K, int stride, int pad, int Ho,
                       int Wo) {
@@ -371,7 +371,7 @@ struct GradWeightLoader {
 
 // partial[z, f, (c,ky,kx)] = sum over pixels p of split z of gy[img, f, oh, ow] * x_window.
 template <typename T, typename Tile>
-__global__ void __launch_bounds__(Tile::THREADS)
+__global__ void __launch_bounds__(Tile::THREADS, Tile::MIN_BLOCKS)
 conv2d_backward_weight(const T* __restrict__ gy, const T* __restrict__ x, T* __restrict__ partial,
                        int k_chunk, int N, int C, int H, int W, int F, int K, int stride, int pad,
                        int Ho, int Wo) {

@@ -30,14 +30,17 @@
 struct TileBig {      // M > 16: 64 filters x 128 pixels, 8 x 8 outputs per thread
     static constexpr int BM = 64, BN = 128, BK = 8, TM = 8, TN = 8;
     static constexpr int THREADS = (BM / TM) * (BN / TN);   // 128
+    static constexpr int MIN_BLOCKS = 0;                     // __launch_bounds__: no minimum
 };
 struct TileSmallM {   // M <= 16 (a 1-channel image, 2 logits): 16 x 128, 4 x 4 per thread
     static constexpr int BM = 16, BN = 128, BK = 8, TM = 4, TN = 4;
     static constexpr int THREADS = (BM / TM) * (BN / TN);   // 128
+    static constexpr int MIN_BLOCKS = 0;                     // __launch_bounds__: no minimum
 };
 struct TileSmallN {   // grad weight with C*K*K <= 32 (first layers): 64 x 32, 4 x 4 per thread
     static constexpr int BM = 64, BN = 32, BK = 8, TM = 4, TN = 4;
     static constexpr int THREADS = (BM / TM) * (BN / TN);   // 128
+    static constexpr int MIN_BLOCKS = 0;                     // __launch_bounds__: no minimum
 };
 
 struct KeepValue {
@@ -175,6 +178,9 @@ struct RoundTf32 {
 template <typename Tile, int WARPS_M_, int WARPS_N_>
 struct Tf32Layout {
     static constexpr int BM = Tile::BM, BN = Tile::BN, BK = Tile::BK, THREADS = Tile::THREADS;
+    // 4 blocks (16 warps) per multiprocessor: at most 128 registers a thread, which NVRTC 12.9
+    // and 13 meet without spilling (tests/test_kernels_compile.py checks it).
+    static constexpr int MIN_BLOCKS = 4;
     static constexpr int WARPS_M = WARPS_M_, WARPS_N = WARPS_N_;
     static constexpr int WM = BM / WARPS_M, WN = BN / WARPS_N;
     static_assert(WARPS_M * WARPS_N * 32 == THREADS, "every warp owns one part of the tile");

@@ -209,9 +209,9 @@ NO_SPILLS = [e for e in SOURCES["conv2d"][1] if "TileBig" in e and "float" in e]
 
 @pytest.mark.parametrize("nvrtc", NVRTC_PATHS or [None], ids=lambda path: (
     path.rsplit("/", 1)[-1] if path else "no-nvrtc"))
-def test_nvrtc_resource_usage_of_cupys_build(nvrtc, capsys):
+def test_nvrtc_resource_usage_of_cupys_build(nvrtc):
     """Registers, spills and occupancy of every kernel as CuPy's NVRTC builds it for sm_80 and
-    sm_90, printed as a table (pytest -s, or .ci/compile_kernels.sh with VERBOSE=1); written as
+    sm_90, printed as a table (shown by pytest -s, or .ci/compile_kernels.sh with VERBOSE=1); written as
     JSON to $MINIGAN_KERNEL_USAGE when set. Every kernel fits its launch; the big conv tiles do
     not spill."""
     import ctypes
@@ -243,7 +243,6 @@ def test_nvrtc_resource_usage_of_cupys_build(nvrtc, capsys):
     if os.environ.get("MINIGAN_KERNEL_USAGE"):
         with open(os.environ["MINIGAN_KERNEL_USAGE"], "w", encoding="utf-8") as out:
             json.dump(report, out, indent=1)
-    with capsys.disabled():
-        print(f"\nNVRTC {version[0].value}.{version[1].value} ({nvrtc}), CuPy's options:")
-        print(f"arch   {'kernel':48} regs spill st/ld  smem threads blocks/SM")
-        print("\n".join(rows))
+    print(f"\nNVRTC {version[0].value}.{version[1].value} ({nvrtc}), CuPy's options:")
+    print(f"arch   {'kernel':48} regs spill st/ld  smem threads blocks/SM")
+    print("\n".join(rows))
