@@ -61,12 +61,12 @@ fi
 stage_facts() {
     if command -v nvidia-smi >/dev/null 2>&1; then
         nvidia-smi
-        nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.sm,power.limit \
-            --format=csv
+        nvidia-smi --format=csv \
+            --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.sm,power.limit
     else
         echo "nvidia-smi not found"
     fi
-    $python -c "import sys, numpy; print('python', sys.version.split()[0], 'numpy', numpy.__version__)"
+    $python -c "import sys, numpy; print('python', sys.version.split()[0], numpy.__version__)"
 }
 stage_probe() { $python -m minigan.gpu_probe "${probe_args[@]}" --json "$work/probe.json"; }
 stage_tests() {

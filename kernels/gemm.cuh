@@ -170,7 +170,9 @@ __device__ __forceinline__ void mma_m16n8k8_tf32(const unsigned (&a)[4], const u
 #endif  // MINIGAN_EMULATED_PTX
 
 struct RoundTf32 {
-    __device__ __forceinline__ static float apply(float v) { return __uint_as_float(cvt_rna_tf32(v)); }
+    __device__ __forceinline__ static float apply(float v) {
+        return __uint_as_float(cvt_rna_tf32(v));
+    }
 };
 
 // Tf32<Tile>: Tile's block shape and threads, multiplied on tensor cores by WARPS_M x WARPS_N

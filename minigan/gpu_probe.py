@@ -1,4 +1,4 @@
-"""Probe a CUDA GPU for minigan: versions, kernel builds, occupancy, launch cost, bandwidth, convs vs cuDNN.
+"""Probe a CUDA GPU: versions, kernel builds and occupancy, launch cost, bandwidth, convs vs cuDNN.
 
     python -m minigan.gpu_probe                       # everything, conv check at batch 512
     python -m minigan.gpu_probe --batch 32 --json probe.json

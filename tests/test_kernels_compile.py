@@ -211,9 +211,9 @@ NO_SPILLS = [e for e in SOURCES["conv2d"][1] if "TileBig" in e and "float" in e]
     path.rsplit("/", 1)[-1] if path else "no-nvrtc"))
 def test_nvrtc_resource_usage_of_cupys_build(nvrtc):
     """Registers, spills and occupancy of every kernel as CuPy's NVRTC builds it for sm_80 and
-    sm_90, printed as a table (shown by pytest -s, or .ci/compile_kernels.sh with VERBOSE=1); written as
-    JSON to $MINIGAN_KERNEL_USAGE when set. Every kernel fits its launch; the big conv tiles do
-    not spill."""
+    sm_90, printed as a table (shown by pytest -s, or .ci/compile_kernels.sh with VERBOSE=1);
+    written as JSON to $MINIGAN_KERNEL_USAGE when set. Every kernel fits its launch; the big
+    conv tiles do not spill."""
     import ctypes
     import json
     import os

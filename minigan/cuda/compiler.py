@@ -41,6 +41,7 @@ _modules = {}        # (array module, source, device id) -> RawModule
 _functions = {}      # (array module, source, device id, name expression) -> RawKernel
 _sm_counts = {}      # (array module, device id) -> multiprocessor count
 _occupancy = {}      # (array module, device id, source, name expression, threads) -> blocks/SM
+_capabilities = {}   # (array module, device id) -> compute capability, e.g. 90
 
 
 def kernels_dir():
@@ -116,7 +117,11 @@ def occupancy(xp, source, expression, threads):
 def compute_capability(xp):
     """The current device's compute capability as an int (90 for an H100). minigan's CPU
     emulator reports none and implements the sm_90 subset the kernels use, TF32 included."""
-    return int(getattr(xp.cuda.Device(), "compute_capability", 90))
+    device = xp.cuda.Device()
+    key = (xp.__name__, device.id)
+    if key not in _capabilities:
+        _capabilities[key] = int(getattr(device, "compute_capability", 90))
+    return _capabilities[key]
 
 
 def sm_count(xp):

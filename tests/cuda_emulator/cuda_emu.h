@@ -131,7 +131,7 @@ inline float __uint_as_float(unsigned u) { float x; std::memcpy(&x, &u, 4); retu
 inline int max(int a, int b) { return a > b ? a : b; }
 inline int min(int a, int b) { return a < b ? a : b; }
 
-// --- tensor cores: the PTX instructions of kernels/gemm.cuh's TF32 path ---------------------------
+// --- tensor cores: the PTX instructions of kernels/gemm.cuh's TF32 path -------------------------
 
 #define MINIGAN_EMULATED_PTX 1   // gemm.cuh then takes the two functions below instead of asm
 
