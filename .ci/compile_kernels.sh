@@ -3,9 +3,12 @@
 #
 #   .ci/compile_kernels.sh            # from anywhere; exit 0 = all clean
 #   VERBOSE=1 .ci/compile_kernels.sh  # also print ptxas register / shared-memory / spill usage
+#                                     # of nvcc's build, then of the build CuPy really makes
+#                                     # (NVRTC with CuPy's options, when libnvrtc is found)
 #
-# At run time CuPy compiles the same sources with NVRTC (minigan/cuda.py); this is the no-GPU
-# check that they build. Skips (exit 0) with a message when nvcc is not installed.
+# At run time CuPy compiles the same sources with NVRTC (minigan/cuda/), whose register counts
+# differ from nvcc's; this is the no-GPU check that they build. Skips (exit 0) with a message
+# when nvcc is not installed.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,4 +47,9 @@ for source in "${sources[@]}"; do
         status=1
     fi
 done
+if [[ "${VERBOSE:-0}" != "0" ]]; then
+    echo "compile_kernels: the NVRTC build CuPy makes (tests/test_kernels_compile.py -k usage):"
+    (cd "$here" && PYTHONPATH="$here" python3 -m pytest -q -p no:cacheprovider -s \
+        tests/test_kernels_compile.py -k usage) || status=1
+fi
 exit $status

@@ -1,7 +1,7 @@
 // conv2d.cu: 2-D convolution (cross-correlation, NCHW, square K x K kernel) as implicit GEMM.
 //
 // Reference: minigan/reference/conv.py (conv2d_forward, conv2d_backward_input,
-// conv2d_backward_weight, conv2d_backward_bias). Launch wrappers: minigan/cuda.py.
+// conv2d_backward_weight, conv2d_backward_bias). Launch wrappers: minigan/cuda/conv.py.
 //
 // Each pass is one matrix product  out (M x Ncol) = A (M x Kdim) @ B (Kdim x Ncol)  whose operands
 // are gathered from the tensors while loading tiles (no im2col buffer ever exists in memory):
@@ -15,13 +15,16 @@
 // (out-of-range taps read 0: that is the zero padding, and the stride holes of grad input).
 //
 // Entry points: templates explicitly instantiated at the bottom for T in {float, double} and
-// Tile in {TileBig, TileSmallM, TileSmallN}; NVRTC name expressions look like
-// "conv2d_forward<float, TileBig>".
+// Tile in {TileBig, TileSmallM, TileSmallN} (FMA, exact), and for T = float also Tf32<Tile>
+// (tensor cores, operands rounded to TF32; sm_80+). Tiles and the two GEMM main loops live in
+// gemm.cuh. NVRTC name expressions look like "conv2d_forward<float, TileBig>",
+// "conv2d_backward_weight<float, Tf32<TileBig>>".
 //
 //   (forward and grad input take TileBig or TileSmallM; grad weight takes all three)
 //
 //   conv2d_forward<T, Tile>          grid (ceil(N*Ho*Wo / BN), ceil(F / BM)), block Tile::THREADS
-//                                    epilogue: + b[f] when has_bias, then max(0, .) when relu
+//                                    epilogue: + b[f] when has_bias, + residual[img, f, oh, ow]
+//                                    when has_residual, then max(0, .) when relu
 //   conv2d_backward_input<T, Tile>   grid (ceil(N*H*W / BN), ceil(C / BM)), block Tile::THREADS
 //   conv2d_backward_weight<T, Tile>  grid (ceil(C*K*K / BN), ceil(F / BM), splits), block THREADS
 //                                    split-K: block z reduces pixels [z*chunk, (z+1)*chunk) and
@@ -32,28 +35,10 @@
 //   reduce_splits<T>                 grid ceil(count / 256) (capped), block 256:
 //                                    out[i] = sum_z partial[z * count + i]
 //
-// Tiles: a block computes a BM x BN tile of out, each thread a TM x TN block of it held in
-// registers; the reduction axis advances BK at a time through two shared-memory buffers (the
-// next tile is fetched from global memory into registers while the current one is multiplied).
-// The host (minigan/cuda.py) checks that M, Ncol, Kdim, the weight size and every per-image size
+// The host (minigan/cuda) checks that M, Ncol, Kdim, the weight size and every per-image size
 // are below 2^31, so GEMM indices and offsets inside one image are 32-bit; only the offset of an
 // image in the batch is 64-bit.
-#include "common.cuh"
-
-// Tile shapes. THREADS == BN for the tiles used by forward / grad input: there every thread
-// owns one column of B (one pixel) and walks its K-strip.
-struct TileBig {      // M > 16: 64 filters x 128 pixels, 8 x 8 outputs per thread
-    static constexpr int BM = 64, BN = 128, BK = 8, TM = 8, TN = 8;
-    static constexpr int THREADS = (BM / TM) * (BN / TN);   // 128
-};
-struct TileSmallM {   // M <= 16 (a 1-channel image, 2 logits): 16 x 128, 4 x 4 per thread
-    static constexpr int BM = 16, BN = 128, BK = 8, TM = 4, TN = 4;
-    static constexpr int THREADS = (BM / TM) * (BN / TN);   // 128
-};
-struct TileSmallN {   // grad weight with C*K*K <= 32 (first layers): 64 x 32, 4 x 4 per thread
-    static constexpr int BM = 64, BN = 32, BK = 8, TM = 4, TN = 4;
-    static constexpr int THREADS = (BM / TM) * (BN / TN);   // 128
-};
+#include "gemm.cuh"
 
 struct ConvShape {
     int N, C, H, W;   // input x (N, C, H, W)
@@ -61,83 +46,6 @@ struct ConvShape {
     int stride, pad;
     int Ho, Wo;       // output y (N, F, Ho, Wo)
 };
-
-// ---------------------------------------------------------------------------------------------
-// The tiled matrix product, shared by the three passes. A Loader knows how to gather its pass's
-// operands: fetch(k0) reads tile k0 .. k0+BK-1 from global memory into registers (zeros where out
-// of range), stash(As, Bs) writes those registers to shared memory as As[k][m] and Bs[k][n].
-
-__device__ __forceinline__ void load4(const float* p, float* out) {
-    const float4 v = *reinterpret_cast<const float4*>(p);
-    out[0] = v.x; out[1] = v.y; out[2] = v.z; out[3] = v.w;
-}
-__device__ __forceinline__ void load4(const double* p, double* out) {
-    const double2 a = reinterpret_cast<const double2*>(p)[0];
-    const double2 b = reinterpret_cast<const double2*>(p)[1];
-    out[0] = a.x; out[1] = a.y; out[2] = b.x; out[3] = b.y;
-}
-
-// A thread's TM rows are TM/4 groups of 4 consecutive rows, the groups BM/(TM/4) apart (TN
-// columns likewise). Threads of a warp then read 4-wide vectors from consecutive addresses of a
-// shared-memory row, which is free of bank conflicts (8 x 16 bytes per quarter warp).
-template <typename Tile>
-__device__ __forceinline__ int thread_row(int ty, int i) {
-    return (i / 4) * (4 * Tile::BM / Tile::TM) + ty * 4 + i % 4;
-}
-template <typename Tile>
-__device__ __forceinline__ int thread_col(int tx, int j) {
-    return (j / 4) * (4 * Tile::BN / Tile::TN) + tx * 4 + j % 4;
-}
-
-template <typename T, typename Tile, typename Loader>
-__device__ __forceinline__ void gemm_mainloop(Loader& loader, int k_begin, int k_end,
-                                              T (&acc)[Tile::TM][Tile::TN]) {
-    constexpr int BM = Tile::BM, BN = Tile::BN, BK = Tile::BK, TM = Tile::TM, TN = Tile::TN;
-    static_assert(TM % 4 == 0 && TN % 4 == 0, "register blocks are made of 4-wide vectors");
-    // +4 pads each row so that stores with k varying fastest hit 8 different banks.
-    __shared__ __align__(16) T As[2][BK][BM + 4];
-    __shared__ __align__(16) T Bs[2][BK][BN + 4];
-
-    const int ty = threadIdx.x / (BN / TN);
-    const int tx = threadIdx.x % (BN / TN);
-#pragma unroll
-    for (int i = 0; i < TM; ++i)
-#pragma unroll
-        for (int j = 0; j < TN; ++j)
-            acc[i][j] = T(0);
-    if (k_begin >= k_end)   // the same for the whole block, so no thread skips a barrier
-        return;
-
-    loader.fetch(k_begin);
-    loader.stash(As[0], Bs[0]);
-    __syncthreads();
-    int buf = 0;
-    for (int k0 = k_begin; k0 < k_end; k0 += BK) {
-        const bool has_next = k0 + BK < k_end;
-        if (has_next)
-            loader.fetch(k0 + BK);   // global loads in flight while we multiply below
-#pragma unroll
-        for (int kk = 0; kk < BK; ++kk) {
-            T a[TM], b[TN];
-#pragma unroll
-            for (int g = 0; g < TM / 4; ++g)
-                load4(&As[buf][kk][thread_row<Tile>(ty, 4 * g)], &a[4 * g]);
-#pragma unroll
-            for (int g = 0; g < TN / 4; ++g)
-                load4(&Bs[buf][kk][thread_col<Tile>(tx, 4 * g)], &b[4 * g]);
-#pragma unroll
-            for (int i = 0; i < TM; ++i)
-#pragma unroll
-                for (int j = 0; j < TN; ++j)
-                    acc[i][j] += a[i] * b[j];
-        }
-        // The other buffer was last read before the previous barrier, so it is free to fill.
-        if (has_next)
-            loader.stash(As[buf ^ 1], Bs[buf ^ 1]);
-        __syncthreads();
-        buf ^= 1;
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Forward: A = w as (F, C*K*K) row-major;
@@ -208,49 +116,55 @@ struct ForwardLoader {
         }
     }
 
-    __device__ __forceinline__ void stash(T (&As)[BK][BM + 4], T (&Bs)[BK][BN + 4]) const {
+    template <typename Convert, int PITCH_A, int PITCH_B>
+    __device__ __forceinline__ void stash(T (&As)[BK][PITCH_A], T (&Bs)[BK][PITCH_B]) const {
 #pragma unroll
         for (int l = 0; l < A_LOADS; ++l) {
             const int e = (int)threadIdx.x + l * THREADS;
-            As[e % BK][e / BK] = a_reg[l];
+            As[e % BK][e / BK] = Convert::apply(a_reg[l]);
         }
 #pragma unroll
         for (int kk = 0; kk < BK; ++kk)
-            Bs[kk][threadIdx.x] = b_reg[kk];
+            Bs[kk][threadIdx.x] = Convert::apply(b_reg[kk]);
     }
 };
 
-// y[img, f, oh, ow] = sum_k w[f, k] x_window[k] (+ b[f]) (then max(0, .) when relu != 0).
+// y[img, f, oh, ow] = sum_k w[f, k] x_window[k] (+ b[f]) (+ residual[img, f, oh, ow])
+// (then max(0, .) when relu != 0).
 template <typename T, typename Tile>
-__global__ void __launch_bounds__(Tile::THREADS)
+__global__ void __launch_bounds__(Tile::THREADS, Tile::MIN_BLOCKS)
 conv2d_forward(const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ b,
-               T* __restrict__ y, int has_bias, int relu, int N, int C, int H, int W, int F,
-               int K, int stride, int pad, int Ho, int Wo) {
+               const T* __restrict__ residual, T* __restrict__ y, int has_bias, int has_residual,
+               int relu, int N, int C, int H, int W, int F, int K, int stride, int pad, int Ho,
+               int Wo) {
+    using Math = TileMath<Tile>;
     const ConvShape s = {N, C, H, W, F, K, stride, pad, Ho, Wo};
     const int n0 = blockIdx.x * Tile::BN, m0 = blockIdx.y * Tile::BM;
     const FastDiv div_howo(Ho * Wo), div_wo(Wo);
     ForwardLoader<T, Tile> loader(x, w, s, m0, n0, div_howo, div_wo);
-    T acc[Tile::TM][Tile::TN];
-    gemm_mainloop<T, Tile>(loader, 0, C * K * K, acc);
+    T acc[Math::ROWS][Math::COLS];
+    Math::mainloop(loader, 0, C * K * K, acc);
 
-    const int ty = threadIdx.x / (Tile::BN / Tile::TN), tx = threadIdx.x % (Tile::BN / Tile::TN);
     const int pixels = N * Ho * Wo, howo = Ho * Wo;
 #pragma unroll
-    for (int j = 0; j < Tile::TN; ++j) {
-        const int n = n0 + thread_col<Tile>(tx, j);
+    for (int j = 0; j < Math::COLS; ++j) {
+        const int n = n0 + Math::col(j);
         if (n >= pixels)
             continue;
         int hw;
         const int img = div_howo.divmod(n, &hw);
 #pragma unroll
-        for (int i = 0; i < Tile::TM; ++i) {
-            const int f = m0 + thread_row<Tile>(ty, i);
+        for (int i = 0; i < Math::ROWS; ++i) {
+            const int f = m0 + Math::row(i);
             if (f >= F)
                 continue;
+            const i64 at = ((i64)img * F + f) * howo + hw;
             T v = acc[i][j] + (has_bias ? b[f] : T(0));
+            if (has_residual)
+                v += residual[at];
             if (relu && v < T(0))
                 v = T(0);
-            y[((i64)img * F + f) * howo + hw] = v;
+            y[at] = v;
         }
     }
 }
@@ -328,44 +242,45 @@ struct GradInputLoader {
         }
     }
 
-    __device__ __forceinline__ void stash(T (&As)[BK][BM + 4], T (&Bs)[BK][BN + 4]) const {
+    template <typename Convert, int PITCH_A, int PITCH_B>
+    __device__ __forceinline__ void stash(T (&As)[BK][PITCH_A], T (&Bs)[BK][PITCH_B]) const {
 #pragma unroll
         for (int l = 0; l < A_LOADS; ++l) {
             const int e = (int)threadIdx.x + l * THREADS;
-            As[e % BK][e / BK] = a_reg[l];
+            As[e % BK][e / BK] = Convert::apply(a_reg[l]);
         }
 #pragma unroll
         for (int kk = 0; kk < BK; ++kk)
-            Bs[kk][threadIdx.x] = b_reg[kk];
+            Bs[kk][threadIdx.x] = Convert::apply(b_reg[kk]);
     }
 };
 
 // gx[img, c, ih, iw] = sum_{f, ky, kx} w[f, c, ky, kx] gy[img, f, (ih+p-ky)/s, (iw+p-kx)/s]
 // over the taps where both divisions are exact and land inside the output.
 template <typename T, typename Tile>
-__global__ void __launch_bounds__(Tile::THREADS)
+__global__ void __launch_bounds__(Tile::THREADS, Tile::MIN_BLOCKS)
 conv2d_backward_input(const T* __restrict__ gy, const T* __restrict__ w, T* __restrict__ gx,
                       int N, int C, int H, int W, int F, int K, int stride, int pad, int Ho,
                       int Wo) {
+    using Math = TileMath<Tile>;
     const ConvShape s = {N, C, H, W, F, K, stride, pad, Ho, Wo};
     const int n0 = blockIdx.x * Tile::BN, m0 = blockIdx.y * Tile::BM;
     const FastDiv div_hw(H * W), div_w(W);
     GradInputLoader<T, Tile> loader(gy, w, s, m0, n0, div_hw, div_w);
-    T acc[Tile::TM][Tile::TN];
-    gemm_mainloop<T, Tile>(loader, 0, F * K * K, acc);
+    T acc[Math::ROWS][Math::COLS];
+    Math::mainloop(loader, 0, F * K * K, acc);
 
-    const int ty = threadIdx.x / (Tile::BN / Tile::TN), tx = threadIdx.x % (Tile::BN / Tile::TN);
     const int pixels = N * H * W, hw_size = H * W;
 #pragma unroll
-    for (int j = 0; j < Tile::TN; ++j) {
-        const int n = n0 + thread_col<Tile>(tx, j);
+    for (int j = 0; j < Math::COLS; ++j) {
+        const int n = n0 + Math::col(j);
         if (n >= pixels)
             continue;
         int hw;
         const int img = div_hw.divmod(n, &hw);
 #pragma unroll
-        for (int i = 0; i < Tile::TM; ++i) {
-            const int c = m0 + thread_row<Tile>(ty, i);
+        for (int i = 0; i < Math::ROWS; ++i) {
+            const int c = m0 + Math::row(i);
             if (c < C)
                 gx[((i64)img * C + c) * hw_size + hw] = acc[i][j];
         }
@@ -442,23 +357,25 @@ struct GradWeightLoader {
         }
     }
 
-    __device__ __forceinline__ void stash(T (&As)[BK][BM + 4], T (&Bs)[BK][BN + 4]) const {
+    template <typename Convert, int PITCH_A, int PITCH_B>
+    __device__ __forceinline__ void stash(T (&As)[BK][PITCH_A], T (&Bs)[BK][PITCH_B]) const {
         const int k = (int)threadIdx.x % BK, first = (int)threadIdx.x / BK;
 #pragma unroll
         for (int l = 0; l < A_LOADS; ++l)
-            As[k][first + l * STEP] = a_reg[l];
+            As[k][first + l * STEP] = Convert::apply(a_reg[l]);
 #pragma unroll
         for (int l = 0; l < B_LOADS; ++l)
-            Bs[k][first + l * STEP] = b_reg[l];
+            Bs[k][first + l * STEP] = Convert::apply(b_reg[l]);
     }
 };
 
 // partial[z, f, (c,ky,kx)] = sum over pixels p of split z of gy[img, f, oh, ow] * x_window.
 template <typename T, typename Tile>
-__global__ void __launch_bounds__(Tile::THREADS)
+__global__ void __launch_bounds__(Tile::THREADS, Tile::MIN_BLOCKS)
 conv2d_backward_weight(const T* __restrict__ gy, const T* __restrict__ x, T* __restrict__ partial,
                        int k_chunk, int N, int C, int H, int W, int F, int K, int stride, int pad,
                        int Ho, int Wo) {
+    using Math = TileMath<Tile>;
     const ConvShape s = {N, C, H, W, F, K, stride, pad, Ho, Wo};
     const int n0 = blockIdx.x * Tile::BN, m0 = blockIdx.y * Tile::BM;
     const int pixels = N * Ho * Wo, columns = C * K * K;
@@ -466,19 +383,18 @@ conv2d_backward_weight(const T* __restrict__ gy, const T* __restrict__ x, T* __r
     const i64 chunk_end = (i64)k_begin + k_chunk;
     const int k_end = chunk_end < pixels ? (int)chunk_end : pixels;
     GradWeightLoader<T, Tile> loader(gy, x, s, m0, n0, k_end);
-    T acc[Tile::TM][Tile::TN];
-    gemm_mainloop<T, Tile>(loader, k_begin, k_end, acc);
+    T acc[Math::ROWS][Math::COLS];
+    Math::mainloop(loader, k_begin, k_end, acc);
 
-    const int ty = threadIdx.x / (Tile::BN / Tile::TN), tx = threadIdx.x % (Tile::BN / Tile::TN);
     T* out = partial + (i64)blockIdx.z * F * columns;
 #pragma unroll
-    for (int i = 0; i < Tile::TM; ++i) {
-        const int f = m0 + thread_row<Tile>(ty, i);
+    for (int i = 0; i < Math::ROWS; ++i) {
+        const int f = m0 + Math::row(i);
         if (f >= F)
             continue;
 #pragma unroll
-        for (int j = 0; j < Tile::TN; ++j) {
-            const int n = n0 + thread_col<Tile>(tx, j);
+        for (int j = 0; j < Math::COLS; ++j) {
+            const int n = n0 + Math::col(j);
             if (n < columns)
                 out[(i64)f * columns + n] = acc[i][j];
         }
@@ -525,9 +441,9 @@ __global__ void reduce_splits(const T* __restrict__ partial, T* __restrict__ out
 
 // forward and grad input: tiles where every thread owns one pixel column (THREADS == BN).
 #define MINIGAN_PIXEL_TILE(T, Tile)                                                               \
-    template __global__ void conv2d_forward<T, Tile>(const T*, const T*, const T*, T*, int, int, \
+    template __global__ void conv2d_forward<T, Tile>(const T*, const T*, const T*, const T*, T*,  \
                                                      int, int, int, int, int, int, int, int, int, \
-                                                     int);                                        \
+                                                     int, int, int, int);                         \
     template __global__ void conv2d_backward_input<T, Tile>(const T*, const T*, T*, int, int, int, \
                                                             int, int, int, int, int, int, int);
 // grad weight: any tile.
@@ -540,12 +456,17 @@ MINIGAN_PIXEL_TILE(float, TileBig)
 MINIGAN_PIXEL_TILE(float, TileSmallM)
 MINIGAN_PIXEL_TILE(double, TileBig)
 MINIGAN_PIXEL_TILE(double, TileSmallM)
+MINIGAN_PIXEL_TILE(float, Tf32<TileBig>)
+MINIGAN_PIXEL_TILE(float, Tf32<TileSmallM>)
 MINIGAN_WEIGHT_TILE(float, TileBig)
 MINIGAN_WEIGHT_TILE(float, TileSmallM)
 MINIGAN_WEIGHT_TILE(float, TileSmallN)
 MINIGAN_WEIGHT_TILE(double, TileBig)
 MINIGAN_WEIGHT_TILE(double, TileSmallM)
 MINIGAN_WEIGHT_TILE(double, TileSmallN)
+MINIGAN_WEIGHT_TILE(float, Tf32<TileBig>)
+MINIGAN_WEIGHT_TILE(float, Tf32<TileSmallM>)
+MINIGAN_WEIGHT_TILE(float, Tf32<TileSmallN>)
 
 template __global__ void conv2d_backward_bias<float>(const float*, float*, int, int, int, int);
 template __global__ void conv2d_backward_bias<double>(const double*, double*, int, int, int, int);

@@ -12,14 +12,18 @@ discriminator step of SimGAN (forward, backward, SGD) in minigan and in PyTorch.
 
 Printed per row: median ms, achieved TFLOP/s and % of the GPU's fp32 peak (FLOPs = 2 N F C K K
 Ho Wo per conv pass), GB/s and % of memory bandwidth (each tensor read or written once), and the
-time ratio minigan / baseline (> 1: minigan is slower). ``--json`` writes the same table, with
-each row's roofline bound max(FLOPs / peak, bytes / bandwidth) in ms.
+time ratio minigan / baseline (> 1: minigan is slower; TF32 baselines against minigan's TF32
+rows). On the GPU a summary follows (``minigan.benchmarks.gpu``): each conv pass in fp32 and TF32
+against cuDNN of the same precision, with % of the peaks measured on that GPU. ``--json``
+writes the same tables, with each row's roofline bound max(FLOPs / peak, bytes / bandwidth) in
+ms.
 """
 import json
 import sys
 
 from minigan.cli import (COUNT, POSITIVE, POSITIVE_INT, Parser, add_device, check_output,
                          device_from, run_program)
+from minigan.benchmarks.gpu import counterpart, format_summary, measure_peaks, summary, with_tf32
 from minigan.benchmarks.layers import implementations, simgan_layers
 from minigan.benchmarks.timing import cupy_sync, gpu_name, import_torch, median_ms, peak_for, torch_sync
 
@@ -47,6 +51,9 @@ def parse_args(argv=None):
                         help="fp32 peak, overrides the device table")
     parser.add_argument("--peak-gbps", type=POSITIVE, metavar="X",
                         help="memory bandwidth, overrides the table")
+    parser.add_argument("--gemm-size", type=POSITIVE_INT, default=8192, metavar="N",
+                        help="GPU: the n of the n^3 GEMM that measures this GPU's peaks (the "
+                             "copy moves 16 n^2 bytes)")
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     args = parser.parse_args(argv)
     args.device = device_from(args)
@@ -121,11 +128,13 @@ def time_layers(args, layers, impls, sync, torch, notes):
 
 
 def ratios(rows):
-    """minigan ms / baseline ms for every (layer, pass) that both timed."""
-    ours = {(r["layer"], r["pass"]): r["ms"] for r in rows if r["impl"] == "minigan"}
+    """minigan ms / baseline ms for every (layer, pass) that both timed (TF32 baselines against
+    minigan's TF32 rows)."""
+    ours = {(r["layer"], r["pass"], r["impl"]): r["ms"] for r in rows
+            if r["impl"].startswith("minigan")}
     return [{"layer": r["layer"], "pass": r["pass"], "baseline": r["impl"],
-             "ratio": ours[(r["layer"], r["pass"])] / r["ms"]}
-            for r in rows if r["impl"] != "minigan" and (r["layer"], r["pass"]) in ours]
+             "ratio": ours[(r["layer"], r["pass"], counterpart(r["impl"]))] / r["ms"]}
+            for r in rows if (r["layer"], r["pass"], counterpart(r["impl"])) in ours]
 
 
 def iteration_flops(layers, n):
@@ -143,8 +152,12 @@ def time_iteration(args, torch, sync, notes):
     from minigan.benchmarks.layers import set_tf32
     runs = []
     try:
-        runs.append(("minigan", minigan_iteration(args.batch, args.height, args.width,
-                                                  args.device), lambda: None))
+        step = minigan_iteration(args.batch, args.height, args.width, args.device)
+        if args.device == "cuda":   # strict fp32, then tensor cores
+            runs += [("minigan", with_tf32(step, False), lambda: None),
+                     ("minigan tf32", with_tf32(step, True), lambda: None)]
+        else:
+            runs.append(("minigan", step, lambda: None))
     except ImportError as error:
         notes.append(f"whole iteration (minigan) skipped: {error}")
     if torch is not None:
@@ -175,21 +188,21 @@ def time_iteration(args, torch, sync, notes):
 def format_rows(rows, iteration):
     lines = [f"{'layer':9} {'pass':11} {'impl':14} {'ms':>9} {'TFLOP/s':>8} {'%peak':>6} "
              f"{'GB/s':>7} {'%bw':>5} {'minigan/this':>12}"]
-    ours = {(r["layer"], r["pass"]): r["ms"] for r in rows if r["impl"] == "minigan"}
+    ours = {(r["layer"], r["pass"], r["impl"]): r["ms"] for r in rows}
     for r in rows:
-        ratio = ours.get((r["layer"], r["pass"]))
+        ratio = ours.get((r["layer"], r["pass"], counterpart(r["impl"])))
         lines.append(
             f"{r['layer']:9} {r['pass']:11} {r['impl']:14} {r['ms']:9.3f} "
             f"{_fmt(r.get('tflops'), 8, 3)} {_fmt(r.get('pct_peak'), 6, 1)} "
             f"{_fmt(r.get('gbps'), 7, 1)} {_fmt(r.get('pct_bandwidth'), 5, 1)} "
-            f"{_fmt(ratio / r['ms'] if ratio and r['impl'] != 'minigan' else None, 12, 2)}")
+            f"{_fmt(ratio / r['ms'] if ratio else None, 12, 2)}")
     if iteration:
         lines.append("")
         lines.append("whole SimGAN iteration (1 refiner step + 1 discriminator step):")
-        ours = next((r["ms"] for r in iteration if r["impl"] == "minigan"), None)
+        ours = {r["impl"]: r["ms"] for r in iteration}
         for r in iteration:
-            baseline = ours and r["impl"] != "minigan"
-            ratio = f"  minigan/this {ours / r['ms']:.2f}" if baseline else ""
+            mine = ours.get(counterpart(r["impl"]))
+            ratio = f"  minigan/this {mine / r['ms']:.2f}" if mine else ""
             lines.append(f"  {r['impl']:14} {r['ms']:10.2f} ms  {r['tflops']:7.3f} TFLOP/s of "
                          f"convs{ratio}")
     return "\n".join(lines)
@@ -228,12 +241,17 @@ def _main(argv):
     rows = time_layers(args, layers, implementations(args.device, torch), sync, torch, notes)
     iteration = [] if args.no_iteration else time_iteration(args, torch, sync, notes)
     print(format_rows(rows, iteration))
+    gpu = None
+    if args.device == "cuda":   # the same rows paired by precision, against measured peaks
+        gpu = summary(rows, iteration, measure_peaks(torch, args.gemm_size))
+        print(format_summary(gpu))
     for note in notes:
         print("note:", note)
     report = {"device": args.device, "device_name": name, "batch": args.batch,
               "height": args.height, "width": args.width, "peak_tflops": tflops,
               "peak_gbps": gbps, "repeats": args.repeats, "warmup": args.warmup,
-              "rows": rows, "ratios": ratios(rows), "iteration": iteration, "notes": notes}
+              "rows": rows, "ratios": ratios(rows), "iteration": iteration, "notes": notes,
+              "gpu_summary": gpu}
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump(report, out, indent=1)

@@ -4,7 +4,8 @@ device under test: the CPU emulator always, a real GPU when one is usable (``xp`
 float32 results must match a float64 reference within a bound that grows with the reduction
 length L (terms summed per output): |gpu - ref| <= eps * (4 sqrt(L) + 4) * scale, where scale is
 the same op applied to |inputs| (the sum of |terms|). float64 uses the same bound with float64's
-eps, which is tight.
+eps, which is tight. These run in strict fp32; the TF32 tensor-core path (on by default for
+float32 convolutions, as in PyTorch) has its own tests.
 """
 import math
 
@@ -12,9 +13,17 @@ import numpy as np
 import pytest
 
 from minigan import cuda, reference
-from minigan.backend import to_numpy
+from minigan.backend import precision, to_numpy
 
 DTYPES = [np.float32, np.float64]
+
+
+@pytest.fixture(autouse=True)
+def strict_fp32():
+    """fp32's bounds hold for the FMA kernels: TF32 is off unless a test asks for it."""
+    with precision.tf32(False):
+        yield
+
 
 # (N, C, H, W, F, K, stride, padding)
 CONV_SHAPES = [
@@ -185,6 +194,142 @@ def test_conv2d_gradients_match_central_differences_on_the_device(xp):
             minus[name][index] -= 1e-6
             numeric = (loss(plus) - loss(minus)) / 2e-6
             assert abs(numeric - analytic[name][index]) <= 1e-6 * (1 + abs(numeric)), (name, index)
+
+
+# --- fused epilogue: bias, residual, ReLU ------------------------------------------------------
+
+@pytest.mark.parametrize("tf32", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [CONV_SHAPES[5], CONV_SHAPES[8], CONV_SHAPES[17]], ids=str)
+def test_conv2d_forward_fused_residual_and_relu_is_the_unfused_chain(shape, dtype, tf32, xp):
+    """relu(conv + b + r) in the epilogue is bit for bit relu((conv + b) + r) done after it."""
+    x, w, b, r = conv_inputs(shape, dtype, seed=7)
+    s, p = shape[6], shape[7]
+    y = to_numpy(cuda.conv2d_forward(xp.asarray(x), xp.asarray(w), xp.asarray(b), s, p, tf32=tf32))
+    fused = cuda.conv2d_forward(xp.asarray(x), xp.asarray(w), xp.asarray(b), s, p, residual=xp.asarray(r), relu=True,
+                                tf32=tf32)
+    np.testing.assert_array_equal(to_numpy(fused), np.maximum(y + r, 0))
+    no_relu = cuda.conv2d_forward(xp.asarray(x), xp.asarray(w), None, s, p, residual=xp.asarray(r), tf32=tf32)
+    y = to_numpy(cuda.conv2d_forward(xp.asarray(x), xp.asarray(w), None, s, p, tf32=tf32))
+    np.testing.assert_array_equal(to_numpy(no_relu), y + r)
+
+
+def test_conv2d_forward_residual_of_the_wrong_shape_is_a_value_error(xp):
+    x, w, b, r = conv_inputs((1, 3, 5, 5, 2, 3, 1, 1), np.float32)
+    with pytest.raises(ValueError, match="residual must have the output shape"):
+        cuda.conv2d_forward(xp.asarray(x), xp.asarray(w), xp.asarray(b), 1, 1, residual=xp.asarray(r[:, :1]))
+
+
+# --- TF32 tensor cores -------------------------------------------------------------------------
+
+def tf32_round(a):
+    """float32 -> TF32 as cvt.rna.tf32.f32: 10 mantissa bits, to nearest, ties away from zero."""
+    bits = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32)
+    finite = (bits & np.uint32(0x7FFFFFFF)) < np.uint32(0x7F800000)
+    bits = np.where(finite, bits + np.uint32(0x1000), bits) & np.uint32(0xFFFFE000)
+    return bits.astype(np.uint32).view(np.float32)
+
+
+# Each tile of the tensor-core path, partial tiles, batch 1, odd sizes, K = 5, stride 2, a
+# refiner-sized conv and several row tiles (the emulator runs every mma lane by lane: kept small).
+TF32_SHAPES = [
+    (1, 64, 35, 55, 64, 3, 1, 1),    # refiner block conv, one image: Tf32<TileBig> everywhere
+    (2, 64, 9, 14, 32, 3, 1, 1),     # discriminator conv3
+    (2, 1, 35, 55, 96, 3, 2, 1),     # discriminator conv1: grad input C = 1, grad weight 9 taps
+    (1, 3, 7, 9, 5, 5, 1, 0),        # batch 1, odd sizes, K = 5, F <= 16 (Tf32<TileSmallM>)
+    (1, 5, 17, 19, 130, 3, 2, 0),    # F > 128: several row tiles
+    (1, 17, 5, 6, 17, 3, 1, 1),      # tile boundary: F = C = 17
+]
+
+
+def _passes(xp, shape, x, w, b, gy, **kwargs):
+    s, p = shape[6], shape[7]
+    return {"forward": cuda.conv2d_forward(xp.asarray(x), xp.asarray(w), xp.asarray(b), s, p, **kwargs),
+            "grad_input": cuda.conv2d_backward_input(xp.asarray(gy), xp.asarray(w), x.shape, s, p, **kwargs),
+            "grad_weight": cuda.conv2d_backward_weight(xp.asarray(gy), xp.asarray(x), w.shape, s, p, **kwargs)}
+
+
+def _reference_passes(shape, x, w, b, gy):
+    s, p = shape[6], shape[7]
+    return {"forward": reference.conv2d_forward(x, w, b, s, p),
+            "grad_input": reference.conv2d_backward_input(gy, w, x.shape, s, p),
+            "grad_weight": reference.conv2d_backward_weight(gy, x, w.shape, s, p)}
+
+
+def _reductions(shape):
+    n, c, h, w, f, k, s, p = shape
+    ho, wo = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+    return {"forward": c * k * k, "grad_input": f * k * k, "grad_weight": n * ho * wo}
+
+
+@pytest.mark.parametrize("shape", TF32_SHAPES, ids=str)
+def test_conv2d_tf32_is_the_exact_product_of_tf32_operands_summed_in_fp32(shape, xp):
+    """Each pass equals the float64 product of its operands rounded to TF32, within fp32's
+    summation bound (doubled: tensor cores add with truncation, Fasi et al. 2021)."""
+    x, w, b, gy = conv_inputs(shape, np.float32, seed=5)
+    got = _passes(xp, shape, x, w, b, gy, tf32=True)
+    rounded = [tf32_round(a).astype(np.float64) for a in (x, w)] + [b.astype(np.float64)]
+    rounded.append(tf32_round(gy).astype(np.float64))
+    expected = _reference_passes(shape, *rounded)
+    scale = _reference_passes(shape, *[np.abs(a) for a in rounded])
+    for name, length in _reductions(shape).items():
+        assert_close(got[name], expected[name], 2 * scale[name], length, np.float32,
+                     f"{name} (TF32)")
+
+
+@pytest.mark.parametrize("shape", TF32_SHAPES[1:3], ids=str)
+def test_conv2d_tf32_error_is_that_of_tf32_operands(shape, xp):
+    """Against the exact float64 result: relative L2 error near 3e-4 (each operand carries a
+    rounding error of up to 2^-11), far above fp32's 1e-7: the tensor cores really ran."""
+    x, w, b, gy = conv_inputs(shape, np.float32, seed=6)
+    got = _passes(xp, shape, x, w, b, gy, tf32=True)
+    exact = _reference_passes(shape, *f64(x, w, b, gy))
+    for name, ref in exact.items():
+        error = np.linalg.norm(to_numpy(got[name]) - ref) / np.linalg.norm(ref)
+        assert 5e-5 < error < 1e-3, f"{name}: relative L2 error {error:.2e}"
+
+
+def test_conv2d_tf32_on_small_integers_is_exact(xp):
+    """Integers below 2^10 are TF32 values and their sums stay below 2^24: every output element
+    is exact, so any slip in the mma fragment layout shows as a wrong value."""
+    shape = (2, 20, 9, 14, 40, 3, 1, 1)
+    rng = np.random.default_rng(8)
+    x, w, gy = (rng.integers(-3, 4, size).astype(np.float32) for size in (
+        (2, 20, 9, 14), (40, 20, 3, 3), (2, 40, 9, 14)))
+    b = np.zeros(40, np.float32)
+    got = _passes(xp, shape, x, w, b, gy, tf32=True)
+    for name, expected in _reference_passes(shape, *f64(x, w, b, gy)).items():
+        np.testing.assert_array_equal(to_numpy(got[name]), expected, err_msg=name)
+
+
+def test_conv2d_tf32_rounds_operands_to_nearest_with_ties_away_from_zero(xp):
+    """A 1x1 conv with one input channel multiplies one pair per output: y = tf32(w) tf32(x),
+    exact in fp32. x holds values below, at and above the rounding ties, of both signs."""
+    one = np.float32(1.0).view(np.uint32)
+    mantissas = np.array([0x0FFF, 0x1000, 0x1001, 0x2FFF, 0x3000, 0x7FFFF000 & 0x7FFFFF,
+                          0x7FFFFF, 0x5A5A5A], dtype=np.uint32)
+    positive = (one + mantissas).view(np.float32) * np.float32(4.0)
+    x = np.concatenate([positive, -positive, [0.0, -0.0]]).astype(np.float32)
+    x = x.reshape(1, 1, 1, -1)
+    w = np.array([1.0, -1.5, 1.0 + 2.0**-11, 3.0 * (1 + 2.0**-12)], np.float32).reshape(4, 1, 1, 1)
+    y = to_numpy(cuda.conv2d_forward(xp.asarray(x), xp.asarray(w), None, 1, 0, tf32=True))
+    expected = tf32_round(w).reshape(4, 1, 1, 1) * tf32_round(x)
+    np.testing.assert_array_equal(y, expected.reshape(y.shape))
+    assert not np.array_equal(tf32_round(x), x)   # the inputs do need rounding
+
+
+def test_tf32_is_the_default_for_float32_and_never_touches_float64(xp):
+    x, w, b, _ = conv_inputs((1, 8, 6, 7, 20, 3, 1, 1), np.float32, seed=9)
+    x64, w64, b64 = (xp.asarray(a) for a in f64(x, w, b))
+    strict = to_numpy(cuda.conv2d_forward(xp.asarray(x), xp.asarray(w), xp.asarray(b), 1, 1))
+    wide = to_numpy(cuda.conv2d_forward(x64, w64, b64, 1, 1))
+    with precision.tf32(True):
+        default = to_numpy(cuda.conv2d_forward(xp.asarray(x), xp.asarray(w), xp.asarray(b), 1, 1))
+        np.testing.assert_array_equal(to_numpy(cuda.conv2d_forward(x64, w64, b64, 1, 1)),
+                                      wide)
+    tf32 = to_numpy(cuda.conv2d_forward(xp.asarray(x), xp.asarray(w), xp.asarray(b), 1, 1, tf32=True))
+    np.testing.assert_array_equal(default, tf32)
+    assert not np.array_equal(tf32, strict)
 
 
 # --- max-pooling -------------------------------------------------------------------------------

@@ -90,8 +90,8 @@ def test_a_kernel_that_writes_nothing_is_reported_as_nan_on_the_emulator():
 def test_nvrtc_compiles_the_teaching_kernels_without_a_warning(name):
     """What the lab hands CuPy's RawModule on a GPU, compiled by every NVRTC found (no GPU
     needed; the helpers and the skip rule are test_kernels_compile.py's)."""
-    import ctypes
-    from test_kernels_compile import KERNELS, NVRTC_PATHS, _nvrtc_compile
+    from test_kernels_compile import (KERNELS, NVRTC_PATHS, _load_nvrtc, _nvrtc_compile,
+                                      _skip_when_builtins_are_missing)
     if not NVRTC_PATHS:
         pytest.skip("libnvrtc not found (pip install nvidia-cuda-nvrtc-cu12 nvidia-cuda-nvrtc)")
     version = kernel_lab.version(name)
@@ -99,6 +99,11 @@ def test_nvrtc_compiles_the_teaching_kernels_without_a_warning(name):
     for path in NVRTC_PATHS:
         for arch in ("compute_80", "compute_90"):
             options = ["--std=c++17", f"-I{KERNELS}", f"-arch={arch}"]
-            ptx, lowered = _nvrtc_compile(ctypes.CDLL(path), kernel_lab.source(name),
-                                          version.source, options, expressions)
+            try:
+                ptx, lowered, log = _nvrtc_compile(_load_nvrtc(path), kernel_lab.source(name),
+                                                   version.source, options, expressions)
+            except AssertionError as error:
+                _skip_when_builtins_are_missing(path, str(error))
+                raise
+            assert not log.strip(), log
             assert all(f".entry {entry}(" in ptx for entry in lowered.values())

@@ -49,14 +49,14 @@ def test_every_name_expression_is_explicitly_instantiated(module):
     # conv2d.cu instantiates through two macros: expand them by hand.
     for macro, kernels in (("MINIGAN_PIXEL_TILE", ("conv2d_forward", "conv2d_backward_input")),
                            ("MINIGAN_WEIGHT_TILE", ("conv2d_backward_weight",))):
-        for ctype, tile in re.findall(rf"^{macro}\((\w+), (\w+)\)", text, flags=re.M):
+        for ctype, tile in re.findall(rf"^{macro}\((\w+), ([\w<>]+)\)", text, flags=re.M):
             instantiated.update(f"{kernel}<{ctype}, {tile}>" for kernel in kernels)
     missing = [e for e in expressions if e not in instantiated]
     assert not missing, f"{filename} does not instantiate {missing}"
 
 
-def test_python_tile_table_matches_conv2d_cu():
-    text = _source("conv2d.cu")
+def test_python_tile_table_matches_gemm_cuh():
+    text = _source("gemm.cuh")
     for tile in plans.WEIGHT_TILES:
         body = re.search(rf"struct {tile.name} \{{(.*?)\}};", text, flags=re.S).group(1)
         values = dict(re.findall(r"(\w+) = (\d+)", body))
@@ -64,8 +64,20 @@ def test_python_tile_table_matches_conv2d_cu():
             (tile.bm, tile.bn, tile.bk), tile.name
         tm, tn = int(values["TM"]), int(values["TN"])
         assert (tile.bm // tm) * (tile.bn // tn) == tile.threads, tile.name
-    for tile in plans.PIXEL_TILES:   # forward / grad input: one thread per pixel column
+    for tile in plans.PIXEL_TILES + plans.TF32_PIXEL_TILES:   # one thread per pixel column
         assert tile.threads == tile.bn
+
+
+@pytest.mark.parametrize("tile", plans.TF32_WEIGHT_TILES, ids=lambda tile: tile.name)
+def test_every_tf32_tile_has_a_warp_layout_covering_its_threads(tile):
+    """Tf32<T> keeps T's block shape; its warps (WARPS_M x WARPS_N) are all of T's threads."""
+    inner = tile.name[len("Tf32<"):-1]
+    match = re.search(rf"struct Tf32<{inner}> : Tf32Layout<{inner}, (\d+), (\d+)>",
+                      _source("gemm.cuh"))
+    assert match, f"gemm.cuh has no Tf32<{inner}> layout"
+    warps_m, warps_n = int(match.group(1)), int(match.group(2))
+    assert warps_m * warps_n * 32 == tile.threads
+    assert (tile.bm // warps_m) % 16 == 0 and (tile.bn // warps_n) % 8 == 0
 
 
 @pytest.mark.parametrize("filename", ["conv2d.cu", "maxpool2d.cu", "patch_xent.cu"])
@@ -135,8 +147,9 @@ def _skip_when_builtins_are_missing(nvrtc, log):
                     "put its folder on LD_LIBRARY_PATH")
 
 
-def _nvrtc_compile(lib, code, filename, options, expressions):
-    """PTX and lowered names of ``expressions``, or raise with NVRTC's log."""
+def _nvrtc_compile(lib, code, filename, options, expressions, ptx=True):
+    """(PTX or None, lowered names of ``expressions``, NVRTC's log); raises with the log when
+    the compile fails."""
     import ctypes
     prog = ctypes.c_void_p()
     assert lib.nvrtcCreateProgram(ctypes.byref(prog), code.encode(), filename.encode(), 0,
@@ -150,16 +163,18 @@ def _nvrtc_compile(lib, code, filename, options, expressions):
         lib.nvrtcGetProgramLogSize(prog, ctypes.byref(size))
         log = ctypes.create_string_buffer(size.value)
         lib.nvrtcGetProgramLog(prog, log)
-        assert status == 0 and not log.value.strip(), log.value.decode()
+        assert status == 0, log.value.decode()
         lowered = {}
         for expression in expressions:
             name = ctypes.c_char_p()
             assert lib.nvrtcGetLoweredName(prog, expression.encode(), ctypes.byref(name)) == 0
             lowered[expression] = name.value.decode()
+        if not ptx:
+            return None, lowered, log.value.decode()
         lib.nvrtcGetPTXSize(prog, ctypes.byref(size))
-        ptx = ctypes.create_string_buffer(size.value)
-        assert lib.nvrtcGetPTX(prog, ptx) == 0
-        return ptx.value.decode(), lowered
+        text = ctypes.create_string_buffer(size.value)
+        assert lib.nvrtcGetPTX(prog, text) == 0
+        return text.value.decode(), lowered, log.value.decode()
     finally:
         lib.nvrtcDestroyProgram(ctypes.byref(prog))
 
@@ -188,9 +203,79 @@ def test_nvrtc_compiles_every_name_expression_without_a_warning(module, nvrtc):
     for arch in ("compute_80", "compute_90"):
         options = ["--std=c++17", f"-I{KERNELS}", f"-arch={arch}"]
         try:
-            ptx, lowered = _nvrtc_compile(lib, code, filename, options, expressions)
+            ptx, lowered, log = _nvrtc_compile(lib, code, filename, options, expressions)
         except AssertionError as error:
             _skip_when_builtins_are_missing(nvrtc, str(error))
             raise
+        assert not log.strip(), log
         for expression, name in lowered.items():
             assert f".entry {name}(" in ptx, expression
+
+
+# What CuPy's RawModule adds to minigan.cuda's options (cupy/cuda/compiler.py): flush-to-zero,
+# device as the default execution space, and the device's real architecture (a cubin).
+CUPY_NVRTC_OPTIONS = ["-ftz=true", "--device-as-default-execution-space"]
+
+
+def nvrtc_resource_usage(lib, module, arch):
+    """{name expression: (registers, spill store bytes, spill load bytes, shared bytes)} of
+    ``module`` built as CuPy builds it for ``arch`` (sm_80, sm_90), read from ptxas -v."""
+    filename, expressions = SOURCES[module]
+    options = (["--std=c++17", f"-I{KERNELS}", f"-arch={arch}"] + CUPY_NVRTC_OPTIONS
+               + ["--ptxas-options=-v"])
+    _, lowered, log = _nvrtc_compile(lib, (KERNELS / filename).read_text(encoding="utf-8"),
+                                     filename, options, expressions, ptx=False)
+    usage = {}
+    for entry in re.split(r"Compiling entry function ", log)[1:]:
+        name = entry.split("'")[1]
+        spills = re.search(r"(\d+) bytes spill stores, (\d+) bytes spill loads", entry)
+        used = re.search(r"Used (\d+) registers(?:.*?(\d+) bytes smem)?", entry)
+        usage[name] = (int(used.group(1)), int(spills.group(1)), int(spills.group(2)),
+                       int(used.group(2) or 0))
+    return {expression: usage[name] for expression, name in lowered.items()}
+
+
+# The kernels that carry the SimGAN convolutions must not spill (the tiny 1- and 2-filter
+# layers' grad-weight tiles may: they are a fraction of a percent of an iteration).
+NO_SPILLS = [e for e in SOURCES["conv2d"][1] if "TileBig" in e and "float" in e]
+
+
+@pytest.mark.parametrize("nvrtc", NVRTC_PATHS or [None], ids=lambda path: (
+    path.rsplit("/", 1)[-1] if path else "no-nvrtc"))
+def test_nvrtc_resource_usage_of_cupys_build(nvrtc):
+    """Registers, spills and occupancy of every kernel as CuPy's NVRTC builds it for sm_80 and
+    sm_90, printed as a table (shown by pytest -s, or .ci/compile_kernels.sh with VERBOSE=1);
+    written as JSON to $MINIGAN_KERNEL_USAGE when set. Every kernel fits its launch; the big
+    conv tiles do not spill."""
+    import ctypes
+    import json
+    import os
+    if nvrtc is None:
+        pytest.skip("libnvrtc not found (pip install nvidia-cuda-nvrtc-cu12 nvidia-cuda-nvrtc)")
+    lib = _load_nvrtc(nvrtc)
+    version = (ctypes.c_int(), ctypes.c_int())
+    lib.nvrtcVersion(ctypes.byref(version[0]), ctypes.byref(version[1]))
+    threads = {"sum_partials": 1024, "conv2d_backward_bias": 256, "reduce_splits": 256,
+               "max_pool2d": 256, "patch_xent": 256}
+    rows, report = [], {}
+    for arch in ("sm_80", "sm_90"):
+        for module in sorted(SOURCES):
+            for expression, (regs, stores, loads, smem) in nvrtc_resource_usage(
+                    lib, module, arch).items():
+                block = next((n for prefix, n in threads.items()
+                              if expression.startswith(prefix)), 128)
+                blocks = plans.blocks_per_sm(regs, block, smem)
+                assert blocks >= 1, f"{expression} ({arch}) cannot run {block} threads a block"
+                if expression in NO_SPILLS:
+                    assert stores == loads == 0, f"{expression} ({arch}) spills"
+                report[f"{arch} {expression}"] = {"registers": regs, "spill_stores": stores,
+                                                  "spill_loads": loads, "shared_bytes": smem,
+                                                  "threads": block, "blocks_per_sm": blocks}
+                rows.append(f"{arch}  {expression:48} {regs:4} {stores:4}/{loads:<4} {smem:6} "
+                            f"{block:5} {blocks:3}")
+    if os.environ.get("MINIGAN_KERNEL_USAGE"):
+        with open(os.environ["MINIGAN_KERNEL_USAGE"], "w", encoding="utf-8") as out:
+            json.dump(report, out, indent=1)
+    print(f"\nNVRTC {version[0].value}.{version[1].value} ({nvrtc}), CuPy's options:")
+    print(f"arch   {'kernel':48} regs spill st/ld  smem threads blocks/SM")
+    print("\n".join(rows))

@@ -110,12 +110,13 @@ def launch_geometry(name, g):
 
 
 def forward(name, x, w, b=None, stride=1, padding=0, code=None):
-    """y (N, F, Ho, Wo) = conv(x, w) + b by kernel version ``name`` on device arrays."""
+    """y (N, F, Ho, Wo) = conv(x, w) + b by kernel version ``name`` on device arrays; v3 in
+    strict fp32, as v1 and v2 compute (its TF32 tensor-core path is not what is compared)."""
     v = version(name)
     if v.name == "v3":
         if code is not None:
             raise ValueError("kernel_lab: code= replaces v1 or v2 only (v3 is kernels/conv2d.cu)")
-        return cuda.conv2d_forward(x, w, b, stride, padding)
+        return cuda.conv2d_forward(x, w, b, stride, padding, tf32=False)
     op = f"conv2d {name}"
     checks.require_gpu_arrays(op, x=x, w=w, b=b)
     g = checks.check_conv2d_forward(x, w, b, stride, padding)

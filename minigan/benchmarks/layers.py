@@ -8,8 +8,9 @@ global library flags before it is timed, and ``passes(layer, n)``: {pass name: z
 callable}. Passes: conv "forward", "grad_input", "grad_weight" (weight and bias gradients);
 pool "forward", "backward"; loss "fused" (loss, its gradient and the sum).
 
-    GPU: minigan (kernels/*.cu), im2col+cuBLAS (minigan.bench_im2col on CuPy),
-         torch fp32 (cuDNN, TF32 off), torch tf32 (PyTorch's default for convolutions)
+    GPU: minigan (kernels/*.cu, strict fp32), minigan tf32 (its tensor-core convs),
+         im2col+cuBLAS (minigan.bench_im2col on CuPy), torch fp32 (cuDNN, TF32 off),
+         torch tf32 (PyTorch's default for convolutions)
     CPU: minigan (the NumPy reference), torch cpu
 """
 from typing import Callable, Dict, NamedTuple
@@ -18,6 +19,7 @@ import numpy as np
 
 from minigan import reference
 from minigan.benchmarks import im2col as bench_im2col
+from minigan.benchmarks.gpu import FixedPrecisionConv
 from minigan.benchmarks.timing import conv_flops
 from minigan.reference.geometry import conv2d_output_size
 
@@ -125,7 +127,15 @@ def minigan_implementation(device):
                                                        _reference_xent_sum))
     import cupy
     from minigan import cuda
-    return Implementation("minigan", _array_passes(cupy, cuda, cuda, cuda.patch_cross_entropy_sum))
+    return Implementation("minigan", _array_passes(cupy, FixedPrecisionConv(tf32=False), cuda,
+                                                   cuda.patch_cross_entropy_sum))
+
+
+def minigan_tf32_implementation():
+    """minigan's conv kernels on tensor cores (TF32 operands); convs only."""
+    import cupy
+    return Implementation("minigan tf32", _array_passes(cupy, FixedPrecisionConv(tf32=True),
+                                                        None, None))
 
 
 def im2col_implementation():
@@ -209,7 +219,7 @@ def implementations(device, torch=None):
     """minigan first (the ratios are taken against it), then the baselines available here."""
     found = [minigan_implementation(device)]
     if device == "cuda":
-        found.append(im2col_implementation())
+        found += [minigan_tf32_implementation(), im2col_implementation()]
     if torch is not None:
         found += torch_implementations(torch, device)
     return found

@@ -9,8 +9,11 @@ Every op function has the name, signature and results of its NumPy reference in
     xent     patch_cross_entropy_forward, patch_cross_entropy_sum (fused sum)
 
 Each wrapper checks dtype, layout, shapes and device (``checks``) before any launch, so calling
-it with NumPy arrays gives a TypeError, not a crash; ``plans`` chooses tiles and grids;
-``compiler`` compiles each ``.cu`` once per process and device and launches its kernels.
+it with NumPy arrays gives a TypeError, not a crash; ``plans`` chooses tiles, occupancy and
+grids; ``compiler`` compiles each ``.cu`` once per process and device, launches its kernels and
+reads what their build uses. Beyond the reference's API the conv passes take ``tf32`` (float32
+on tensor cores; default: ``minigan.backend.precision.allow_tf32``) and the forward pass a fused
+``residual`` and ``relu`` (see ``conv``).
 """
 from minigan.cuda.compiler import kernels_dir
 from minigan.cuda.conv import (conv2d_backward_bias, conv2d_backward_input,

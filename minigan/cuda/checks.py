@@ -112,16 +112,23 @@ def conv2d_geometry(op, x_shape, w_shape, stride, padding):
     return g
 
 
-def check_conv2d_forward(x, w, b, stride, padding):
+def check_conv2d_forward(x, w, b, stride, padding, residual=None):
+    """ConvGeometry; ``residual`` (None, or the output's shape) is what the epilogue adds."""
     op = "conv2d_forward"
     check_float_array(op, "x", x, 4, "(N, C, H, W)")
-    check_same_dtype(op, "x", x, w=w, b=b)
+    check_same_dtype(op, "x", x, w=w, b=b, residual=residual)
     check_layout(op, "w", w, 4, "(F, C, K, K)")
     g = conv2d_geometry(op, tuple(x.shape), tuple(w.shape), stride, padding)
     if b is not None:
         check_layout(op, "b", b, 1, f"(F,) = ({g.F},)")
         if tuple(b.shape) != (g.F,):
             raise ValueError(f"{op}: b must have shape ({g.F},), got {tuple(b.shape)}")
+    if residual is not None:
+        expected = (g.N, g.F, g.Ho, g.Wo)
+        check_layout(op, "residual", residual, 4, f"the output shape {expected}")
+        if tuple(residual.shape) != expected:
+            raise ValueError(f"{op}: residual must have the output shape {expected}, got "
+                             f"{tuple(residual.shape)}")
     return g
 
 

@@ -12,7 +12,19 @@
 //                     for the warp again before anyone can overwrite a slot;
 //   __shared__        one copy per variable (a static thread_local), filled with 0xFF bytes at
 //                     the start of every block: what a block reads before writing is NaN for
-//                     floats and -1 for ints, never a value left there by another block.
+//                     floats and -1 for ints, never a value left there by another block;
+//   mma_m16n8k8_tf32  (mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32, kernels/gemm.cuh)
+//                     each lane writes its A and B fragments to its slot and waits for its warp's
+//                     32 lanes; then each computes its four accumulators from the slots, with the
+//                     PTX ISA's fragment layout (lane 4g + t holds A[g][t], A[g+8][t], A[g][t+4],
+//                     A[g+8][t+4], B[t][g], B[t+4][g] and C[g][2t], C[g][2t+1], C[g+8][2t],
+//                     C[g+8][2t+1]). Operands are read as TF32 (their low 13 bits ignored), the
+//                     products are exact, and they are added to C in k order in fp32 (the
+//                     hardware's summation order and rounding inside the instruction are not
+//                     modelled: results agree within fp32 bounds, not bit for bit). Slots
+//                     alternate between two sets per call, so one wait per call is enough;
+//   cvt_rna_tf32      (cvt.rna.tf32.f32) bit for bit: a finite x gets 0x1000 added to its bits
+//                     (round half away from zero), then the low 13 bits are cleared.
 // Runs are deterministic. When no thread can go on (a thread returned while others wait in
 // __syncthreads, a warp's lanes wait at different barriers), the launch fails with an error
 // naming the block and threads, instead of hanging.
@@ -114,8 +126,52 @@ inline int __clz(int x) { return x == 0 ? 32 : __builtin_clz((unsigned)x); }
 inline float __int_as_float(int x) { float f; std::memcpy(&f, &x, 4); return f; }
 inline float __int_as_float(unsigned x) { float f; std::memcpy(&f, &x, 4); return f; }
 inline double __longlong_as_double(long long x) { double d; std::memcpy(&d, &x, 8); return d; }
+inline unsigned __float_as_uint(float x) { unsigned u; std::memcpy(&u, &x, 4); return u; }
+inline float __uint_as_float(unsigned u) { float x; std::memcpy(&x, &u, 4); return x; }
 inline int max(int a, int b) { return a > b ? a : b; }
 inline int min(int a, int b) { return a < b ? a : b; }
+
+// --- tensor cores: the PTX instructions of kernels/gemm.cuh's TF32 path -------------------------
+
+#define MINIGAN_EMULATED_PTX 1   // gemm.cuh then takes the two functions below instead of asm
+
+inline unsigned cvt_rna_tf32(float x) {
+    unsigned bits = __float_as_uint(x);
+    if ((bits & 0x7fffffffu) < 0x7f800000u)   // finite: carry into the kept bits at half or more
+        bits += 0x1000u;
+    return bits & 0xffffe000u;
+}
+
+inline std::vector<unsigned> emu_mma_slots;    // [2][threads][6]: a[0..3], b[0..1] per lane
+inline std::vector<unsigned char> emu_mma_set; // per thread: which of the two slot sets is next
+
+inline void mma_m16n8k8_tf32(const unsigned (&a)[4], const unsigned (&b)[2], float& c0, float& c1,
+                             float& c2, float& c3) {
+    const unsigned tid = threadIdx.x, warp_first = tid & ~31u, threads = blockDim.x;
+    const unsigned set = emu_mma_set[tid];
+    emu_mma_set[tid] = (unsigned char)(set ^ 1u);
+    unsigned* slots = &emu_mma_slots[(std::size_t)set * threads * 6];
+    for (int i = 0; i < 4; ++i) slots[tid * 6 + i] = a[i];
+    for (int i = 0; i < 2; ++i) slots[tid * 6 + 4 + i] = b[i];
+    emu_switch_out(EmuState::AtWarp);
+    auto tf32 = [](unsigned bits) { return __uint_as_float(bits & 0xffffe000u); };
+    auto A = [&](int row, int k) {   // held by lane 4 (row % 8) + k % 4
+        const unsigned lane = 4 * (row % 8) + k % 4;
+        return tf32(slots[(warp_first + lane) * 6 + (row >= 8) + 2 * (k >= 4)]);
+    };
+    auto B = [&](int k, int col) {   // held by lane 4 col + k % 4
+        const unsigned lane = 4 * col + k % 4;
+        return tf32(slots[(warp_first + lane) * 6 + 4 + (k >= 4)]);
+    };
+    const int g = (tid & 31) / 4, t = (tid & 31) % 4;
+    float* c[4] = {&c0, &c1, &c2, &c3};
+    for (int r = 0; r < 4; ++r) {
+        const int row = g + 8 * (r / 2), col = 2 * t + r % 2;
+        float sum = *c[r];
+        for (int k = 0; k < 8; ++k) sum += A(row, k) * B(k, col);
+        *c[r] = sum;
+    }
+}
 
 // --- the scheduler -----------------------------------------------------------------------------
 
@@ -243,6 +299,8 @@ void emu_run(dim3 grid, dim3 block, F&& body) {
     emu_body = [](void* arg) { (*static_cast<Body*>(arg))(); };
     emu_body_arg = const_cast<void*>(static_cast<const void*>(&body));
     emu_exchange.assign(threads, 0.0);
+    emu_mma_slots.assign((std::size_t)2 * threads * 6, 0u);
+    emu_mma_set.assign(threads, 0);
     emu_prepare_fibers(threads);
     const EmuTlsBlock shared = emu_shared_memory();
     for (unsigned bz = 0; bz < grid.z; ++bz)

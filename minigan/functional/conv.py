@@ -14,8 +14,9 @@ from minigan.reference.geometry import conv2d_geometry, square
 
 
 def check_conv2d_arguments(x, w, b, stride, padding):
-    """Raise a clear ValueError/TypeError when the arguments of conv2d do not fit together:
-    the window geometry (``minigan.reference.geometry``), one floating dtype, the bias shape."""
+    """The convolution's ``ConvGeometry``, or a clear ValueError/TypeError when the arguments
+    do not fit together: the window (``minigan.reference.geometry``), one floating dtype, the
+    bias shape."""
     if x.ndim != 4 or w.ndim != 4:
         raise ValueError(f"conv2d: input must be (N, C, H, W) and weight (F, C, K, K), got "
                          f"shapes {x.shape} and {w.shape}")
@@ -26,6 +27,7 @@ def check_conv2d_arguments(x, w, b, stride, padding):
                         f"input {x.dtype}, weight {w.dtype}, bias {bias_dtype}")
     if b is not None and b.shape != (g.F,):
         raise ValueError(f"conv2d: bias must have shape ({g.F},), got {b.shape}")
+    return g
 
 
 class Conv2d(Function):

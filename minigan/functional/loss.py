@@ -9,6 +9,7 @@ patch_cross_entropy: logits (N, C, H, W), labels (N, H, W) ints in [0, C):
 The loss and its gradient softmax - onehot come out of one fused pass
 (``minigan.reference.xent`` on the CPU, ``kernels/patch_xent.cu`` on the GPU).
 """
+import numpy as np
 
 from minigan.autograd import Function, Tensor, as_tensor
 from minigan.backend import get_array_module
@@ -29,11 +30,14 @@ def patch_labels(labels, logits_shape, xp):
 
     Accepts one int for every patch, an (N,) array (one label per image, as in SimGAN) or a
     full (N, H, W) map. Raises ValueError for a wrong shape, TypeError for a non-integer dtype
-    and ValueError for a label outside [0, C).
+    and ValueError for a label outside [0, C) given on the host (an int, a list, a NumPy array).
+    Labels already on the GPU are not read back (that would wait for the GPU in every
+    training step): there the kernel makes an out-of-range label's loss NaN.
     """
     n, c, h, w = logits_shape
     if isinstance(labels, Tensor):
         labels = labels.data
+    host = np.asarray(labels) if get_array_module(labels) is np else None
     labels = xp.asarray(labels)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
@@ -44,9 +48,9 @@ def patch_labels(labels, logits_shape, xp):
     elif labels.shape != (n, h, w):
         raise ValueError(f"labels must be an int, shape ({n},) or ({n}, {h}, {w}) for logits of "
                          f"shape {logits_shape}; got shape {labels.shape}")
-    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= c):
+    if host is not None and host.size and (int(host.min()) < 0 or int(host.max()) >= c):
         raise ValueError(f"labels must lie in [0, {c}) for {c} classes; got values in "
-                         f"[{int(labels.min())}, {int(labels.max())}]")
+                         f"[{int(host.min())}, {int(host.max())}]")
     return xp.ascontiguousarray(labels, dtype=xp.int32)
 
 
@@ -90,8 +94,7 @@ def cross_entropy(logits, labels, reduction="mean"):
     n, c = logits.shape
     maps = logits.reshape(n, c, 1, 1)
     labels = labels.data if isinstance(labels, Tensor) else labels
-    xp = get_array_module(logits.data)
-    labels = xp.asarray(labels)
+    labels = get_array_module(labels).asarray(labels)   # host labels stay there: checked free
     if labels.shape != (n,):
         raise ValueError(f"cross_entropy: labels must have shape ({n},), got {labels.shape}")
     loss = patch_cross_entropy(maps, labels, reduction)
