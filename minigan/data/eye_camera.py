@@ -54,21 +54,25 @@ def webcam(luminance, geometry, look, rng):
     captured = np.empty_like(image)
     for index, (height, width) in enumerate(RESOLUTIONS):
         chosen = np.flatnonzero(level == index)
-        if not len(chosen):
-            continue
-        low = resampling_matrix(height, EYE_HEIGHT) @ image[chosen] @ resampling_matrix(width, EYE_WIDTH).T
-        sub = {name: look[name][chosen][:, None, None]
-               for name in ("brightness", "noise_gain", "noise_floor", "response")}
-        gain = np.clip(sub["brightness"] / np.maximum(low.mean(axis=(1, 2), keepdims=True), 1e-3),
-                       0.5, 4.0)
-        low *= gain
-        spread = np.sqrt(gain * (sub["noise_gain"] * low + gain * sub["noise_floor"]))
-        low = np.clip(low + spread * rng.standard_normal(low.shape, dtype=np.float32), 0.0, 1.0)
-        low = np.rint(255.0 * low ** sub["response"])
-        low = _jpeg(low, look["jpeg_quality"][chosen])
-        up = resampling_matrix(EYE_HEIGHT, height) @ low @ resampling_matrix(EYE_WIDTH, width).T
-        captured[chosen] = up / 127.5 - 1.0
+        if len(chosen):
+            low = (resampling_matrix(height, EYE_HEIGHT) @ image[chosen]
+                   @ resampling_matrix(width, EYE_WIDTH).T)
+            low = _sensor(low, {name: values[chosen] for name, values in look.items()}, rng)
+            captured[chosen] = (resampling_matrix(EYE_HEIGHT, height) @ low
+                                @ resampling_matrix(EYE_WIDTH, width).T) / 127.5 - 1.0
     return equalize_histogram(captured)
+
+
+def _sensor(low, look, rng):
+    """Steps 4-5 on ``(m, h, w)`` images in [0, 1]: noise, auto-exposure gain, response curve,
+    8 bits and JPEG; returns 8-bit values (0..255, float32)."""
+    per = lambda name: look[name][:, None, None]  # noqa: E731
+    mean = np.maximum(low.mean(axis=(1, 2), keepdims=True), 1e-3)
+    gain = np.clip(per("brightness") / mean, 0.5, 4.0)
+    low = gain * low
+    spread = np.sqrt(gain * (per("noise_gain") * low + gain * per("noise_floor")))
+    low = np.clip(low + spread * rng.standard_normal(low.shape, dtype=np.float32), 0.0, 1.0)
+    return _jpeg(np.rint(255.0 * low ** per("response")), look["jpeg_quality"])
 
 
 def _glasses(image, centre, look):
@@ -87,7 +91,9 @@ def _glasses(image, centre, look):
     glare_x = per("glare_x") * per("lens_width") / 2
     glare_y = per("glare_y") * per("lens_height") / 2
     glare = per("lens_glare") * np.exp(-((along - glare_x) ** 2 + (across - glare_y) ** 2) / 200.0)
-    bar = (np.clip(4.5 - np.abs(along + glare_x), 0, 1) * np.clip(1.5 - np.abs(across - glare_y / 2), 0, 1))
+    # the screen mirrored in the lens: a small bright bar across from the glare
+    bar = (np.clip(4.5 - np.abs(along + glare_x), 0.0, 1.0)
+           * np.clip(1.5 - np.abs(across - glare_y / 2), 0.0, 1.0))
     lens = image * 0.9 + glare + np.maximum(per("reflection"), 0.0) * bar
     image = image + inside * (np.minimum(lens, 1.0) - image)
     tone = per("frame_tone") ** 2

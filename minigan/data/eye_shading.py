@@ -25,26 +25,56 @@ style's per-image numbers (``eye_styles``) into luminance in [0, 1]:
 """
 import numpy as np
 
-from minigan.data.eye_geometry import HALF_WIDTH
+from minigan.data.eye_geometry import EYE_HEIGHT, EYE_WIDTH, HALF_WIDTH
 from minigan.data.eye_texture import IRIS_ROWS, IRIS_SHAPE, SKIN_SHAPE, eyebrow, lashes, \
     sample, texture_bank
 
 CORNEA_OFFSET, CORNEA_RADIUS = 0.45, 0.55   # in eyeball radii
+COS_CORNEA = np.cos(np.deg2rad(55.0))       # the cornea's cap around the gaze
 
 
 def shade(fields, geometry, look, style):
     """Luminance ``(n, 35, 55)`` float32 in [0, 1] of the eyes (see the module docstring)."""
     per = lambda name: look[name][:, None, None]  # noqa: E731
-    f32 = lambda values: np.asarray(values, np.float32)[:, None, None]  # noqa: E731
-    bank = texture_bank(style)
-    identity = look["identity"].astype(np.int32)
-    scale = f32(geometry["half_width"] / HALF_WIDTH)
-    u, x_head, y_head = fields["u"], fields["x_head"], fields["y_local"]
-    corners = np.clip(1.5 * (1.0 - u * u), 0.0, 1.0)
+    bank, identity = texture_bank(style), look["identity"].astype(np.int32)
+    scale = np.asarray(geometry["half_width"] / HALF_WIDTH, np.float32)[:, None, None]
+    light = _light(look["light_azimuth"], look["light_elevation"])
+    skin, height, socket = _skin(fields, look, bank, identity, scale)
+    lambert_skin = _skin_lambert(fields, geometry, height, light)
+    eye = _eyeball(fields, look, bank, identity, scale)
+    lambert_eye, lid_shadow = _eyeball_light(fields, geometry, light, scale)
+
+    direct = per("diffuse") * (1.0 - _cast_shadow(look))
+    skin_light = (per("ambient") + direct * lambert_skin) * (1.0 - per("occlusion") * socket)
+    radiance = skin * skin_light + per("specular") * lambert_skin ** 16
+    eye_radiance = eye * (per("ambient") + direct * lambert_eye) * lid_shadow
+    # the wet rim of the lower lid catches the light
+    wet_line = 0.12 * np.exp(-((fields["above_lower"] - 0.6) / 0.5) ** 2) * _corners(fields)
+    radiance += fields["opening"] * (eye_radiance + wet_line * skin_light - radiance)
+    radiance += fields["opening"] * _glints(geometry, look, light)
+    hair = np.maximum(lashes(fields, geometry, look),
+                      eyebrow(fields, geometry, look, identity, bank))
+    radiance = np.maximum(radiance, 0.0) * (1.0 - hair)
+    return np.tanh(per("exposure") * radiance).astype(np.float32)
+
+
+def _corners(fields):
+    """1 along the lids, fading to 0 towards and beyond the eye's corners."""
+    return np.clip(1.5 * (1.0 - fields["u"] * fields["u"]), 0.0, 1.0)
+
+
+def _skin(fields, look, bank, identity, scale):
+    """Skin albedo, height field (pixels towards the camera) and eye-socket weight.
+
+    Albedo: ``skin * (1 + blotch * skin_map) * (1 - wrinkle * wrinkles) * (1 - creases)``,
+    with two crease lines ``crease_gap`` and 1.8 ``crease_gap`` above the upper margin.
+    Height: the bulge of the upper lid up to its crease, the creases as grooves, a bag under
+    the lower lid, the brow ridge and the socket around the eye.
+    """
+    per = lambda name: look[name][:, None, None]  # noqa: E731
+    x_head, y_head, corners = fields["x_head"], fields["y_local"], _corners(fields)
     above_upper = -fields["below_upper"] / scale        # height over the upper margin
     below_lower = -fields["above_lower"] / scale        # depth under the lower margin
-
-    # skin albedo: identity texture, wrinkles along the lids, creases
     tex_x = x_head / scale + SKIN_SHAPE[1] / 2
     skin_map = sample(bank["skin"], identity, tex_x, y_head / scale + SKIN_SHAPE[0] / 2)
     along_lids = np.where(below_lower > 0, 32.0 + below_lower, -above_upper)
@@ -53,20 +83,22 @@ def shade(fields, geometry, look, style):
     groove = np.exp(-((above_upper - gap) / 0.8) ** 2)
     fold = np.exp(-((above_upper - 1.8 * gap) / 0.9) ** 2)
     creases = corners * (per("crease") * groove + np.maximum(per("second_crease"), 0) * fold)
-    skin = per("skin") * (1.0 + per("blotch") * skin_map) * (1.0 - per("wrinkle") * wrinkles)
-    skin *= 1.0 - creases
+    albedo = per("skin") * (1.0 + per("blotch") * skin_map) * (1.0 - per("wrinkle") * wrinkles)
+    albedo *= 1.0 - creases
 
-    # height field (pixels towards the camera) -> skin slopes -> lambert
     lid = np.exp(-(np.maximum(above_upper, 0.0) / gap) ** 2) * corners
     bag = np.exp(-((below_lower - 3.0) / 2.5) ** 2) * corners
     brow = 0.5 - 0.5 * np.tanh((y_head / scale + 10.0 + per("brow_gap")) / 6.0)
     socket = np.exp(-(x_head / (1.3 * HALF_WIDTH * scale)) ** 2
                     - ((y_head / scale + 4.0) / (0.9 * HALF_WIDTH)) ** 2)
     height = scale * (1.2 * lid - 0.8 * creases + 0.7 * bag + 3.0 * brow - 4.0 * socket)
-    light = _light(look["light_azimuth"], look["light_elevation"])
-    lambert_skin = _skin_lambert(fields, geometry, height, light)
+    return albedo, height, socket
 
-    # eyeball albedo: sclera, textured iris with a dark limbus, pupil, caruncle
+
+def _eyeball(fields, look, bank, identity, scale):
+    """Eyeball albedo: sclera, an iris of radial fibres (the identity's polar ``iris`` map)
+    with a collarette ring at rho = 0.5 and a dark limbus, the pupil, the caruncle."""
+    per = lambda name: look[name][:, None, None]  # noqa: E731
     rho = fields["rho"]
     angle = np.arctan2(fields["py"], fields["px"]) * (IRIS_SHAPE[1] / (2 * np.pi))
     iris_map = sample(bank["iris"], identity, angle, rho * IRIS_ROWS)
@@ -74,32 +106,26 @@ def shade(fields, geometry, look, style):
     collarette = per("collarette") * np.exp(-((rho - 0.5) / 0.08) ** 2)
     iris = per("iris") * (1.0 + per("iris_texture") * iris_map + collarette)
     iris *= 1.0 - 0.6 * limbus * limbus
-    sclera = per("sclera") * (1.0 + 0.03 * skin_map)
-    eye = sclera + fields["iris"] * (iris - sclera)
+    eye = per("sclera") + fields["iris"] * (iris - per("sclera"))
     eye += fields["pupil"] * (per("pupil") - eye)
-    blob = ((u + 0.86) / 0.2) ** 2 + ((y_head - 0.5 * scale) / (2.8 * scale)) ** 2
-    eye += np.clip(2.0 - 2.0 * blob, 0.0, 1.0) * (per("caruncle") * per("skin") / 0.5 - eye)
+    blob = (((fields["u"] + 0.86) / 0.2) ** 2
+            + ((fields["y_local"] - 0.5 * scale) / (2.8 * scale)) ** 2)
+    caruncle = per("caruncle") * per("skin") / 0.5          # pink-grey, follows the skin tone
+    return eye + np.clip(2.0 - 2.0 * blob, 0.0, 1.0) * (caruncle - eye)
 
-    # eyeball light: sphere normal, the upper lid's shadow, darker corners
+
+def _eyeball_light(fields, geometry, light, scale):
+    """``max(0, n . L)`` on the eyeball sphere, and the shade of the upper lid on it (wider
+    when the light comes from above) times a darkening towards the corners."""
+    f32 = lambda values: np.asarray(values, np.float32)[:, None, None]  # noqa: E731
     radius = f32(geometry["eyeball_radius"])
-    dx, dy = fields["dx"] / radius, fields["dy"] / radius
-    nz = -np.sqrt(np.maximum(1.0 - dx * dx - dy * dy, 0.02))
-    lambert_eye = np.maximum(dx * f32(light[:, 0]) + dy * f32(light[:, 1]) + nz * f32(light[:, 2]),
-                             0.0)
-    high_light = 1.0 + 3.0 * np.maximum(-f32(light[:, 1]), 0.0)
-    lid_shadow = 1.0 - 0.55 * np.exp(-np.maximum(fields["below_upper"], 0.0) / (high_light * scale))
-    lid_shadow *= 1.0 - 0.3 * u * u
-
-    direct = per("diffuse") * (1.0 - _cast_shadow(look))
-    skin_light = (per("ambient") + direct * lambert_skin) * (1.0 - per("occlusion") * socket)
-    radiance = skin * skin_light + per("specular") * lambert_skin ** 16
-    eye_radiance = eye * (per("ambient") + direct * lambert_eye) * lid_shadow
-    wet_line = 0.12 * np.exp(-((fields["above_lower"] - 0.6) / 0.5) ** 2) * corners
-    radiance += fields["opening"] * (eye_radiance + wet_line * skin_light - radiance)
-    radiance += fields["opening"] * _glints(geometry, look, light)
-    hair = np.maximum(lashes(fields, geometry, look), eyebrow(fields, geometry, look, identity, bank))
-    radiance = np.maximum(radiance, 0.0) * (1.0 - hair)
-    return np.tanh(per("exposure") * radiance).astype(np.float32)
+    nx, ny = fields["dx"] / radius, fields["dy"] / radius
+    nz = -np.sqrt(np.maximum(1.0 - nx * nx - ny * ny, 0.02))
+    lambert = np.maximum(nx * f32(light[:, 0]) + ny * f32(light[:, 1]) + nz * f32(light[:, 2]),
+                         0.0)
+    reach = scale * (1.0 + 3.0 * np.maximum(-f32(light[:, 1]), 0.0))
+    lid_shadow = 1.0 - 0.55 * np.exp(-np.maximum(fields["below_upper"], 0.0) / reach)
+    return lambert, lid_shadow * (1.0 - 0.3 * fields["u"] * fields["u"])
 
 
 def _light(azimuth, elevation):
@@ -131,29 +157,28 @@ def _cast_shadow(look):
     if not np.any(strength):
         return strength
     per = lambda name: look[name][:, None, None]  # noqa: E731
-    xs = np.linspace(-1.0, 1.0, 55, dtype=np.float32)[None, None, :]
-    ys = np.linspace(-0.64, 0.64, 35, dtype=np.float32)[None, :, None]
+    xs = np.linspace(-1.0, 1.0, EYE_WIDTH, dtype=np.float32)[None, None, :]
+    ys = np.linspace(-0.64, 0.64, EYE_HEIGHT, dtype=np.float32)[None, :, None]
     across = np.cos(per("shadow_angle")) * xs + np.sin(per("shadow_angle")) * ys
-    softness = per("shadow_softness") / 27.5
+    softness = per("shadow_softness") / (EYE_WIDTH / 2)    # pixels -> units of xs
     return strength * (0.5 + 0.5 * np.tanh((across - per("shadow_offset")) / (2 * softness)))
 
 
 def _glints(geometry, look, light):
     """``(n, 35, 55)`` corneal reflections of the key light and of the second light."""
-    n = len(look["glint"])
     second = _light(look["glint2_azimuth"], look["glint2_elevation"])
-    glints = np.zeros((n, 35, 55), np.float32)
+    radius, gaze = geometry["eyeball_radius"][:, None], geometry["gaze"]
+    glints = np.zeros((len(gaze), EYE_HEIGHT, EYE_WIDTH), np.float32)
     for direction, strength, width, height in (
             (light, look["glint"], look["glint_size"], look["glint_size"]),
             (second, np.maximum(look["glint2"], 0), look["glint2_width"], look["glint2_height"])):
         half = direction + np.array([0.0, 0.0, -1.0])
         half /= np.linalg.norm(half, axis=1, keepdims=True)
-        radius, gaze = geometry["eyeball_radius"][:, None], geometry["gaze"]
         centre = geometry["center"] + radius * (CORNEA_OFFSET * gaze[:, :2]
                                                 + CORNEA_RADIUS * half[:, :2])
-        on_cornea = np.clip((np.sum(half * gaze, axis=1) - 0.57) / 0.1, 0.0, 1.0)
-        glints += (_box(centre[:, 0], width, 55)[:, None, :] * _box(centre[:, 1], height, 35)[:, :, None]
-                   * (strength * on_cornea)[:, None, None])
+        on_cornea = np.clip((np.sum(half * gaze, axis=1) - COS_CORNEA) / 0.1, 0.0, 1.0)
+        rows, columns = _box(centre[:, 1], height, EYE_HEIGHT), _box(centre[:, 0], width, EYE_WIDTH)
+        glints += rows[:, :, None] * columns[:, None, :] * (strength * on_cornea)[:, None, None]
     return glints
 
 

@@ -3,7 +3,8 @@
 An *identity* is one person's fixed set of texture maps, made once from a fixed seed:
 
 * ``skin``: albedo variation in head coordinates (1 texel = 1 pixel at scale 1): blotches
-  with a 1/f spectrum plus fine pores (white noise blurred by a gaussian, sigma 0.5 texel);
+  with a power spectrum ~ 1/f^beta plus fine pores (white noise blurred by a gaussian,
+  sigma 0.5 texel);
 * ``wrinkles``: noise stretched 5:1 along x, read in coordinates that follow the lid curves,
   so the lines run parallel to the lids; only its dark ridges are kept;
 * ``iris``: a polar map (columns: angle around the pupil, periodic; rows: radius) of radial
@@ -22,7 +23,7 @@ IDENTITIES = 128
 SKIN_SHAPE = (64, 128)    # texels (rows = y_h, columns = x_h), centred on the eyeball
 IRIS_SHAPE = (16, 64)     # rows: radius (IRIS_ROWS rows from the pupil centre to the limbus)
 IRIS_ROWS = 8.0
-# per style: (seed, blotch exponent, pore share): photo skin is smoother, with bigger blotches
+# per style: (seed, beta, pore share): photo skin is smoother, with bigger blotches
 BANK_RECIPES = {"synthetic": (20170, 2.0, 0.3), "photo": (20171, 2.2, 0.35)}
 
 
@@ -76,9 +77,10 @@ def lashes(fields, geometry, look):
     lid margins, fanning out towards the corners, thinning towards their tips.
 
     With v the height above the upper margin (head coordinates) and u the position along the
-    lid, a lash rooted at u_r passes through ``u = u_r (1 + lean v / length)``; the strokes are the
-    crests of ``cos(pi N (u_r + 1) + 0.8 sin(2.3 pi N u_r))`` (N lashes, irregular spacing),
-    cut narrower as v grows. The lower lid has shorter, sparser, fainter ones.
+    lid, a lash rooted at u_r passes through ``u = u_r (1 + lean v / length)``; the strokes
+    are the crests of ``cos(phi + 0.8 sin(2.3 phi + lash_phase))``, ``phi = pi N (u_r + 1)``
+    (N lashes, irregularly spaced), cut narrower as v grows, over a dense dark row
+    ``lash_line`` pixels wide at the margin. The lower lid has shorter, sparser, fainter ones.
     """
     per = lambda name: look[name][:, None, None]  # noqa: E731
     scale = np.asarray(geometry["half_width"], np.float32)[:, None, None] / 19.0

@@ -49,7 +49,8 @@ def eye_statistics(images, flat_threshold=FLAT_THRESHOLD):
 
 
 def _box_mean(x, size):
-    """Mean over every whole ``size x size`` window of ``(N, H, W)``: ``(N, H-size+1, W-size+1)``."""
+    """Mean over every whole ``size x size`` window of ``(N, H, W)``; ``(N, H - size + 1,
+    W - size + 1)``."""
     height, width = x.shape[1] - size + 1, x.shape[2] - size + 1
     total = np.zeros((x.shape[0], height, width))
     for row in range(size):
