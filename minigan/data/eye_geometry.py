@@ -61,7 +61,7 @@ PARAM_RANGES = {  # the simulator's eyes, as UnityEyes crops show them: any head
     "lower_lid": (0.45, 0.75),
     "lid_skew": (-0.25, 0.25),
     "iris_size": (0.5, 0.6),
-    "pupil_size": (0.3, 0.6),
+    "pupil_size": (0.45, 0.7),
 }
 # MPIIGaze-like: the same gaze, but webcam head poses (mostly facing down at a laptop, the
 # normalization removes roll), eyes lower in the crop, narrower openings, small pupils

@@ -23,7 +23,7 @@ from minigan.data.eye_texture import IDENTITIES
 DEGREE = np.pi / 180
 APPEARANCE = {
     "synthetic": {
-        "identity": (0, IDENTITIES), "skin": (0.2, 0.8), "sclera": (0.8, 1.0),
+        "identity": (0, IDENTITIES), "skin": (0.28, 0.75), "sclera": (0.8, 1.0),
         "iris": (0.12, 0.6), "pupil": (0.02, 0.05), "caruncle": (0.45, 0.7),
         "blotch": (0.03, 0.08), "wrinkle": (0.02, 0.08), "iris_texture": (0.06, 0.2),
         "collarette": (-0.15, 0.25),
@@ -33,7 +33,7 @@ APPEARANCE = {
         "brow": (0.3, 0.7), "brow_gap": (8.0, 14.0), "brow_thickness": (2.5, 4.5),
         "light_azimuth": (0.0, 2 * np.pi), "light_elevation": (0.0, 55 * DEGREE),
         "diffuse": (0.6, 1.3), "ambient": (0.1, 0.4), "occlusion": (0.1, 0.4),
-        "exposure": (0.6, 1.8),
+        "exposure": (0.8, 1.6),
         "specular": (0.0, 0.08), "shadow": (-0.8, 0.6), "shadow_angle": (0.0, 2 * np.pi),
         "shadow_offset": (-0.6, 0.6), "shadow_softness": (0.5, 3.0),
         "glint": (0.8, 1.6), "glint_size": (0.4, 0.9),
