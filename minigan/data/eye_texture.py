@@ -114,10 +114,13 @@ def eyebrow(fields, geometry, look, identity, bank):
     x_head, y_head, u = fields["x_head"] / scale, fields["y_local"] / scale, fields["u"]
     centre = -(10.0 + per("brow_gap")) + 0.12 * x_head + 2.5 * u * u
     across = (y_head - centre) / per("brow_thickness")
-    band = np.exp(-across ** 4) * np.clip(1.6 - 0.6 * u, 0.0, 1.0)
-    hairs = sample(bank["wrinkles"], identity, 0.9 * x_head - 0.4 * y_head,
-                   2.0 * (y_head + 0.4 * x_head))
-    return per("brow") * band * np.clip(0.7 + 0.25 * hairs, 0.0, 1.0)
+    band = per("brow") * np.exp(-across ** 4) * np.clip(1.6 - 0.6 * u, 0.0, 1.0)
+    seen = np.flatnonzero(band.max(axis=(1, 2)) > 1e-3)    # most brows are outside the crop
+    x_seen, y_seen = x_head[seen], y_head[seen]
+    hairs = sample(bank["wrinkles"], identity[seen], 0.9 * x_seen - 0.4 * y_seen,
+                   2.0 * (y_seen + 0.4 * x_seen))
+    band[seen] *= np.clip(0.7 + 0.25 * hairs, 0.0, 1.0)
+    return band
 
 
 def _frequencies(shape):
