@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from minigan.data import eye_camera, eye_geometry, eye_shading, eye_styles
+from minigan.data import eye_camera, eye_geometry, eye_shading, eye_styles, eye_texture
 from minigan.data.eye_geometry import sample_eye_params  # noqa: F401  (public here)
 
 STYLES = ("synthetic", "photo")
@@ -87,6 +87,7 @@ def render_eyes(n, style="synthetic", seed=0, params=None):
     # result does not depend on the order in which the threads finish
     streams = np.random.SeedSequence([int(seed), _STYLE_STREAM[style]]).spawn(1 + len(parts))
     look = eye_styles.draw_style(style, n, np.random.default_rng(streams[0]))
+    eye_texture.texture_bank(style)   # made once, here, rather than by racing threads
     images = np.empty((n, 1, eye_geometry.EYE_HEIGHT, eye_geometry.EYE_WIDTH), np.float32)
 
     def render_part(index):
