@@ -1,5 +1,4 @@
 """python -m minigan.eye_stats: a statistics table for any source spec, clear errors."""
-import numpy as np
 
 from minigan import eye_stats
 from minigan.data.eyes import render_eyes

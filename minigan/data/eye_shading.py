@@ -26,8 +26,8 @@ style's per-image numbers (``eye_styles``) into luminance in [0, 1]:
 import numpy as np
 
 from minigan.data.eye_geometry import EYE_HEIGHT, EYE_WIDTH, HALF_WIDTH
-from minigan.data.eye_texture import IRIS_ROWS, IRIS_SHAPE, SKIN_SHAPE, eyebrow, lashes, \
-    sample, texture_bank
+from minigan.data.eye_texture import (IDENTITIES, IRIS_ROWS, IRIS_SHAPE, SKIN_SHAPE, eyebrow,
+                                      lashes, sample, texture_bank)
 
 CORNEA_OFFSET, CORNEA_RADIUS = 0.45, 0.55   # in eyeball radii
 COS_CORNEA = np.cos(np.deg2rad(55.0))       # the cornea's cap around the gaze
@@ -36,7 +36,8 @@ COS_CORNEA = np.cos(np.deg2rad(55.0))       # the cornea's cap around the gaze
 def shade(fields, geometry, look, style):
     """Luminance ``(n, 35, 55)`` float32 in [0, 1] of the eyes (see the module docstring)."""
     per = lambda name: look[name][:, None, None]  # noqa: E731
-    bank, identity = texture_bank(style), look["identity"].astype(np.int32)
+    bank = texture_bank(style)
+    identity = np.minimum(look["identity"].astype(np.int32), IDENTITIES - 1)
     scale = np.asarray(geometry["half_width"] / HALF_WIDTH, np.float32)[:, None, None]
     light = _light(look["light_azimuth"], look["light_elevation"])
     skin, height, socket = _skin(fields, look, bank, identity, scale)
