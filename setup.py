@@ -25,6 +25,7 @@ setup(
         "minigan-make-eyes=minigan.make_eyes:main",
         "minigan-bench=minigan.bench:main",
         "minigan-bench-eyes=minigan.bench_eyes:main",
+        "minigan-eye-stats=minigan.eye_stats:main",
         "minigan-evaluate-gaze=minigan.evaluate_gaze:main",
         "minigan-ablations=minigan.ablations:main",
         "minigan-turing=minigan.turing:main",

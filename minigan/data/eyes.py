@@ -4,16 +4,18 @@
     batch.images          # (1000, 1, 35, 55) float32 in [-1, 1]
     batch.gaze            # (1000, 3) unit gaze vectors (camera coordinates, see eye_geometry)
 
-``synthetic`` plays the simulator (UnityEyes in the paper): clean flat shading, sharp edges,
-no noise. ``photo`` is a *stand-in* for real webcam images (MPIIGaze in the paper), made by the
-same renderer plus camera effects; it is not real data. Together they give SimGAN a real,
-measurable domain gap out of the box.
+``synthetic`` plays the simulator (UnityEyes in the paper): textured skin, lashes, a fibrous
+iris, a key light of random direction and strength, sharp glints, any head pose; clean, no
+noise. ``photo`` is a *stand-in* for MPIIGaze's normalized webcam eyes, not real data: other
+people, head poses and crops (``eye_geometry.PHOTO_PARAM_RANGES``), harsh light, screen glints
+and glasses, then a low-resolution webcam and per-image histogram equalization
+(``eye_camera``). Looks: ``eye_styles``, ``eye_texture``, ``eye_shading``.
 
-Randomness: geometry comes from ``np.random.default_rng(seed)`` (unless ``params`` is given);
-each style's appearance and noise come from streams spawned from ``SeedSequence([seed, style id])``.
-So one seed gives the same eyes (same labels) in both styles, and the style's draws can never
-change the geometry. Everything is vectorised over the batch, in chunks of 128 eyes that
-fit in the CPU cache, rendered by one thread per core.
+Randomness: geometry comes from ``np.random.default_rng(seed)`` (unless ``params`` is given),
+drawn from the style's own ranges, gaze first: one seed gives the same gaze in both styles,
+and a different eye around it. Each style's appearance and noise come from streams spawned from
+``SeedSequence([seed, style id])``, so they never change the geometry. Everything is vectorised
+over the batch, in chunks of 32 eyes whose arrays stay in the CPU cache, one thread per core.
 """
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -21,12 +23,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from minigan.data import eye_geometry, eye_styles
+from minigan.data import eye_camera, eye_geometry, eye_shading, eye_styles, eye_texture
 from minigan.data.eye_geometry import sample_eye_params  # noqa: F401  (public here)
 
 STYLES = ("synthetic", "photo")
 _STYLE_STREAM = {"synthetic": 1, "photo": 2}
-_CHUNK = 128  # images per vectorised pass: big enough for NumPy, small enough for the cache
+_CHUNK = 32   # images per vectorised pass: its temporaries (~250 kB each) stay in the cache
 
 
 @dataclass
@@ -64,8 +66,8 @@ def render_eyes(n, style="synthetic", seed=0, params=None):
     """Render ``n`` eyes in ``style`` ("synthetic" | "photo"); returns an ``EyeBatch``.
 
     ``params``: geometry from ``sample_eye_params`` (a dict of ``(n,)`` arrays); drawn from
-    ``seed`` when None. Same params -> same labels in both styles. Same (n, style, seed,
-    params) -> the same images, bit for bit.
+    ``seed`` and the style's ranges when None. Same params -> same labels in both styles.
+    Same (n, style, seed, params) -> the same images, bit for bit.
     """
     if style not in STYLES:
         raise ValueError(f"style must be one of {STYLES}, got {style!r}")
@@ -75,7 +77,7 @@ def render_eyes(n, style="synthetic", seed=0, params=None):
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     if params is None:
-        params = sample_eye_params(n, np.random.default_rng(seed))
+        params = sample_eye_params(n, np.random.default_rng(seed), style)
     eye_geometry.check_params(params, n)
     params = {name: np.asarray(params[name], np.float64) for name in eye_geometry.PARAM_RANGES}
     geometry = eye_geometry.derived(params)
@@ -85,6 +87,7 @@ def render_eyes(n, style="synthetic", seed=0, params=None):
     # result does not depend on the order in which the threads finish
     streams = np.random.SeedSequence([int(seed), _STYLE_STREAM[style]]).spawn(1 + len(parts))
     look = eye_styles.draw_style(style, n, np.random.default_rng(streams[0]))
+    eye_texture.texture_bank(style)   # made once, here, rather than by racing threads
     images = np.empty((n, 1, eye_geometry.EYE_HEIGHT, eye_geometry.EYE_WIDTH), np.float32)
 
     def render_part(index):
@@ -108,12 +111,9 @@ def render_eyes(n, style="synthetic", seed=0, params=None):
 def _render_chunk(style, params, geometry, look, rng):
     """``(m, 35, 55)`` float32 in [-1, 1] for one chunk of eyes."""
     fields = eye_geometry.pixel_fields(params, geometry)
-    if style == "synthetic":
-        luminance = eye_styles.shade(fields, geometry, look)
-    else:
-        texture = eye_styles.skin_texture(len(look["skin"]), look["texture"], rng)
-        luminance = eye_styles.shade(fields, geometry, look, texture)
-        luminance = eye_styles.photo_camera(luminance, fields, geometry, look, rng)
+    luminance = eye_shading.shade(fields, geometry, look, style)
+    if style == "photo":
+        return eye_camera.webcam(luminance, geometry, look, rng)
     return (2.0 * luminance - 1.0).astype(np.float32)
 
 
