@@ -12,6 +12,8 @@ import math
 import numpy as np
 from scipy import ndimage
 
+from minigan.data.normalize import equalize_histogram
+
 
 # -- gaze ------------------------------------------------------------------------------------
 def angular_error(predicted, target):
@@ -61,59 +63,85 @@ def cumulative_error_curve(errors, max_degrees=25.0, step=0.5):
 # -- pupil centre ----------------------------------------------------------------------------
 
 
-def pupil_centers(images, smooth=1.0, blob=2.0, flank=8, border=3, window=5):
+def pupil_centers(images, radii=tuple(np.arange(6.0, 11.01, 0.5)), arc=45.0, band=1.5,
+                  darkness=0.3, prior=(10.0, 6.0), prior_weight=0.3):
     """Estimate each eye's pupil centre: ``(N, 1, H, W)`` in [-1, 1] -> ``(N, 2)`` pixel (x, y).
 
-    Pixel (x, y) is column x, row y, centres at integers (the renderer's convention).
+    Pixel (x, y) is column x, row y, centres at integers (the renderer's convention). The
+    pupil centre is the iris centre; the iris is found as a dark disk whose left and right
+    rims (the limbus) are edges from dark to bright sclera:
 
-    1. Find the iris: blur by ``blob`` (gaussian sigma, px) and score each pixel by how much
-       darker it is than the mean of the two points ``flank`` px to its left and right:
+    1. Per image: histogram equalization (so only the order of gray levels counts, and a
+       change of tone does not move the estimate), a 3x3 grey opening (removes glints of up to
+       2 px inside the iris), a gaussian blur of 0.7 px.
+    2. For each radius r in ``radii`` and each pixel c, with x the prepared image sampled
+       bilinearly, ``u(t) = (cos t, sin t)`` and T the angles within ``arc`` degrees of the
+       horizontal on both sides (the rims the lids cover least):
 
-           score(x, y) = (c(x - flank, y) + c(x + flank, y)) / 2 - c(x, y)
+           score_r(c) = mean_{t in T} [x(c + (r + band) u(t)) - x(c + (r - band) u(t))]
+                        - darkness * mean of x over the r x r box at c
+                        - prior_weight * (((c_x - W_mid) / prior_x)^2 + ((c_y - H_mid) / prior_y)^2)
 
-       A dark iris sits between bright sclera, which this rewards. An isotropic
-       centre-surround filter also fires on the dark skin crease above the lid in the photo
-       style; comparing only along x does not. Pixels within ``border`` of the edge never win.
-    2. Refine: in the (2 window + 1)^2 box around the best score (lightly blurred by
-       ``smooth`` against sensor noise) keep the pixels darker than half-way from the box's
-       minimum to its median, and return their centroid weighted by how much darker they are.
+       The last term, a weak pull towards the middle of the crop where eyes sit, keeps dark
+       eye corners and glasses frames from winning.
+    3. The best (r, c) wins; the position is refined to sub-pixel accuracy by a parabola
+       through the score (without the pull) at c and its neighbours along x and along y.
 
-    On the renderer's eyes the estimate lies a median ~0.1 px (synthetic) and ~0.9 px (photo)
-    from the true centre (``tests/test_experiments_metrics.py`` checks it); it is the same
-    function on both sides of every comparison, so a fixed bias cancels in ``pupil_shift``.
+    The label of a rendered eye is the centre of its whole iris, which the lids often partly
+    cover; where they do, the visible rims say little about its height. On 1000 eyes of each
+    style (seed 7) the estimate lies a median 1.9 px (synthetic) and 1.35 px (photo) from the
+    label, more than 4 px on 9 % and 14 % of them (``tests/test_experiments_metrics.py``
+    checks bounds on other eyes). It is the same function on both sides of every comparison,
+    so a bias common to both cancels in ``pupil_shift``.
     """
     x = np.asarray(images, dtype=np.float64)
     if x.ndim != 4 or x.shape[1] != 1:
         raise ValueError(f"pupil_centers: images must be (N, 1, H, W), got shape {x.shape}")
     n, _, height, width = x.shape
-    if height <= 2 * border or width <= 2 * (border + flank):
-        raise ValueError(f"pupil_centers: images of {height}x{width} are too small for "
-                         f"border={border}, flank={flank}")
-    x = x[:, 0]
-    dark = ndimage.gaussian_filter(x, (0, blob, blob), mode="nearest")
-    flanks = np.pad(dark, ((0, 0), (0, 0), (flank, flank)), mode="edge")
-    score = (flanks[:, :, :width] + flanks[:, :, 2 * flank:]) / 2 - dark
-    score[:, :border], score[:, height - border:] = -np.inf, -np.inf
-    score[:, :, :border], score[:, :, width - border:] = -np.inf, -np.inf
-    best = score.reshape(n, -1).argmax(axis=1)
-    row, col = np.unravel_index(best, (height, width))
+    reach = int(np.ceil(max(radii) + band)) + 1
+    if height < 8 or width < 8:
+        raise ValueError(f"pupil_centers: images of {height}x{width} are too small")
+    x = equalize_histogram(x[:, 0]).astype(np.float64)
+    x = ndimage.grey_opening(x, size=(1, 3, 3))
+    x = ndimage.gaussian_filter(x, (0, 0.7, 0.7), mode="nearest")
+    padded = np.pad(x, ((0, 0), (reach, reach), (reach, reach)), mode="edge")
 
-    # Boxes that cross the edge are padded with NaN so the nan-statistics ignore those pixels.
-    smoothed = ndimage.gaussian_filter(x, (0, smooth, smooth), mode="nearest")
-    padded = np.pad(smoothed, ((0, 0), (window, window), (window, window)),
-                    constant_values=np.nan)
-    side = 2 * window + 1
-    boxes = np.lib.stride_tricks.sliding_window_view(padded, (side, side), axis=(1, 2))
-    box = boxes[np.arange(n), row, col]                                   # (N, side, side)
-    low = np.nanmin(box, axis=(1, 2), keepdims=True)
-    middle = np.nanmedian(box, axis=(1, 2), keepdims=True)
-    weight = np.nan_to_num(np.clip(low + 0.5 * (middle - low) - box, 0, None))
-    weight[weight.sum(axis=(1, 2)) == 0] = 1.0  # a flat box: its centre is all we know
-    offsets = np.arange(-window, window + 1, dtype=np.float64)
-    total = weight.sum(axis=(1, 2))
-    dx = (weight * offsets[None, None, :]).sum(axis=(1, 2)) / total
-    dy = (weight * offsets[None, :, None]).sum(axis=(1, 2)) / total
-    return np.stack([col + dx, row + dy], axis=1)
+    def sample(dx, dy):
+        """x at every pixel moved by (dx, dy), bilinear, the border repeated: (N, H, W)."""
+        ix, iy = int(np.floor(dx)), int(np.floor(dy))
+        fx, fy = dx - ix, dy - iy
+        def at(i, j):
+            return padded[:, reach + j:reach + j + height, reach + i:reach + i + width]
+        return ((1 - fx) * (1 - fy) * at(ix, iy) + fx * (1 - fy) * at(ix + 1, iy)
+                + (1 - fx) * fy * at(ix, iy + 1) + fx * fy * at(ix + 1, iy + 1))
+
+    sides = np.deg2rad(np.linspace(-arc, arc, 9))
+    angles = np.concatenate([sides, np.pi + sides])
+    rows, cols = np.mgrid[0:height, 0:width]
+    pull = prior_weight * (((cols - (width - 1) / 2) / prior[0]) ** 2
+                           + ((rows - (height - 1) / 2) / prior[1]) ** 2)
+    best = np.full((n, height, width), -np.inf)                        # max over r
+    for r in radii:
+        rims = sum(sample((r + band) * np.cos(t), (r + band) * np.sin(t))
+                   - sample((r - band) * np.cos(t), (r - band) * np.sin(t)) for t in angles)
+        inside = ndimage.uniform_filter(x, size=(1, int(r), int(r)), mode="nearest")
+        np.maximum(best, rims / len(angles) - darkness * inside, out=best)
+    index = (best - pull).reshape(n, -1).argmax(axis=1)
+    row, col = np.unravel_index(index, (height, width))
+    images_index = np.arange(n)
+
+    def vertex(before, centre, after):
+        """Offset in [-0.5, 0.5] of the top of the parabola through three equally spaced values."""
+        curvature = before - 2 * centre + after
+        safe = np.where(curvature < 0, curvature, -1.0)
+        return np.where(curvature < 0, np.clip(0.5 * (before - after) / safe, -0.5, 0.5), 0.0)
+
+    centre = best[images_index, row, col]
+    left = best[images_index, row, np.maximum(col - 1, 0)]
+    right = best[images_index, row, np.minimum(col + 1, width - 1)]
+    up = best[images_index, np.maximum(row - 1, 0), col]
+    down = best[images_index, np.minimum(row + 1, height - 1), col]
+    return np.stack([col + vertex(left, centre, right), row + vertex(up, centre, down)], axis=1)
 
 
 def pupil_shift(before, after, **search):
