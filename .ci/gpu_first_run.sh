@@ -43,7 +43,7 @@ if [[ "$scale" == tiny ]]; then
     probe_args=(--batch 2 --copy-mib 8)
     bench_args=(--batch 2 --height 12 --width 16 --repeats 1 --warmup 0 --gemm-size 256)
     train_args=(--n 64 --batch-size 8 --channels 8 --blocks 1 --discriminator-width 0.25
-                --buffer-size 64 --pretrain-refiner-steps 4 --pretrain-discriminator-steps 2
+                --history-batches 8 --pretrain-refiner-steps 4 --pretrain-discriminator-steps 2
                 --steps 6 --sample-every 3 --checkpoint-every 3)
     eval_args=(--preset tiny)
     caps=(facts:15 probe:300 tests:900 bench:900 train:600 eval:600)

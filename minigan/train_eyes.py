@@ -25,7 +25,7 @@ from minigan.cli.device import requested_device
 from minigan.data.sources import FORMS
 from minigan.io.interrupt import JobInterrupted
 from minigan.pipelines.training_run import (format_summary, new_run, resumed_run, train_run)
-from minigan.simgan.config import OPTIMIZERS, PSI_CHOICES, TrainConfig
+from minigan.simgan.config import OPTIMIZERS, PADDINGS, PSI_CHOICES, TrainConfig
 from minigan.simgan.run_folder import next_free_path
 from minigan.simgan.trainer import TrainingDiverged, TrainingInterrupted
 
@@ -48,9 +48,12 @@ FLAGS = {
     "--pretrain-discriminator-steps": ("pretrain_discriminator_steps", COUNT, "D before training"),
     "--average-decay": ("average_decay", NON_NEGATIVE, "running average of the refiner's "
                                                        "weights, saved and shown (0: off)"),
-    "--buffer-size": ("buffer_size", POSITIVE_INT, "B: images in the history buffer"),
+    "--history-batches": ("history_batches", POSITIVE_INT, "size of the history buffer, in "
+                                                           "mini-batches (B = N x batch size)"),
     "--channels": ("refiner_channels", POSITIVE_INT, "refiner feature maps (paper: 64)"),
     "--blocks": ("refiner_blocks", COUNT, "refiner ResNet blocks (paper: 4)"),
+    "--refiner-padding": ("refiner_padding", str, "what the refiner's 3x3 convolutions pad "
+                                                  f"with: {', '.join(PADDINGS)}"),
     "--discriminator-width": ("discriminator_width", POSITIVE, "D channel multiplier (paper: 1)"),
     "--sample-every": ("sample_every", POSITIVE_INT, "iterations between sample grids"),
     "--checkpoint-every": ("checkpoint_every", POSITIVE_INT, "iterations between checkpoints"),
@@ -64,7 +67,8 @@ FLAGS = {
 }
 METAVARS = {POSITIVE_INT: "N", COUNT: "N", POSITIVE: "X", NON_NEGATIVE: "X"}
 FIELD_FLAGS = {field: flag for flag, (field, _, _) in FLAGS.items()}
-CHOICES = {"--optimizer": OPTIMIZERS, "--psi": PSI_CHOICES}
+CHOICES = {"--optimizer": OPTIMIZERS, "--psi": PSI_CHOICES, "--refiner-padding": PADDINGS}
+SWITCHES = ("use_history", "global_adversarial", "global_loss_scale", "discriminator_batch_norm")
 
 
 def _defaults_for_help(argv):
@@ -107,17 +111,30 @@ def parse_args(argv=None):
     parser.add_argument("--global-adversarial", action="store_const", const=True,
                         help="whole-image D with a fully connected layer (ablation; default: "
                              f"{'global' if shown.global_adversarial else 'local'} D)")
+    parser.add_argument("--no-global-loss-scale", dest="global_loss_scale",
+                        action="store_const", const=False,
+                        help="leave the global D's loss at one term per image instead of "
+                             "scaling it to the local D's patch count")
+    parser.add_argument("--discriminator-batch-norm", action="store_const", const=True,
+                        help="batch norm in D, as the authors' notes describe (default: "
+                             f"{'on' if shown.discriminator_batch_norm else 'off'})")
+    parser.add_argument("--authors-setting", action="store_true",
+                        help="the authors' notes: batch norm in D, K_g = 50, K_d = 1, and "
+                             "--steps cut so the refiner takes as many steps as before "
+                             "(--k-g, --k-d, --steps given as well win)")
     parser.add_argument("--skip-bad", action="store_true", help="skip unreadable data files")
     add_progress(parser)
     show_defaults(parser, shown.to_dict())
     args = parser.parse_args(argv)
     if args.resume and args.out:
         parser.error("--resume RUN continues in RUN; do not give --out as well")
+    if args.resume and args.authors_setting:
+        parser.error("--authors-setting chooses how a new run trains; a resumed run keeps its own")
     return args
 
 
 def _overrides(args):
-    fields = [field for field, _, _ in FLAGS.values()] + ["use_history", "global_adversarial"]
+    fields = [field for field, _, _ in FLAGS.values()] + list(SWITCHES)
     changes = {field: getattr(args, field) for field in fields if getattr(args, field) is not None}
     if args.n is not None:
         changes.update(n_synthetic=args.n, n_real=args.n)
@@ -143,6 +160,10 @@ def plan_run(args, device):
             plan = resumed_run(args.resume, changes)
         else:
             config = _preset(preset_for(args, "gpu", "cpu"))(**changes)
+            if args.authors_setting:
+                given = {field: changes[field] for field in ("k_g", "k_d", "steps")
+                         if field in changes}
+                config = config.authors_setting().replace(**given)
             plan = new_run(config, args.out or next_free_path("runs/eyes"))
     except FileExistsError:
         raise UsageError(f"--out {args.out}: the folder already holds a run; continue it with "

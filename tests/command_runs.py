@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 # A SimGAN run of a few hundred milliseconds: every phase, samples, checkpoints.
-TINY = ["--n", "16", "--batch-size", "4", "--buffer-size", "8", "--channels", "4", "--blocks",
+TINY = ["--n", "16", "--batch-size", "4", "--history-batches", "2", "--channels", "4", "--blocks",
         "1", "--discriminator-width", "0.125", "--k-g", "1", "--k-d", "1"]
 
 

@@ -86,7 +86,7 @@ def test_the_trainer_follows_the_default_device(monkeypatch, default_device, tmp
 
     monkeypatch.setenv("MINIGAN_DEVICE", "emulator")
     config = TrainConfig.cpu_preset(steps=1, pretrain_refiner_steps=1,
-                                    pretrain_discriminator_steps=0, batch_size=2, buffer_size=2,
+                                    pretrain_discriminator_steps=0, batch_size=2, history_batches=1,
                                     refiner_channels=2, refiner_blocks=0,
                                     discriminator_width=0.125, n_synthetic=4, n_real=4)
     assert config.device is None

@@ -155,7 +155,7 @@ def test_ctrl_c_in_the_last_step_of_a_phase_loses_nothing(phase, step, tmp_path,
 
 def test_a_fresh_run_into_a_folder_with_an_old_log_starts_a_new_log(tmp_path):
     config = TrainConfig.cpu_preset(steps=1, pretrain_refiner_steps=1,
-                                    pretrain_discriminator_steps=0, batch_size=4, buffer_size=8,
+                                    pretrain_discriminator_steps=0, batch_size=4, history_batches=2,
                                     refiner_channels=4, refiner_blocks=1,
                                     discriminator_width=0.125, device="cpu")
     data = render_eyes(8, "synthetic", seed=0).images, render_eyes(8, "photo", seed=1).images

@@ -67,3 +67,41 @@ def test_build_discriminator_round_trips_the_architecture():
 def test_bad_model_arguments_name_the_argument(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate"])
+def test_a_refiner_padded_from_the_image_maps_a_flat_image_to_a_flat_image(mode):
+    """Zero padding makes the border rows differ from the middle (the frame D can use);
+    padding from the image itself keeps a constant image constant, border included."""
+    flat = Tensor(np.full((1, 1, 35, 55), 0.3, np.float32))
+    padded = Refiner(channels=8, blocks=2, rng=np.random.default_rng(0), padding_mode=mode)
+    zeros = Refiner(channels=8, blocks=2, rng=np.random.default_rng(0))
+    out = padded(flat).numpy()
+    assert np.ptp(out) < 1e-6
+    assert np.ptp(zeros(flat).numpy()) > 1e-3
+
+
+def test_conv2d_padding_mode_pads_the_input_as_pytorch_does():
+    torch = pytest.importorskip("torch")
+    from minigan import nn
+    x = np.random.default_rng(1).standard_normal((2, 3, 7, 9)).astype(np.float32)
+    ours = nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect", rng=np.random.default_rng(2))
+    theirs = torch.nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect")
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(ours.weight.numpy()))
+        theirs.bias.copy_(torch.tensor(ours.bias.numpy()))
+    np.testing.assert_allclose(ours(Tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_discriminator_with_batch_norm_normalizes_all_but_the_first_conv_and_round_trips():
+    from minigan import nn
+    for d in (Discriminator(width=0.5, batch_norm=True, rng=np.random.default_rng(0)),
+              GlobalDiscriminator(width=0.5, batch_norm=True, rng=np.random.default_rng(0))):
+        norms = [m for m in d.modules() if isinstance(m, nn.BatchNorm2d)]
+        assert [n.num_features for n in norms] == [32, 16, 16]
+        assert d.architecture()["batch_norm"] is True
+        again = build_discriminator(d.architecture())
+        assert again.batch_norm and again.architecture() == d.architecture()
+        assert d(eyes(3)).shape[:2] == (3, 2)
+    assert "batch_norm" not in Discriminator(width=0.5).architecture()

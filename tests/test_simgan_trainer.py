@@ -12,7 +12,7 @@ from minigan.simgan.checkpoint import read_checkpoint
 
 def tiny(**changes):
     values = dict(steps=2, k_g=1, k_d=1, pretrain_refiner_steps=1, pretrain_discriminator_steps=1,
-                  batch_size=4, buffer_size=8, refiner_channels=4, refiner_blocks=1,
+                  batch_size=4, history_batches=2, refiner_channels=4, refiner_blocks=1,
                   discriminator_width=0.125, n_synthetic=16, n_real=16, sample_every=1,
                   checkpoint_every=1, device="cpu", optimizer="adam", lr=0.01)
     values.update(changes)
@@ -51,14 +51,14 @@ def test_a_discriminator_step_updates_the_discriminator_and_leaves_the_refiner(d
 
 
 def test_discriminator_batches_are_fresh_at_first_then_half_history(data, tmp_path):
-    trainer = Trainer(tiny(batch_size=4, buffer_size=6), *data, tmp_path, progress=False)
+    trainer = Trainer(tiny(batch_size=4, history_batches=1), *data, tmp_path, progress=False)
     drawn, sample = [], trainer.history.sample
     trainer.history.sample = lambda k: drawn.append(k) or sample(k)
     trainer.discriminator_step()            # empty buffer: b fresh refined images, none drawn
     assert drawn == [] and len(trainer.history) == 2
     trainer.discriminator_step()            # 2 in the buffer = b/2: half the batch from it
     trainer.discriminator_step()
-    assert drawn == [2, 2] and len(trainer.history) == 6 and trainer.history.full
+    assert drawn == [2, 2] and len(trainer.history) == 4 and trainer.history.full
 
 
 def test_pretraining_uses_self_regularization_only(data, tmp_path):
@@ -153,9 +153,9 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(data, tmp_
     calls, saved = [], {}
     realism = trainer_module.realism_loss
 
-    def poisoned(logits):
+    def poisoned(logits, scale=1.0):
         calls.append(1)
-        loss = realism(logits)
+        loss = realism(logits, scale)
         if len(calls) == 2:  # the refiner step of iteration 2
             saved["bytes"] = (tmp_path / "checkpoints/last.npz").read_bytes()
             return loss * float("nan")
@@ -181,9 +181,56 @@ def test_the_ablation_variants_train(data, tmp_path):
     assert meta["discriminator"]["kind"] == "global" and "history" not in groups
 
 
+def test_the_authors_setting_trains_and_resumes_with_batch_norm_in_d(data, tmp_path):
+    config = tiny(steps=4, k_g=2).authors_setting()
+    assert (config.k_g, config.k_d, config.steps, config.discriminator_batch_norm) == \
+        (50, 1, 1, True)
+    config = config.replace(k_g=3, steps=2)
+    straight = train(config, *data, tmp_path / "straight", progress=False)
+    train(config.replace(steps=1), *data, tmp_path / "stopped", progress=False)
+    resumed = train(config, *data, tmp_path / "stopped", progress=False, resume=True)
+    meta, a = read_checkpoint(f"{straight}/checkpoints/last.npz")
+    _, b = read_checkpoint(f"{resumed}/checkpoints/last.npz")
+    assert meta["discriminator"]["batch_norm"] is True
+    assert any("running_mean" in name for name in a["discriminator"])
+    for group in ("refiner", "discriminator"):
+        assert all(np.array_equal(a[group][k], b[group][k]) for k in a[group])
+
+
+def test_a_reflect_padded_refiner_trains_and_loads_back(data, tmp_path):
+    out = train(tiny(refiner_padding="reflect"), *data, tmp_path, progress=False)
+    refiner = load_refiner(f"{out}/checkpoints/last.npz")
+    assert refiner.padding_mode == "reflect"
+    assert refiner.stem.padding_mode == "reflect"
+
+
+def test_the_global_loss_is_scaled_to_the_local_one(data, tmp_path):
+    """At initialization both discriminators are near chance, so their losses should both be
+    about h * w * 2 log 2 (126 patches of the 35 x 55 eyes' map): the global one only when
+    it is scaled; unscaled it is h * w times smaller."""
+    sizes = {}
+    for name, changes in (("local", {}), ("global", dict(global_adversarial=True)),
+                          ("unscaled", dict(global_adversarial=True, global_loss_scale=False))):
+        trainer = Trainer(tiny(**changes), *data, tmp_path / name, progress=False)
+        sizes[name] = trainer.discriminator_step()["discriminator_loss"]
+    chance = 126 * 2 * np.log(2)
+    assert trainer_module.adversarial_scale(tiny(global_adversarial=True), (35, 55)) == 126
+    assert sizes["local"] == pytest.approx(chance, rel=0.2)
+    assert sizes["global"] == pytest.approx(chance, rel=0.2)
+    assert sizes["unscaled"] == pytest.approx(sizes["global"] / 126, rel=1e-5)
+
+
+def test_configs_written_with_a_buffer_size_in_images_still_load():
+    old = dict(tiny().to_dict(), buffer_size=320, batch_size=32)
+    del old["history_batches"]
+    assert TrainConfig.from_dict(old).history_batches == 10
+    assert TrainConfig.from_dict(old).buffer_size == 320
+
+
 @pytest.mark.parametrize("changes, match", [
     (dict(batch_size=3), "even"), (dict(psi="vgg"), "psi"), (dict(lr=0), "lr"),
-    (dict(buffer_size=1), "buffer_size"), (dict(optimizer="rmsprop"), "optimizer"),
+    (dict(history_batches=0), "history_batches"), (dict(optimizer="rmsprop"), "optimizer"),
+    (dict(refiner_padding="circular"), "refiner_padding"),
 ])
 def test_bad_config_values_name_the_field(changes, match):
     with pytest.raises(ValueError, match=match):

@@ -42,7 +42,7 @@ TRAIN_PRESETS = {
     "paper": ("gpu_preset", {}),
     "small": ("cpu_preset", {"steps": 150}),
     "tiny": ("cpu_preset", dict(steps=2, pretrain_refiner_steps=1, pretrain_discriminator_steps=1,
-                                batch_size=4, buffer_size=8, refiner_channels=4,
+                                batch_size=4, history_batches=2, refiner_channels=4,
                                 refiner_blocks=1, discriminator_width=0.125, n_synthetic=16,
                                 n_real=16, sample_every=1, checkpoint_every=1)),
 }

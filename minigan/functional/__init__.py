@@ -1,7 +1,7 @@
 """Differentiable ops (``import minigan.functional as F``).
 
 Each op is a ``Function`` subclass with its lowercase wrapper right below it, in the file of
-its family: elementwise, compare, reduce, shape, linalg, conv, pool, norm, loss. Names and
+its family: elementwise, compare, reduce, shape, pad, linalg, conv, pool, norm, loss. Names and
 arguments follow ``torch`` / ``torch.nn.functional`` (``dim``, ``keepdim``, ``kernel_size``,
 ``negative_slope``). Importing this package also gives ``Tensor`` its operators and methods
 (``a + b``, ``a == b``, ``a @ b``, ``t.sum(dim)``, ``t.view(...)``, ``t[i]``), which is why
@@ -18,6 +18,7 @@ from minigan.functional.linalg import matmul
 from minigan.functional.loss import (cross_entropy, l1_loss, log_softmax, mse_loss,
                                      patch_cross_entropy, softmax)
 from minigan.functional.norm import batch_norm
+from minigan.functional.pad import pad
 from minigan.functional.pool import max_pool2d
 from minigan.functional.reduce import amax, amin, argmax, argmin, max, mean, min, sum
 from minigan.functional.shape import (broadcast_to, cat, clone, concatenate, flatten, getitem,
@@ -68,6 +69,6 @@ __all__ = [
     "leaky_relu", "abs", "clamp", "astype", "eq", "ne", "lt", "le", "gt", "ge", "sum", "mean",
     "max", "min", "amax", "amin", "argmax", "argmin", "reshape", "view", "permute", "transpose",
     "flatten", "squeeze", "unsqueeze", "broadcast_to", "cat", "concatenate", "stack", "getitem",
-    "clone", "matmul", "conv2d", "max_pool2d", "batch_norm", "patch_cross_entropy",
+    "clone", "pad", "matmul", "conv2d", "max_pool2d", "batch_norm", "patch_cross_entropy",
     "cross_entropy", "l1_loss", "mse_loss", "softmax", "log_softmax",
 ]

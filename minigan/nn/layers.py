@@ -24,26 +24,44 @@ class Conv2d(Module):
 
     ``kernel_size``, ``stride`` and ``padding`` are ints or pairs, as in PyTorch; a pair of two
     different values is an error (minigan's kernels are square, with one stride and padding).
+    ``padding_mode``: what the padding holds, as in PyTorch: ``zeros``, or ``reflect`` /
+    ``replicate`` (``F.pad`` of the input, then the convolution without padding).
     """
 
+    PADDING_MODES = ("zeros", "reflect", "replicate")
+
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
-                 rng=None, dtype=np.float32, device=None):
+                 padding_mode="zeros", rng=None, dtype=np.float32, device=None):
         super().__init__()
         k = square("Conv2d", "kernel_size", kernel_size)
         s, p = square("Conv2d", "stride", stride), square("Conv2d", "padding", padding)
+        if padding_mode not in self.PADDING_MODES:
+            raise ValueError(f"Conv2d: padding_mode must be one of {self.PADDING_MODES}, "
+                             f"got {padding_mode!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding = (k, k), (s, s), (p, p)
+        self.padding_mode = padding_mode
         bound = 1 / math.sqrt(in_channels * k * k)
         self.weight = _uniform((out_channels, in_channels, k, k), bound, rng, dtype, device)
         self.bias = _uniform((out_channels,), bound, rng, dtype, device) if bias else None
 
+    def padded(self, x):
+        """``(x, padding)`` for the convolution itself: x padded by ``padding_mode`` and 0, or
+        x as it is and ``padding`` (zeros, which the convolution adds)."""
+        p = self.padding[0]
+        if self.padding_mode == "zeros" or p == 0:
+            return x, p
+        return F.pad(x, (p, p, p, p), mode=self.padding_mode), 0
+
     def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride[0], self.padding[0])
+        x, padding = self.padded(x)
+        return F.conv2d(x, self.weight, self.bias, self.stride[0], padding)
 
     def extra_repr(self):
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding}"
-                + ("" if self.bias is not None else ", bias=False"))
+                + ("" if self.bias is not None else ", bias=False")
+                + ("" if self.padding_mode == "zeros" else f", padding_mode={self.padding_mode!r}"))
 
 
 class Linear(Module):

@@ -9,8 +9,9 @@ Choices the paper leaves open, and what minigan does (see also ``losses``):
 * K_g. Section 3.1 says "for each update of D, we update R twice, i.e. K_d is set to 1, and
   K_g is set to 50": the words (twice) and the number (50) disagree. The authors' notes say
   they *raised* K_g to 50 for eyes because their D (with batch-norm) converged much faster than
-  R; our D has no batch-norm. We take the words, K_g = 2 and K_d = 1 (also the hand-pose setting
-  of section 3.2), and let ``--k-g`` try 50.
+  R. We take the words, K_g = 2 and K_d = 1 (also the hand-pose setting of section 3.2), with
+  no batch norm in D; ``authors_setting`` gives their notes' D with batch norm, K_g = 50 and
+  K_d = 1 as one configuration.
 * lambda. The paper gives no value for the eyes. Our losses are *sums* over pixels (and over
   patches) per image, averaged over the batch; for 35 x 55 images the self-regularization sum
   has 1925 terms and the adversarial sum 126, so lambda is small (see ``DEFAULT_LAMBDA``).
@@ -21,7 +22,17 @@ Choices the paper leaves open, and what minigan does (see also ``losses``):
   complement of its history buffer (Salimans et al.): the refiner that is saved and shown is
   the average, so the run's result does not hinge on where the last step fell in the
   adversarial oscillation. ``average_decay=0`` keeps R's last weights instead.
-* History buffer size B: not given in the paper; B = 10 mini-batches of refined images here.
+* History buffer size B: not given in the paper; ``history_batches`` mini-batches of refined
+  images, 100 by default (as mjdietzx's and AlexHex7's ports; carpedm20's uses 50). Each push
+  replaces b/2 of the B = 100 b images at random, so an image survives a push with
+  probability 1 - 1/200 and half of them are still there after 139 pushes (one push per
+  discriminator step): long enough for D to be reminded of what R did ~100 steps ago. Memory:
+  100 x 32 images of 35 x 55 float32 = 25 MB on the CPU preset, 100 x 512 = 394 MB (GPU memory,
+  and in every checkpoint) on the GPU preset.
+* The global discriminator's loss (the ablation) is one cross-entropy term per image against
+  h * w = 126 patch terms for the local one; at one lambda its refiner would feel ~126 times
+  less adversarial pressure. ``global_loss_scale`` (on by default) multiplies it by the local
+  D's patch count, so both ablation arms weigh realism against self-regularization alike.
 """
 import dataclasses
 import json
@@ -35,6 +46,7 @@ PSI_CHOICES = ("identity", "mean", "gradients")
 OPTIMIZERS = ("sgd", "adam")
 DEFAULT_LAMBDA = 0.05
 
+PADDINGS = ("zeros", "reflect", "replicate")
 # Fields that may change when a run is resumed; everything else must match the checkpoint.
 # The learning rate may change so that a run that diverged can go on from its last good
 # checkpoint with a smaller one.
@@ -64,13 +76,16 @@ class TrainConfig:
     psi: str = "identity"                   # feature map of the self-regularization
     # the paper's two stabilisers (the ablations switch them off)
     use_history: bool = True
-    buffer_size: int = 5120                 # B, images in the history buffer
+    history_batches: int = 100              # B = history_batches * batch_size images
     global_adversarial: bool = False        # a whole-image D instead of the local patch D
+    global_loss_scale: bool = True          # its loss x the local D's patch count (h * w)
     average_decay: float = 0.99             # running average of R's weights (0: keep R as is)
     # networks
     refiner_channels: int = 64
     refiner_blocks: int = 4
+    refiner_padding: str = "zeros"          # what R's 3x3 convs pad with: zeros | reflect | replicate
     discriminator_width: float = 1.0
+    discriminator_batch_norm: bool = False  # the authors' D had batch norm (their notes)
     # data (used by the command line; ``train`` takes the datasets themselves)
     synthetic: str = "builtin:synthetic"
     real: str = "builtin:photo"
@@ -107,16 +122,29 @@ class TrainConfig:
         """
         preset = dict(steps=300, k_g=2, k_d=2, pretrain_refiner_steps=100,
                       pretrain_discriminator_steps=50, batch_size=32, optimizer="sgd", lr=0.001,
-                      buffer_size=320, refiner_channels=16, refiner_blocks=3,
+                      refiner_channels=16, refiner_blocks=3,
                       discriminator_width=0.5, n_synthetic=3000, n_real=3000, sample_every=50,
                       checkpoint_every=100)
         preset.update(overrides)
         return cls(**preset)
 
+    def authors_setting(self):
+        """This config with the D and schedule of the authors' notes: batch norm in D, K_g = 50,
+        K_d = 1, and as many refiner steps as before (``steps`` becomes ceil(steps * k_g / 50)),
+        so the refiner trains as long and D gets 50 / (k_g k_d) times fewer steps."""
+        refiner_steps = self.steps * self.k_g
+        return self.replace(discriminator_batch_norm=True, k_g=50, k_d=1,
+                            steps=max(1, -(-refiner_steps // 50)))
+
+    @property
+    def buffer_size(self):
+        """B, images in the history buffer."""
+        return self.history_batches * self.batch_size
+
     def validate(self):
         """Raise ValueError naming the field when a value is out of range."""
         positive = ("steps", "k_g", "k_d", "batch_size", "refiner_channels", "n_synthetic",
-                    "n_real", "sample_every", "checkpoint_every", "buffer_size")
+                    "n_real", "sample_every", "checkpoint_every", "history_batches")
         for name in positive:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -129,9 +157,9 @@ class TrainConfig:
         if self.batch_size < 2 or self.batch_size % 2:
             raise ValueError("TrainConfig.batch_size must be even (half of each discriminator "
                              f"batch comes from the history buffer), got {self.batch_size}")
-        if self.use_history and self.buffer_size < self.batch_size // 2:
-            raise ValueError(f"TrainConfig.buffer_size ({self.buffer_size}) must hold at least "
-                             f"half a batch ({self.batch_size // 2} images)")
+        if self.refiner_padding not in PADDINGS:
+            raise ValueError(f"TrainConfig.refiner_padding must be one of {PADDINGS}, "
+                             f"got {self.refiner_padding!r}")
         for name in ("lr", "momentum", "lam", "pretrain_lam", "average_decay",
                      "discriminator_width"):
             value = getattr(self, name)
@@ -172,7 +200,13 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values):
-        """Inverse of ``to_dict``; raises ValueError naming unknown fields."""
+        """Inverse of ``to_dict``; raises ValueError naming unknown fields. A config written
+        before the buffer was sized in batches (``buffer_size``, in images) is read with
+        ``history_batches = buffer_size / batch_size``, rounded up."""
+        values = dict(values)
+        if "buffer_size" in values and "history_batches" not in values:
+            batch = int(values.get("batch_size", cls.batch_size))
+            values["history_batches"] = max(1, -(-int(values.pop("buffer_size")) // batch))
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:

@@ -27,23 +27,27 @@ from minigan.backend import get_array_module, to_numpy
 REAL, REFINED = 0, 1
 
 
-def local_adversarial_loss(logits, label):
-    """mean over images of the patch cross-entropy sum: logits (N, 2, h, w), label 0 or 1 -> scalar.
+def local_adversarial_loss(logits, label, scale=1.0):
+    """``scale`` x mean over images of the patch cross-entropy sum: logits (N, 2, h, w), label
+    0 or 1 -> scalar.
 
-    A global discriminator's (N, 2, 1, 1) logits work too: then it is one term per image.
+    A global discriminator's (N, 2, 1, 1) logits work too: then it is one term per image, and
+    ``scale = h * w`` of the local map (``global_loss_scale``) gives it the local loss's size:
+    at chance both are h * w * log 2.
     """
-    return F.patch_cross_entropy(logits, label, reduction="sum") / logits.shape[0]
+    loss = F.patch_cross_entropy(logits, label, reduction="sum") / logits.shape[0]
+    return loss if scale == 1 else loss * float(scale)
 
 
-def discriminator_loss(logits_refined, logits_real):
+def discriminator_loss(logits_refined, logits_real, scale=1.0):
     """L_D (eq. 2): refined images labelled 1, real images labelled 0; returns a scalar Tensor."""
-    return (local_adversarial_loss(logits_refined, REFINED)
-            + local_adversarial_loss(logits_real, REAL))
+    return (local_adversarial_loss(logits_refined, REFINED, scale)
+            + local_adversarial_loss(logits_real, REAL, scale))
 
 
-def realism_loss(logits_refined):
+def realism_loss(logits_refined, scale=1.0):
     """l_real (eq. 3): the refiner wants D to call its output real (label 0); scalar Tensor."""
-    return local_adversarial_loss(logits_refined, REAL)
+    return local_adversarial_loss(logits_refined, REAL, scale)
 
 
 def psi(images, kind="identity"):

@@ -43,17 +43,20 @@ def _check_positive_int(owner, name, value):
 
 def conv_relu(conv, x, residual=None):
     """relu(conv(x) + residual) for an nn.Conv2d, as one fused op (one kernel on the GPU)."""
-    return fused_conv2d(x, conv.weight, conv.bias, conv.stride, conv.padding, residual=residual,
+    x, padding = conv.padded(x)
+    return fused_conv2d(x, conv.weight, conv.bias, conv.stride, padding, residual=residual,
                         activation="relu")
 
 
 class ResnetBlock(nn.Module):
     """y = relu(x + conv2(relu(conv1(x)))), convs 3x3 C -> C, padding 1; x, y: (N, C, H, W)."""
 
-    def __init__(self, channels, rng=None):
+    def __init__(self, channels, rng=None, padding_mode="zeros"):
         super().__init__()
-        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, rng=rng)
-        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, rng=rng)
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, padding_mode=padding_mode,
+                               rng=rng)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, padding_mode=padding_mode,
+                               rng=rng)
 
     def forward(self, x):
         return conv_relu(self.conv2, conv_relu(self.conv1, x), residual=x)
@@ -62,15 +65,21 @@ class ResnetBlock(nn.Module):
 class Refiner(nn.Module):
     """R: (N, in_channels, H, W) in [-1, 1] -> refined (N, in_channels, H, W) in [-1, 1]."""
 
-    def __init__(self, in_channels=1, channels=64, blocks=4, rng=None):
+    def __init__(self, in_channels=1, channels=64, blocks=4, rng=None, padding_mode="zeros"):
         super().__init__()
         self.in_channels = _check_positive_int("Refiner", "in_channels", in_channels)
         self.channels = _check_positive_int("Refiner", "channels", channels)
         if isinstance(blocks, bool) or int(blocks) != blocks or blocks < 0:
             raise ValueError(f"Refiner: blocks must be an integer >= 0, got {blocks!r}")
+        if padding_mode not in nn.Conv2d.PADDING_MODES:
+            raise ValueError(f"Refiner: padding_mode must be one of {nn.Conv2d.PADDING_MODES}, "
+                             f"got {padding_mode!r}")
         self.num_blocks = int(blocks)
-        self.stem = nn.Conv2d(in_channels, channels, 3, padding=1, rng=rng)
-        self.blocks = nn.Sequential(*[ResnetBlock(channels, rng) for _ in range(self.num_blocks)])
+        self.padding_mode = padding_mode
+        self.stem = nn.Conv2d(in_channels, channels, 3, padding=1, padding_mode=padding_mode,
+                              rng=rng)
+        self.blocks = nn.Sequential(*[ResnetBlock(channels, rng, padding_mode)
+                                      for _ in range(self.num_blocks)])
         self.head = nn.Conv2d(channels, in_channels, 1, rng=rng)
 
     def forward(self, x):
@@ -78,25 +87,35 @@ class Refiner(nn.Module):
 
     def architecture(self):
         """The constructor arguments, as stored in a checkpoint's metadata."""
-        return {"in_channels": self.in_channels, "channels": self.channels,
+        arch = {"in_channels": self.in_channels, "channels": self.channels,
                 "blocks": self.num_blocks}
+        if self.padding_mode != "zeros":   # so checkpoints of zero-padded refiners stay as they were
+            arch["padding_mode"] = self.padding_mode
+        return arch
 
     def extra_repr(self):
-        return f"in_channels={self.in_channels}, channels={self.channels}, blocks={self.num_blocks}"
+        return (f"in_channels={self.in_channels}, channels={self.channels}, "
+                f"blocks={self.num_blocks}, padding_mode={self.padding_mode!r}")
 
 
 def _discriminator_channels(width):
     return tuple(max(1, int(round(width * c))) for c in DISCRIMINATOR_CHANNELS)
 
 
-def _discriminator_trunk(in_channels, width, rng):
-    """Layers (1)-(5) of the paper's D, shared by both discriminators, each followed by ReLU."""
+def _discriminator_trunk(in_channels, width, rng, batch_norm=False):
+    """Layers (1)-(5) of the paper's D, shared by both discriminators, each followed by ReLU;
+    with ``batch_norm``, a BatchNorm2d between each conv but the first and its ReLU (as in
+    DCGAN's discriminator: normalizing the raw input layer would discard its tone)."""
     c1, c2, c3, c4 = _discriminator_channels(width)
+
+    def normalized(channels):
+        return [nn.BatchNorm2d(channels)] if batch_norm else []
+
     return [nn.Conv2d(in_channels, c1, 3, stride=2, padding=1, rng=rng), nn.ReLU(),
-            nn.Conv2d(c1, c2, 3, stride=2, padding=1, rng=rng), nn.ReLU(),
+            nn.Conv2d(c1, c2, 3, stride=2, padding=1, rng=rng), *normalized(c2), nn.ReLU(),
             nn.MaxPool2d(3, stride=1, padding=1),
-            nn.Conv2d(c2, c3, 3, stride=1, padding=1, rng=rng), nn.ReLU(),
-            nn.Conv2d(c3, c4, 1, rng=rng), nn.ReLU()]
+            nn.Conv2d(c2, c3, 3, stride=1, padding=1, rng=rng), *normalized(c3), nn.ReLU(),
+            nn.Conv2d(c3, c4, 1, rng=rng), *normalized(c4), nn.ReLU()]
 
 
 def patch_map_size(height, width):
@@ -113,16 +132,29 @@ def _check_width(owner, width):
     return float(width)
 
 
+def _architecture(module, **more):
+    arch = {"kind": module.kind, "in_channels": module.in_channels, "width": module.width, **more}
+    if module.batch_norm:   # only when on, so older checkpoints read the same
+        arch["batch_norm"] = True
+    return arch
+
+
 class Discriminator(nn.Module):
-    """Local D: images (N, in_channels, H, W) -> patch logits (N, 2, h, w) (``patch_map_size``)."""
+    """Local D: images (N, in_channels, H, W) -> patch logits (N, 2, h, w) (``patch_map_size``).
+
+    ``batch_norm``: the authors' D had batch norm (their notes); in training mode each call
+    normalizes with the statistics of the batch it is given (refined and real images go
+    through D in separate calls).
+    """
 
     kind = "local"
 
-    def __init__(self, in_channels=1, width=1.0, rng=None):
+    def __init__(self, in_channels=1, width=1.0, rng=None, batch_norm=False):
         super().__init__()
         self.in_channels = _check_positive_int("Discriminator", "in_channels", in_channels)
         self.width = _check_width("Discriminator", width)
-        trunk = _discriminator_trunk(in_channels, self.width, rng)
+        self.batch_norm = bool(batch_norm)
+        trunk = _discriminator_trunk(in_channels, self.width, rng, self.batch_norm)
         self.layers = nn.Sequential(*trunk, nn.Conv2d(_discriminator_channels(self.width)[3], 2, 1,
                                                       rng=rng))
 
@@ -130,10 +162,10 @@ class Discriminator(nn.Module):
         return self.layers(x)
 
     def architecture(self):
-        return {"kind": self.kind, "in_channels": self.in_channels, "width": self.width}
+        return _architecture(self)
 
     def extra_repr(self):
-        return f"in_channels={self.in_channels}, width={self.width}"
+        return f"in_channels={self.in_channels}, width={self.width}, batch_norm={self.batch_norm}"
 
 
 class GlobalDiscriminator(nn.Module):
@@ -146,13 +178,15 @@ class GlobalDiscriminator(nn.Module):
 
     kind = "global"
 
-    def __init__(self, in_channels=1, width=1.0, image_size=(35, 55), rng=None):
+    def __init__(self, in_channels=1, width=1.0, image_size=(35, 55), rng=None, batch_norm=False):
         super().__init__()
         self.in_channels = _check_positive_int("GlobalDiscriminator", "in_channels", in_channels)
         self.width = _check_width("GlobalDiscriminator", width)
+        self.batch_norm = bool(batch_norm)
         self.image_size = tuple(int(s) for s in image_size)
         h, w = patch_map_size(*self.image_size)
-        self.layers = nn.Sequential(*_discriminator_trunk(in_channels, self.width, rng))
+        self.layers = nn.Sequential(*_discriminator_trunk(in_channels, self.width, rng,
+                                                          self.batch_norm))
         self.flatten = nn.Flatten()
         self.fc = nn.Linear(_discriminator_channels(self.width)[3] * h * w, 2, rng=rng)
 
@@ -164,11 +198,11 @@ class GlobalDiscriminator(nn.Module):
         return logits.reshape(x.shape[0], 2, 1, 1)
 
     def architecture(self):
-        return {"kind": self.kind, "in_channels": self.in_channels, "width": self.width,
-                "image_size": list(self.image_size)}
+        return _architecture(self, image_size=list(self.image_size))
 
     def extra_repr(self):
-        return f"in_channels={self.in_channels}, width={self.width}, image_size={self.image_size}"
+        return (f"in_channels={self.in_channels}, width={self.width}, "
+                f"image_size={self.image_size}, batch_norm={self.batch_norm}")
 
 
 def build_discriminator(architecture, rng=None):

@@ -42,7 +42,8 @@ from minigan.simgan.config import TrainConfig  # noqa: F401  (public here: train
 from minigan.simgan.history import ImageHistoryBuffer
 from minigan.simgan.losses import (REAL, REFINED, discriminator_loss, patch_accuracy,
                                    realism_loss, self_regularization)
-from minigan.simgan.models import Discriminator, GlobalDiscriminator, Refiner
+from minigan.simgan.models import (Discriminator, GlobalDiscriminator, Refiner,
+                                   patch_map_size)
 from minigan.simgan.run_folder import RunFolder
 from minigan.simgan.run_state import (PHASE_LABELS, PHASES, describe, first_non_finite, restore,
                                       trainer_state)
@@ -110,12 +111,15 @@ class Trainer:
         self.run_id = None  # set by load_checkpoint, or new when the run starts
         seed, c = config.seed, shape[0]
         self.refiner = Refiner(c, config.refiner_channels, config.refiner_blocks,
-                               rng=np.random.default_rng([seed, 1])).to(self.device)
+                               rng=np.random.default_rng([seed, 1]),
+                               padding_mode=config.refiner_padding).to(self.device)
         d_rng = np.random.default_rng([seed, 2])
-        width = config.discriminator_width
-        self.discriminator = (GlobalDiscriminator(c, width, shape[1:], rng=d_rng)
+        width, norm = config.discriminator_width, config.discriminator_batch_norm
+        self.discriminator = (GlobalDiscriminator(c, width, shape[1:], rng=d_rng, batch_norm=norm)
                               if config.global_adversarial
-                              else Discriminator(c, width, rng=d_rng)).to(self.device)
+                              else Discriminator(c, width, rng=d_rng, batch_norm=norm)
+                              ).to(self.device)
+        self.adversarial_scale = adversarial_scale(config, shape[1:])
         self.refiner_optimizer = _optimizer(config, self.refiner.parameters())
         self.average = (ParameterAverage(self.refiner, config.average_decay)
                         if config.average_decay > 0 else None)
@@ -150,7 +154,8 @@ class Trainer:
             refined = self.refiner(x)
             lam = cfg.lam if adversarial else cfg.pretrain_lam
             regularization = self_regularization(refined, x, lam, cfg.psi)
-            realism = realism_loss(self.discriminator(refined)) if adversarial else None
+            realism = (realism_loss(self.discriminator(refined), self.adversarial_scale)
+                       if adversarial else None)
             loss = regularization if realism is None else realism + regularization
             value = self._finite(loss, "refiner loss")
             self.refiner_optimizer.zero_grad()
@@ -175,7 +180,7 @@ class Trainer:
         with _frozen(self.refiner):
             logits_refined = self.discriminator(Tensor.wrap(refined))
             logits_real = self.discriminator(real)
-            loss = discriminator_loss(logits_refined, logits_real)
+            loss = discriminator_loss(logits_refined, logits_real, self.adversarial_scale)
             value = self._finite(loss, "discriminator loss")
             self.discriminator_optimizer.zero_grad()
             loss.backward()
@@ -348,6 +353,16 @@ class Trainer:
     def load_checkpoint(self, path):
         """Restore a checkpoint of this run; see ``run_state.restore`` for what must fit."""
         return restore(self, path)
+
+
+def adversarial_scale(config, image_size):
+    """What the adversarial losses are multiplied by: the local D's patch count h * w for a
+    global D with ``global_loss_scale`` (one term per image then weighs as much as h * w patch
+    terms), else 1."""
+    if config.global_adversarial and config.global_loss_scale:
+        height, width = patch_map_size(*image_size)
+        return height * width
+    return 1
 
 
 def _figures(record):
