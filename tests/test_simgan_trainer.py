@@ -255,3 +255,15 @@ def test_pretraining_does_not_depend_on_lambda(data, tmp_path):
     assert same(*refiners)
     assert not same(refiners[0], params(Trainer(tiny(), *data, tmp_path / "fresh",
                                                  progress=False).refiner))
+
+
+def test_kept_snapshots_start_with_the_pretrained_refiner_at_iteration_0(data, tmp_path):
+    train(tiny(steps=2, keep_checkpoints=5), *data, tmp_path, progress=False)
+    snapshots = sorted((tmp_path / "checkpoints").glob("iteration_*.npz"))
+    assert [p.name for p in snapshots] == ["iteration_000000.npz", "iteration_000001.npz",
+                                           "iteration_000002.npz"]
+    meta, groups = read_checkpoint(snapshots[0])
+    assert meta["counters"] == {"pretrain_refiner": 1, "pretrain_discriminator": 1,
+                                "adversarial": 0}
+    # the average is a plain copy of R until the adversarial phase starts
+    assert same(groups["refiner"], groups["refiner_average"])

@@ -6,7 +6,8 @@
     OUT/samples/latest.png             a copy of the newest grid
     OUT/loss_curve.png                 losses and D accuracy so far (rewritten with each grid)
     OUT/checkpoints/last.npz           the newest checkpoint (see ``simgan.checkpoint``)
-    OUT/checkpoints/iteration_NNNNNN.npz   periodic snapshots (the newest ``keep_checkpoints``)
+    OUT/checkpoints/iteration_NNNNNN.npz   periodic snapshots (the newest ``keep_checkpoints``);
+                                           iteration_000000: the end of pretraining
 
 Every file but the log is written atomically (``minigan.io.atomic``), so a run killed at any
 moment leaves each file whole or absent, plus perhaps a temporary ``.tmp-*`` file that the next

@@ -272,7 +272,12 @@ class Trainer:
                         self._interrupted(stop.requested, self.save_checkpoint())
                 if phase == "pretrain_refiner":
                     self.save_samples("pretrained_refiner")
-                path = self._checkpoint(self.counters[phase] if phase == "adversarial" else None)
+                pretrained = phase != "adversarial" and all(
+                    self.counters[p] >= totals[p] for p in PHASES if p != "adversarial")
+                # iteration 0 is the end of pretraining: with keep_checkpoints it is a snapshot
+                # too, the refiner after self-regularization alone
+                path = self._checkpoint(self.counters[phase] if phase == "adversarial"
+                                        else 0 if pretrained else None)
                 if stop.requested and self.t < sum(totals.values()):
                     self._interrupted(stop.requested, path)
         finally:
