@@ -29,5 +29,6 @@ setup(
         "minigan-evaluate-gaze=minigan.evaluate_gaze:main",
         "minigan-ablations=minigan.ablations:main",
         "minigan-turing=minigan.turing:main",
+        "minigan-gaze-benchmark=minigan.gaze_benchmark:main",
     ]},
 )

@@ -73,3 +73,13 @@ def test_resampling_maps_pixel_centres_to_pixel_centres(size_out, size_in):
     ramp_out = (np.arange(size_out) + 0.5) * size_in / size_out - 0.5
     inner = slice(2, size_out - 2)
     np.testing.assert_allclose((matrix @ ramp_in)[inner], ramp_out[inner], atol=1e-4)
+
+
+def test_normalize_dispatches_by_name_and_rejects_others():
+    from minigan.data.normalize import normalize
+    x = np.random.default_rng(3).uniform(-0.5, 0.2, (2, 1, 35, 55)).astype(np.float32)
+    np.testing.assert_array_equal(normalize(x, "histeq"), equalize_histogram(x))
+    np.testing.assert_array_equal(normalize(x, "standardize"), standardize(x))
+    np.testing.assert_array_equal(normalize(x, "none"), x)
+    with pytest.raises(ValueError, match="histeq"):
+        normalize(x, "zscore")

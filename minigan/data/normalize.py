@@ -6,6 +6,8 @@ with values in [-1, 1] and treat each ``H x W`` image on its own.
 """
 import numpy as np
 
+NORMALIZATIONS = ("histeq", "standardize", "none")
+
 
 def equalize_histogram(images):
     """Per-image histogram equalization on 256 gray levels, as OpenCV's ``equalizeHist``.
@@ -43,3 +45,15 @@ def standardize(images, eps=1e-3):
         raise ValueError(f"standardize: images must be (..., H, W), got shape {x.shape}")
     centred = x - x.mean(axis=(-2, -1), keepdims=True)
     return centred / (centred.std(axis=(-2, -1), keepdims=True) + eps)
+
+
+def normalize(images, kind):
+    """``kind`` of ``NORMALIZATIONS``: ``histeq`` (``equalize_histogram``), ``standardize`` or
+    ``none`` (the images as float32)."""
+    if kind == "histeq":
+        return equalize_histogram(images)
+    if kind == "standardize":
+        return standardize(images)
+    if kind == "none":
+        return np.asarray(images, dtype=np.float32)
+    raise ValueError(f"normalize: kind must be one of {NORMALIZATIONS}, got {kind!r}")

@@ -20,7 +20,7 @@ from minigan.data.eyes import render_eyes
 from minigan.data.sources import load_source
 from minigan.simgan.models import refine_images
 
-DATA_SEEDS = {"train": 1_000_000, "test": 2_000_000, "realism": 3_000_000}
+DATA_SEEDS = {"train": 1_000_000, "test": 2_000_000, "realism": 3_000_000, "degrade": 4_000_000}
 
 
 def data_seed(kind, seed):
