@@ -20,6 +20,7 @@ import sys
 from minigan.cli import (NON_NEGATIVE, POSITIVE_INT, Parser, UsageError, add_device,
                          add_progress, add_seed, check_output, device_from, preset_for,
                          progress_bar_wanted, run_program, show_defaults)
+from minigan.data.normalize import NORMALIZATIONS
 from minigan.experiments.ablation_study import (DEFAULT_LAMBDAS, TRAIN_PRESETS, ablation_configs,
                                                 ablation_variants, format_ablations,
                                                 run_ablations)
@@ -54,12 +55,15 @@ def parse_args(argv=None):
     parser.add_argument("--test-n", type=POSITIVE_INT, metavar="N", help="test images")
     parser.add_argument("--steps", type=POSITIVE_INT, metavar="N",
                         help="gaze estimator training steps")
+    parser.add_argument("--normalization", choices=NORMALIZATIONS,
+                        help="per-image normalization of every estimator input")
     parser.add_argument("--out", default="ablations", help="output folder")
     add_seed(parser)
     add_device(parser)
     add_progress(parser)
     show_defaults(parser, {"simgan_steps": train.steps, "train_n": evaluation.train_n,
-                           "test_n": evaluation.test_n, "steps": evaluation.steps})
+                           "test_n": evaluation.test_n, "steps": evaluation.steps,
+                           "normalization": evaluation.normalization})
     return parser.parse_args(argv)
 
 
@@ -77,7 +81,8 @@ def _main(argv):
     train_config, eval_config = ablation_configs(
         preset, seed=args.seed, device=device,
         train_overrides={"steps": args.simgan_steps},
-        eval_overrides={"train_n": args.train_n, "test_n": args.test_n, "steps": args.steps})
+        eval_overrides={"train_n": args.train_n, "test_n": args.test_n, "steps": args.steps,
+                        "normalization": args.normalization})
     print(f"preset {preset}\nSimGAN: {train_config}\nevaluation: {eval_config}")
     again = shlex.join(PROG.split() + argv)
     try:

@@ -20,6 +20,7 @@ import sys
 
 from minigan.cli import (POSITIVE_INT, Parser, UsageError, add_device, add_seed, check_output,
                          device_from, preset_for, run_program, show_defaults)
+from minigan.data.normalize import NORMALIZATIONS
 from minigan.experiments.gaze_eval import GazeEvalConfig, evaluate_refiner, format_report
 from minigan.io.interrupt import JobInterrupted
 from minigan.simgan import load_refiner
@@ -50,8 +51,12 @@ def parse_args(argv=None):
                         help="estimator training steps")
     parser.add_argument("--batch-size", type=POSITIVE_INT, metavar="N",
                         help="estimator batch size (paper: 512)")
+    parser.add_argument("--normalization", choices=NORMALIZATIONS,
+                        help="per-image normalization of every estimator input, training and "
+                             "test (MPIIGaze's normalized eyes are histogram-equalized)")
     parser.add_argument("--upper-bound", action="store_true", default=None,
-                        help="also train on photo-style renders of the same eyes")
+                        help="also train on labelled photo-style eyes with the same gaze "
+                             "(the photo style's own geometry): the upper bound")
     parser.add_argument("--mpiigaze", metavar="DIR", help="test on MPIIGaze (normalized .mat)")
     parser.add_argument("--out", default="eval_gaze", help="output folder")
     add_seed(parser, text="seed of data, nets and batches")
@@ -73,6 +78,7 @@ def _main(argv):
     config = GazeEvalConfig.preset(
         preset, train_n=args.train_n, test_n=args.test_n, steps=args.steps,
         batch_size=args.batch_size, upper_bound=args.upper_bound,
+        normalization=args.normalization,
         mpiigaze=args.mpiigaze and os.path.expanduser(args.mpiigaze), seed=args.seed,
         device=device)
     refiner = load_refiner(args.refiner, device=device)

@@ -4,8 +4,9 @@
     python -m minigan.make_eyes --style photo --n 100 --grid tutorials/figures/eyes_photo.png
     python -m minigan.make_eyes --source mpiigaze:~/MPIIGaze --n 500 --out eyes/real --skip-bad
 
-``--style`` renders with the procedural renderer (``--seed`` picks the eyes: the same seed
-gives the same eyes, with the same labels, in both styles); ``--source`` converts any data
+``--style`` renders with the procedural renderer (``--seed`` picks the eyes; each style draws
+its own people, head poses and crops, so one seed gives the same gaze directions in both
+styles, not the same eyes); ``--source`` converts any data
 source ``load_source`` reads. The output folder reads back with ``folder:DIR``; it must be new
 (or empty), and it appears only when every file is written. The renderer runs on the CPU
 whatever ``--device`` says.

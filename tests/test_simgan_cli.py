@@ -118,15 +118,17 @@ def test_refine_carries_folder_labels_over_unchanged(run, tmp_path):
     np.testing.assert_allclose(refined.labels["gaze"], data.labels["gaze"], atol=1e-6)
 
 
-def test_refine_of_builtin_eyes_keeps_the_renderers_labels(run, tmp_path):
+@pytest.mark.parametrize("style", ["synthetic", "photo"])
+def test_refine_of_builtin_eyes_keeps_the_renderers_labels(run, tmp_path, style):
+    """Each style's own geometry: the photo eyes are those of ``make_eyes --style photo``."""
     out = tmp_path / "refined"
-    argv = ["--checkpoint", f"{run}/checkpoints/last.npz", "--input", "builtin:synthetic",
+    argv = ["--checkpoint", f"{run}/checkpoints/last.npz", "--input", f"builtin:{style}",
             "--n", "5", "--seed", "2", "--out", str(out), "--batch-size", "2", "--no-progress",
             "--device", "cpu"]
     assert refine.main(argv) == 0
-    expected = load_source("builtin:synthetic", n=5, seed=2).labels
+    expected = load_source(f"builtin:{style}", n=5, seed=2).labels
     got = load_folder(str(out)).labels
-    for key in ("gaze", "pupil_center"):
+    for key in ("gaze", "pupil_center", "eyelid_landmarks"):
         np.testing.assert_allclose(got[key], expected[key], atol=1e-5)
 
 

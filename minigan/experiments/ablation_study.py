@@ -3,12 +3,18 @@
     train_config, eval_config = ablation_configs("small")
     result = run_ablations(train_config, eval_config, "runs/ablations")
 
-Variants of one SimGAN training config, each trained from scratch with the same seed and data:
+Variants of one SimGAN training config, each trained from scratch with the same seed and data,
+all without the running average of R's weights (``average_decay = 0``: every variant is judged
+by R itself, as in the paper, so the average cannot hide what the history buffer is for):
 
     SimGAN                    the config as given: local (patch) adversarial loss, history
     no history buffer         use_history=False: D sees only the current refiner's images
-    global adversarial loss   global_adversarial=True: one real/refined logit per image
+    global adversarial loss   global_adversarial=True: one real/refined logit per image, its
+                              loss scaled to the local D's patch count (``global_loss_scale``)
     lambda = x                lam=x, for each x of the sweep (the paper gives no value)
+
+One seed per call (``--seed``); ``python -m minigan.gaze_benchmark --ablations`` runs the
+ablations over several seeds with every control row and paired intervals.
 
 Each refiner is then evaluated as ``gaze_eval.evaluate_refiner`` does, but only the estimator
 on its refined images is trained per variant: the synthetic-data estimator and critic do not
@@ -39,9 +45,9 @@ DEFAULT_LAMBDAS = (0.0, 0.01, 0.2, 1.0)
 # SimGAN training per preset: (TrainConfig preset, overrides); the evaluation uses the
 # GazeEvalConfig preset of the same name.
 TRAIN_PRESETS = {
-    "paper": ("gpu_preset", {}),
-    "small": ("cpu_preset", {"steps": 150}),
-    "tiny": ("cpu_preset", dict(steps=2, pretrain_refiner_steps=1, pretrain_discriminator_steps=1,
+    "paper": ("gpu_preset", {"average_decay": 0.0}),
+    "small": ("cpu_preset", {"steps": 150, "average_decay": 0.0}),
+    "tiny": ("cpu_preset", dict(steps=2, average_decay=0.0, pretrain_refiner_steps=1, pretrain_discriminator_steps=1,
                                 batch_size=4, history_batches=2, refiner_channels=4,
                                 refiner_blocks=1, discriminator_width=0.125, n_synthetic=16,
                                 n_real=16, sample_every=1, checkpoint_every=1)),

@@ -7,7 +7,9 @@ were never shown to the refiner or its discriminator, and the test set is never 
 anything but the final numbers.
 
     train    the estimators' training eyes: synthetic, refined = R(synthetic), and (upper
-             bound) the same eyes in the photo style; all carry the simulator's gaze labels
+             bound) labelled photo-style eyes from the same seed: the photo style's own people,
+             head poses and crops around the same gaze directions (the renderer draws gaze
+             first), so all three carry the same gaze labels
     test     held-out labelled photo eyes, or MPIIGaze when a folder is given
     realism  photo eyes for the critic (with MPIIGaze: the MPIIGaze test images)
 """
@@ -20,7 +22,8 @@ from minigan.data.eyes import render_eyes
 from minigan.data.sources import load_source
 from minigan.simgan.models import refine_images
 
-DATA_SEEDS = {"train": 1_000_000, "test": 2_000_000, "realism": 3_000_000, "degrade": 4_000_000}
+DATA_SEEDS = {"train": 1_000_000, "test": 2_000_000, "realism": 3_000_000,
+              "degrade": 4_000_000}
 
 
 def data_seed(kind, seed):
@@ -39,9 +42,10 @@ def refine_all(refiner, images, batch_size=256, device=None):
 class EvalSets:
     """Everything an evaluation reads. Images ``(N, 1, 35, 55)`` in [-1, 1], gaze ``(N, 3)``.
 
-    ``photo_pairs``: the first ``pupil_n`` training eyes rendered in the photo style (same
-    geometry as the synthetic ones), the pupil estimator's noise floor; ``photo`` the whole
-    training set in that style, only when the upper bound is asked for.
+    ``photo_pairs``: the first ``pupil_n`` synthetic training eyes rendered in the photo style
+    with *their* geometry (the same eyes, pixel for pixel in place), the pupil estimator's
+    noise floor; ``photo``: the upper bound's training set, photo-style eyes with the photo
+    style's own geometry and the same gaze labels, only when the upper bound is asked for.
     """
 
     synthetic: np.ndarray
@@ -71,8 +75,11 @@ def make_eval_sets(refiner, train_n, test_n, pupil_n, realism_n, seed=0, upper_b
                else refine_all(refiner, synthetic.images, device=device))
     photo = None
     if upper_bound:
-        log(f"rendering the same {train_n} eyes in the photo style (upper bound)")
-        photo = render_eyes(train_n, "photo", seed=train_seed, params=synthetic.params).images
+        log(f"rendering {train_n} photo-style eyes with the same gaze (upper bound)")
+        photo_eyes = render_eyes(train_n, "photo", seed=train_seed)
+        if not np.allclose(photo_eyes.gaze, synthetic.gaze, atol=1e-6):
+            raise RuntimeError("the renderer no longer draws the same gaze in both styles")
+        photo = photo_eyes.images
     pairs = {name: values[:pupil_n] for name, values in synthetic.params.items()}
     photo_pairs = render_eyes(min(pupil_n, train_n), "photo", seed=train_seed, params=pairs).images
 

@@ -6,7 +6,8 @@ Figure 7), plus its annotation-preservation and realism checks, for one trained 
 
 1. Train one gaze estimator per training set, all on the same eyes with the simulator's gaze
    labels and the same seed: (a) synthetic, (b) refined = R(synthetic), (c) optionally the
-   same eyes in the photo style, an upper bound no refiner can beat on this data.
+   labelled photo-style eyes with the same gaze (the photo style's own geometry), an upper
+   bound: what labelled target-domain data would give.
 2. Test each on the held-out photo set (or MPIIGaze): % of images within 7 degrees and the mean
    angular error (Table 2's form), and the cumulative error curve (Figure 7).
 3. Annotation preservation: how far the pupil-centre estimate moves from synthetic to refined
@@ -26,6 +27,7 @@ from typing import Optional
 import numpy as np
 
 from minigan.backend import resolve_device
+from minigan.data.normalize import normalize
 from minigan.io.atomic import write_json, write_text
 from minigan.io.memo import checksum, computed_once
 from minigan.io.png import save_grid
@@ -49,7 +51,8 @@ class GazeEvalConfig:
     batch_size: int = 512        # paper: 512
     lr: float = 0.001            # paper: 0.001
     estimator: str = "paper"     # a key of gaze_estimator.ESTIMATOR_PRESETS
-    upper_bound: bool = False    # also train on the photo-style renders of the same eyes
+    normalization: str = "histeq"  # every estimator input, training and test (data.normalize)
+    upper_bound: bool = False    # also train on labelled photo-style eyes (same gaze)
     mpiigaze: Optional[str] = None  # test on this MPIIGaze folder instead of rendered photos
     pupil_n: int = 100           # image pairs for annotation preservation (paper: 100)
     realism_n: int = 2000        # images per set for the critics (half train, half test)
@@ -81,12 +84,14 @@ def default_preset(device=None):
 
 
 def train_and_test(images, gaze, sets, config, device, log):
-    """Train an estimator on ``images``/``gaze``; its test angular errors ``(N_test,)``."""
-    model, _ = train_gaze_estimator(images, gaze, steps=config.steps,
-                                    batch_size=config.batch_size, lr=config.lr,
-                                    preset=config.estimator, seed=config.seed, device=device,
-                                    log=log, log_every=max(1, config.steps // 5))
-    return metrics.angular_error(predict_gaze(model, sets.test_images), sets.test_gaze)
+    """Train an estimator on ``images``/``gaze``; its test angular errors ``(N_test,)``. Both
+    the training and the test images go through ``config.normalization`` first."""
+    model, _ = train_gaze_estimator(normalize(images, config.normalization), gaze,
+                                    steps=config.steps, batch_size=config.batch_size,
+                                    lr=config.lr, preset=config.estimator, seed=config.seed,
+                                    device=device, log=log, log_every=max(1, config.steps // 5))
+    test = normalize(sets.test_images, config.normalization)
+    return metrics.angular_error(predict_gaze(model, test), sets.test_gaze)
 
 
 def gaze_row(name, errors, n_train):
@@ -159,7 +164,8 @@ def _once(parts, name, key, log, compute):
 
 def format_report(report):
     """The report as Markdown: Table 2's form, then pupil shift and realism lines."""
-    lines = [f"Test set: {report['test_set']}", "",
+    lines = [f"Test set: {report['test_set']}; estimator input: "
+             f"{report['config'].get('normalization', 'none')}", "",
              "| Training data | images | % of images within 7 degrees | mean error (degrees) |",
              "|---|---:|---:|---:|"]
     for row in report["gaze"]:

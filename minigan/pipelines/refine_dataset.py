@@ -11,8 +11,9 @@ time, read or rendered just before it is refined and written.
 
 * ``folder:DIR`` / ``DIR``: images are read a chunk at a time; each output keeps its input's
   name (suffix ``.png``) and its labels line *as it was* (every key, numeric or not).
-* ``builtin:STYLE``: the geometry of all ``n`` eyes is drawn from ``seed`` as ``make_eyes`` does
-  (so the labels are the same as ``make_eyes --seed S --n N``); images are rendered per chunk.
+* ``builtin:STYLE``: the geometry of all ``n`` eyes is drawn from ``seed`` and the style's own
+  ranges as ``make_eyes`` does (so the labels are those of ``make_eyes --style STYLE --seed S
+  --n N``); images are rendered per chunk.
 * other sources (``unityeyes:``, ``mpiigaze:``, ``h5:``): their loaders read the whole set
   first (``minigan.data``), so memory is flat only in the refining and writing.
 
@@ -58,7 +59,7 @@ def _label_rows(labels, count):
 
 
 def _builtin_chunks(style, n, seed, chunk_size, first):
-    params = sample_eye_params(n, np.random.default_rng(seed))
+    params = sample_eye_params(n, np.random.default_rng(seed), style)
     digits = max(5, len(str(n - 1)))
     for number, start in enumerate(range(0, n, chunk_size)):
         if number < first:

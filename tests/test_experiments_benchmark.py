@@ -1,0 +1,104 @@
+"""The gaze benchmark at toy sizes: every control row, paired seeds, resuming, refusals."""
+import json
+
+import numpy as np
+import pytest
+
+from minigan import gaze_benchmark
+from minigan.experiments import benchmark as benchmark_module
+from minigan.experiments.benchmark_protocol import ABLATIONS, BenchmarkConfig
+from minigan.experiments.benchmark_report import run_benchmark
+
+
+def tiny(**changes):
+    return BenchmarkConfig.preset("tiny", device="cpu", **changes)
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    out = tmp_path_factory.mktemp("benchmark")
+    return out, run_benchmark(tiny(), out, log=None, progress=None)
+
+
+def test_the_table_has_every_control_row_and_the_curve(finished):
+    out, summary = finished
+    keys = [row["key"] for row in summary["rows"]]
+    assert keys == ["synthetic", "degraded", "simgan.average@0", "simgan.average@2", "photo"]
+    assert [point["iteration"] for point in summary["curve"]] == [0, 1, 2]
+    table = (out / "table.md").read_text()
+    for words in ("Synthetic, as rendered", "hand-made degradation", "pretraining only",
+                  "SimGAN (iteration 2", "upper bound", "(reference)"):
+        assert words in table
+    for name in ("results.json", "cumulative_error.png", "samples.png", "protocol.json"):
+        assert (out / name).exists()
+
+
+def test_intervals_and_differences_are_over_the_seeds_paired(finished):
+    out, summary = finished
+    synthetic = summary["rows"][0]
+    assert synthetic["mean_error"]["n"] == 2 and len(synthetic["mean_error"]["per_seed"]) == 2
+    simgan = summary["rows"][3]["mean_error"]["per_seed"]
+    expected = np.array(synthetic["mean_error"]["per_seed"]) - simgan
+    np.testing.assert_allclose(synthetic["mean_error_vs_reference"]["differences"], expected)
+    # each seed's estimators: k = 0, 1, with one estimator seed per (replicate, k) in every row
+    seeds = {json.loads(path.read_text())["key"]["estimator_seed"]
+             for path in (out / "parts" / "seed_1").glob("*__est1.json")}
+    assert seeds == {1001}
+
+
+def test_running_again_trains_nothing(finished, monkeypatch):
+    out, summary = finished
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(benchmark_module, "train_gaze_estimator", refuse)
+    monkeypatch.setattr(benchmark_module, "train", refuse)
+    again = run_benchmark(tiny(), out, log=None, progress=None)
+    assert again["rows"] == summary["rows"]
+
+
+def test_another_protocol_in_the_same_folder_is_refused(finished):
+    out, _ = finished
+    with pytest.raises(ValueError, match="normalization"):
+        run_benchmark(tiny(normalization="none"), out, log=None, progress=None)
+
+
+def test_the_upper_bound_trains_on_photo_geometry_with_the_same_gaze(tmp_path):
+    bench = benchmark_module.Benchmark(tiny(), tmp_path, log=None)
+    data = bench.replicate_data(0)
+    assert not np.array_equal(data["photo"], data["synthetic"])
+    from minigan.data.eyes import render_eyes
+    photo = render_eyes(48, "photo", seed=benchmark_module.data_seed("train", 0))
+    np.testing.assert_array_equal(data["photo"], photo.images)
+    np.testing.assert_allclose(photo.gaze, data["gaze"], atol=1e-6)
+
+
+def test_ablation_arms_share_runs_and_name_their_references():
+    names = {arm.name for arm in ABLATIONS} | {"SimGAN"}
+    assert all(arm.reference in names for arm in ABLATIONS)
+    runs = {benchmark_module.run_name(arm) for arm in ABLATIONS}
+    assert "simgan" in runs       # R's own weights come from the SimGAN runs themselves
+    authors = [arm for arm in ABLATIONS if arm.authors][0]
+    config = tiny().simgan_config(authors, 0)
+    assert (config.k_g, config.k_d, config.discriminator_batch_norm) == (50, 1, True)
+
+
+@pytest.mark.parametrize("changes, match", [
+    (dict(checkpoints=(0, 1)), "checkpoints"), (dict(normalization="zscore"), "normalization"),
+    (dict(seeds=(0, 0)), "seeds"), (dict(ablation_seeds=(7,)), "ablation_seeds"),
+])
+def test_bad_configs_name_the_field(changes, match):
+    with pytest.raises(ValueError, match=match):
+        tiny(**changes)
+
+
+def test_the_command_prints_the_table_and_bad_flags_are_one_line(tmp_path, capsys):
+    assert gaze_benchmark.main(["--preset", "tiny", "--seeds", "1", "--estimator-seeds", "1",
+                                "--out", str(tmp_path / "b"), "--no-progress",
+                                "--device", "cpu"]) == 0
+    assert "Synthetic, as rendered" in capsys.readouterr().out
+    assert gaze_benchmark.main(["--preset", "tiny", "--checkpoints", "0", "1",
+                                "--out", str(tmp_path / "c"), "--device", "cpu"]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "checkpoints" in error[0]
