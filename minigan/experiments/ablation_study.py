@@ -34,7 +34,7 @@ import re
 
 from minigan.experiments.gaze_eval import GazeEvalConfig, evaluate_refiner
 from minigan.io.atomic import write_json, write_text
-from minigan.io.progress import Progress
+from minigan.io.progress import LogLines, Progress
 from minigan.pipelines.training_data import load_training_data
 from minigan.simgan import TrainConfig, load_refiner, train
 
@@ -152,7 +152,7 @@ def run_ablations(train_config, eval_config, out_dir, lambdas=DEFAULT_LAMBDAS, v
     reports = [_finished_report(path) for path in eval_dirs]
     done = sum(report is not None for report in reports)
     status = Progress("ablations", {"variants": (len(jobs), done, 1)}, bar=False, every_s=0,
-                      stream=_LogStream(log))
+                      stream=LogLines(log))
     status.start("variants")
     if done:
         log(f"{done} of {len(jobs)} variants were finished before: read back, not redone")
@@ -183,20 +183,6 @@ def run_ablations(train_config, eval_config, out_dir, lambdas=DEFAULT_LAMBDAS, v
     write_json(os.path.join(out_dir, "ablations.json"), result)
     write_text(os.path.join(out_dir, "ablations.md"), format_ablations(rows, reference["test_set"]))
     return result
-
-
-class _LogStream:
-    """A file-like ``write`` that hands whole lines to ``log``."""
-
-    def __init__(self, log):
-        self.log = log
-
-    def write(self, text):
-        if text.strip():
-            self.log(text.rstrip("\n"))
-
-    def flush(self):
-        pass
 
 
 def format_ablations(rows, test_set):

@@ -31,7 +31,7 @@ from minigan.experiments.eval_data import data_seed, refine_all
 from minigan.experiments.gaze_estimator import predict_gaze, train_gaze_estimator
 from minigan.io.atomic import write_json
 from minigan.io.memo import checksum, computed_once
-from minigan.io.progress import Progress
+from minigan.io.progress import LogLines, Progress
 from minigan.pipelines.training_data import load_training_data
 from minigan.simgan import load_refiner, train
 from minigan.simgan.checkpoint import read_checkpoint
@@ -85,20 +85,6 @@ def _check_protocol(out_dir, config):
                              "or the settings it was made with")
     else:
         write_json(path, protocol)
-
-
-class _Lines:
-    """A file-like ``write`` that hands whole lines to ``log`` (for ``Progress``)."""
-
-    def __init__(self, log):
-        self.log = log
-
-    def write(self, text):
-        if text.strip():
-            self.log(text.rstrip("\n"))
-
-    def flush(self):
-        pass
 
 
 class Benchmark:
@@ -171,7 +157,7 @@ class Benchmark:
         # a run costs about as much as SIMGAN_COST estimators until both kinds have been timed
         self.status = Progress("benchmark", {"SimGAN runs": (runs_total, runs_done, SIMGAN_COST),
                                              "gaze estimators": (jobs_total, jobs_done, 1.0)},
-                               bar=False, every_s=0, stream=_Lines(self.log))
+                               bar=False, every_s=0, stream=LogLines(self.log))
         if runs_done or jobs_done:
             self.log(f"{runs_done} of {runs_total} SimGAN runs and {jobs_done} of {jobs_total} "
                      "estimators were finished before: read back, not redone")

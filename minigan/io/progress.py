@@ -128,3 +128,18 @@ class Progress:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+class LogLines:
+    """A file-like ``write`` that hands each whole line to ``log`` (a callable), so a
+    ``Progress`` can print through a program's own log function."""
+
+    def __init__(self, log):
+        self.log = log
+
+    def write(self, text):
+        if text.strip():
+            self.log(text.rstrip("\n"))
+
+    def flush(self):
+        pass
