@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from command_runs import assert_one_clear_error, call, tiny_run_flags, tree
-from minigan import (ablations, backend, bench, bench_eyes, evaluate_gaze, make_eyes, refine,
-                     train_eyes, turing)
+from minigan import (ablations, backend, bench, bench_eyes, evaluate_gaze, gaze_benchmark,
+                     make_eyes, refine, train_eyes, turing)
 from minigan.simgan.checkpoint import read_checkpoint, save_checkpoint
 
 PROGRAMS = {"train_eyes": train_eyes, "refine": refine, "make_eyes": make_eyes,
             "evaluate_gaze": evaluate_gaze, "turing": turing, "ablations": ablations,
-            "bench": bench, "bench_eyes": bench_eyes}
+            "bench": bench, "bench_eyes": bench_eyes, "gaze_benchmark": gaze_benchmark}
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +81,10 @@ CASES = {
     "train lr nan": Case("train_eyes", ["--lr", "nan"], "--lr"),
     "train steps word": Case("train_eyes", ["--steps", "many"], "--steps"),
     "train batch 0": Case("train_eyes", ["--batch-size", "0"], "--batch-size"),
+    "train history 0": Case("train_eyes", ["--history-batches", "0"], "--history-batches"),
+    "train padding": Case("train_eyes", ["--refiner-padding", "circular"], "--refiner-padding"),
+    "train authors on resume": Case("train_eyes", ["--resume", "{root}/run", "--authors-setting"],
+                                    "--authors-setting"),
     "train batch odd": Case("train_eyes", ["--batch-size", "5", "--out", "{work}/o"],
                             "--batch-size must be even"),
     "train optimizer": Case("train_eyes", ["--optimizer", "rmsprop"], "--optimizer"),
@@ -220,6 +224,15 @@ CASES = {
                                                     "--out", "{work}/a"], "--variants"),
     "ablations steps 0": Case("ablations", ["--simgan-steps", "0"], "--simgan-steps"),
     "ablations out under a file": Case("ablations", ["--out", "{root}/file.txt/a"], "--out"),
+    # the gaze benchmark
+    "gaze_benchmark seeds 0": Case("gaze_benchmark", ["--seeds", "0"], "--seeds"),
+    "gaze_benchmark bad normalization": Case("gaze_benchmark", ["--normalization", "zscore"],
+                                             "--normalization"),
+    "gaze_benchmark checkpoints": Case("gaze_benchmark", ["--preset", "tiny", "--checkpoints", "0",
+                                                          "5", "--out", "{work}/b"],
+                                       "checkpoints"),
+    "gaze_benchmark out under a file": Case("gaze_benchmark", ["--out", "{root}/file.txt/b"],
+                                            "--out"),
     # the benchmarks
     "bench_eyes n 0": Case("bench_eyes", ["--n", "0"], "--n"),
     "bench_eyes repeat 0": Case("bench_eyes", ["--repeat", "0"], "--repeat"),
