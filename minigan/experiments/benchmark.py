@@ -170,7 +170,9 @@ class Benchmark:
             for key, arm, iteration, k in jobs[seed]:
                 if key not in sets:
                     sets[key] = self.training_set(data, key, arm, iteration, seed)
-                    shifts[(seed, key)] = self.pupil_shift(data, sets[key])
+                    # the photo row holds other eyes: no pupil to compare
+                    shifts[(seed, key)] = (None if key == "photo"
+                                           else self.pupil_shift(data, sets[key]))
                 value = self.estimator_job(data, sets[key], seed, key, k)
                 results.setdefault((seed, key), []).append(value)
             if samples is None:

@@ -47,8 +47,9 @@ def per_seed(results, seeds, key, metric, estimators=None):
 
 
 def _summary(results, shifts, seeds, key, reference, estimators=None):
+    shift = [shifts[(s, key)] for s in seeds]
     entry = {"key": key, "seeds": list(seeds),
-             "pupil_shift": float(np.mean([shifts[(s, key)]["mean"] for s in seeds]))}
+             "pupil_shift": None if None in shift else float(np.mean([x["mean"] for x in shift]))}
     for metric in METRICS:
         values = per_seed(results, seeds, key, metric, estimators)
         entry[metric] = dict(t_interval(values), per_seed=values.tolist())
@@ -130,7 +131,9 @@ def format_summary(summary):
              f"replicate seeds x {k} estimator seeds; estimator input: {c['normalization']}; "
              f"{c['train_n']} training eyes and {c['steps']} steps per estimator. Cells: mean "
              "over seeds [95 % t-interval]; differences are SimGAN's value minus the row's, "
-             "paired by seed (negative error difference: SimGAN better).", "",
+             "paired by seed (negative error difference: SimGAN better). Pupil shift: how far "
+             f"the pupil finder's estimate moves from a synthetic eye to the row's image of it "
+             f"(first {c['pupil_n']} eyes).", "",
              "| Training data | mean error (deg) | % within 7 deg | SimGAN - row: mean error "
              "| SimGAN - row: % within 7 | pupil shift (px) |",
              "|---|---:|---:|---:|---:|---:|"]
@@ -140,7 +143,7 @@ def format_summary(summary):
                  for i, v in enumerate(versus)]
         lines.append(f"| {row['label']} | {_interval(row['mean_error'])} | "
                      f"{_interval(row['percent_within_7'], 1)} | {diffs[0]} | {diffs[1]} | "
-                     f"{row['pupil_shift']:.2f} |")
+                     f"{_shift(row)} |")
     lines += ["", "SimGAN at the iterations fixed in advance (iteration 0: pretraining only):", "",
               "| iteration | mean error (deg) | % within 7 deg | pupil shift (px) |",
               "|---:|---:|---:|---:|"]
@@ -167,6 +170,10 @@ def format_summary(summary):
                   f"{cost['estimator_seconds'] / 60:.1f} min ({cost['estimator_cpu_seconds'] / 60:.1f}"
                   " CPU min)."]
     return "\n".join(lines) + "\n"
+
+
+def _shift(entry):
+    return "-" if entry["pupil_shift"] is None else f"{entry['pupil_shift']:.2f}"
 
 
 def _negated(difference):
