@@ -196,6 +196,23 @@ def test_adam_matches_formula():
     np.testing.assert_allclose(p.numpy(), expected)
 
 
+@pytest.mark.task3_3
+def test_adam_adds_weight_decay_to_the_gradient():
+    rng = np.random.default_rng(1)
+    p0, grads = rng.standard_normal(5), [rng.standard_normal(5) for _ in range(3)]
+    p = nn.Parameter(p0.copy())
+    opt = optim.Adam([p], lr=0.1, betas=(0.8, 0.9), weight_decay=0.5)
+    m = v = np.zeros(5)
+    expected = p0.copy()
+    for t, g in enumerate(grads, 1):
+        p.grad = g
+        opt.step()
+        g = g + 0.5 * expected
+        m, v = 0.8 * m + 0.2 * g, 0.9 * v + 0.1 * g * g
+        expected -= 0.1 * (m / (1 - 0.8 ** t)) / (np.sqrt(v / (1 - 0.9 ** t)) + 1e-8)
+    np.testing.assert_allclose(p.numpy(), expected)
+
+
 @pytest.mark.parametrize("make", [
     pytest.param(lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), marks=pytest.mark.task3_2),
     pytest.param(lambda ps: optim.Adam(ps, lr=0.1), marks=pytest.mark.task3_3)])
