@@ -108,6 +108,11 @@ def test_every_task_marker_is_registered_and_strict(pytestconfig):
     assert "--strict-markers" in (ROOT / "pyproject.toml").read_text()
 
 
+def test_a_cpu_task_runs_its_tests_on_the_cpu_alone_and_a_kernel_task_on_the_emulator_too():
+    expression = runner.marker_expression([manifest.task("1.3"), manifest.task("4.1")])
+    assert expression == "((task1_3 and not emulator) or (task4_1)) and not gpu"
+
+
 def test_a_failure_from_another_tasks_stub_or_an_import_error_is_the_wrong_reason():
     hw = manifest.homework(2)
     task = manifest.task("2.3")
@@ -127,11 +132,12 @@ def test_list_shows_every_task_and_the_planned_homeworks(capsys):
     out = capsys.readouterr().out
     for task in manifest.all_tasks():
         assert f"-m {task.marker}" in out and all(target in out for target in task.stub)
-    assert "planned, no tasks yet: 1 The engine" in out
+    assert "planned, no tasks yet: 5 SimGAN" in out
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["build", "--hw", "1", "--out", "{tmp}/a"], "homework 1 (The engine (autograd)) is planned"),
+    (["build", "--hw", "5", "--out", "{tmp}/a"], "homework 5 (SimGAN (losses, history buffer, "
+                                                 "Algorithm 1)) is planned"),
     (["build", "--hw", "7", "--out", "{tmp}/a"], "there is no homework 7; homeworks with tasks"),
     (["build", "--hw", "2", "--out", "{tmp}/full"], "already exists and is not an empty folder"),
     (["status", "--tree", "{tmp}/missing"], "is not a folder"),
@@ -202,7 +208,7 @@ def test_grading_gives_the_reference_full_marks_and_an_untouched_tree_zero(hw2_t
     untouched = scoring.grade(hw, hw2_tree, ROOT)
     assert [r.ok for r in reference] == [True] and [r.ok for r in untouched] == [False]
     data = scoring.scores(hw, untouched, hw2_tree, None)
-    assert data["points"] == 0 and data["max_points"] == 25
+    assert data["points"] == 0 and data["max_points"] == manifest.task("2.3").points
     scoring.write_json(tmp_path / "grades" / "hw2.json", data)
     assert '"points": 0' in (tmp_path / "grades" / "hw2.json").read_text()
 
@@ -230,5 +236,19 @@ def test_a_kernel_task_fails_unwritten_and_passes_once_written_on_the_emulator(t
     assert not result.ok and not sync.wrong_failures(result, {"4.1"}, hw)
     assert "NaN" in result.reason()
     trees.copy_task_code(manifest.task("4.1"), ROOT, tree)
+    (result,) = scoring.status(tree, hw)
+    assert result.ok, result.reason()
+
+
+def test_an_engine_task_fails_through_its_stub_even_inside_pytest_raises(tmp_path):
+    """Task 1.1 stubs Tensor.backward: a test that expects backward's RuntimeError gets the
+    stub's NotImplementedError (a RuntimeError) and fails on the message; it still counts as a
+    failure for the right reason, and the task passes once written."""
+    hw = reduced(1, "1.1")
+    tree = trees.build(manifest.homework(1), tmp_path / "hw1", ROOT)
+    (result,) = scoring.status(tree, hw)
+    assert not result.ok and result.failed >= 7 and not sync.wrong_failures(result, {"1.1"}, hw)
+    assert {kind for _, kind, _ in result.failures} == {"NotImplementedError"}
+    trees.copy_task_code(manifest.task("1.1"), ROOT, tree)
     (result,) = scoring.status(tree, hw)
     assert result.ok, result.reason()

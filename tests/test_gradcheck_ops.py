@@ -19,6 +19,7 @@ def positive(*shape):
 BINARY_SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 5), (3, 1)), ((1,), (2, 3))]
 
 
+@pytest.mark.task1_2
 @pytest.mark.parametrize("op", [F.add, F.sub, F.mul, F.div])
 @pytest.mark.parametrize("shapes", BINARY_SHAPES)
 def test_binary_ops_with_broadcasting(op, shapes):
@@ -26,11 +27,13 @@ def test_binary_ops_with_broadcasting(op, shapes):
     gradcheck(op, [a, b])
 
 
+@pytest.mark.task1_2
 def test_pow_in_base_and_exponent():
     gradcheck(F.pow, [positive(2, 3), randn(3)])
     gradcheck(lambda x: x ** 3, [randn(4, 5)])
 
 
+@pytest.mark.task1_3
 @pytest.mark.parametrize("op,make", [
     (F.neg, randn), (F.exp, randn), (F.log, positive), (F.tanh, randn), (F.sigmoid, randn),
     (F.relu, randn), (lambda x: F.leaky_relu(x, 0.2), randn), (F.abs, randn),
@@ -41,12 +44,14 @@ def test_unary_ops(op, make):
     gradcheck(op, [x])
 
 
+@pytest.mark.task1_4
 @pytest.mark.parametrize("reduce", [F.sum, F.mean, F.amax])
 @pytest.mark.parametrize("dim,keepdim", [(None, False), (1, False), ((0, 2), True), (-1, True)])
 def test_reductions(reduce, dim, keepdim):
     gradcheck(lambda x: reduce(x, dim=dim, keepdim=keepdim), [randn(2, 3, 4)])
 
 
+@pytest.mark.task1_4
 def test_max_splits_gradient_between_ties():
     from minigan import Tensor
     x = Tensor(np.array([1.0, 3.0, 3.0]), requires_grad=True)
@@ -54,6 +59,7 @@ def test_max_splits_gradient_between_ties():
     np.testing.assert_allclose(x.grad, [0.0, 0.5, 0.5])
 
 
+@pytest.mark.task1_4
 def test_shape_ops():
     gradcheck(lambda x: F.reshape(x, (6, -1)) * 2, [randn(2, 3, 4)])
     gradcheck(lambda x: F.permute(x, (2, 0, 1)), [randn(2, 3, 4)])
@@ -64,6 +70,7 @@ def test_shape_ops():
     gradcheck(lambda a, b: F.stack([a, b], dim=-1), [randn(2, 3), randn(2, 3)])
 
 
+@pytest.mark.task1_4
 @pytest.mark.parametrize("index", [
     (slice(1, 3),), (Ellipsis, 0), (np.array([0, 2, 2]),), (slice(None), slice(None, None, 2)),
 ])
@@ -71,12 +78,14 @@ def test_indexing(index):
     gradcheck(lambda x: x[index], [randn(4, 5)])
 
 
+@pytest.mark.task1_5
 @pytest.mark.parametrize("shapes", [((3, 4), (4, 5)), ((2, 3, 4), (4, 2)), ((4,), (4, 3)),
                                     ((3, 4), (4,)), ((1, 3, 4), (2, 4, 5))])
 def test_matmul(shapes):
     gradcheck(F.matmul, [randn(*shapes[0]), randn(*shapes[1])])
 
 
+@pytest.mark.task2_5
 @pytest.mark.parametrize("kernel", [1, 3, 5])
 @pytest.mark.parametrize("stride", [1, 2])
 @pytest.mark.parametrize("padding", [0, 1])
@@ -85,22 +94,26 @@ def test_conv2d(kernel, stride, padding):
     gradcheck(lambda x, w, b: F.conv2d(x, w, b, stride, padding), [x, w, b])
 
 
+@pytest.mark.task2_5
 def test_conv2d_batch_one_without_bias_odd_size():
     gradcheck(lambda x, w: F.conv2d(x, w, None, 1, 1), [randn(1, 2, 5, 9), randn(3, 2, 3, 3)])
 
 
+@pytest.mark.task2_5
 @pytest.mark.parametrize("kernel,stride,padding", [(3, 1, 1), (3, 2, 1), (2, 2, 0), (3, 1, 0), (3, 2, 0)])
 def test_max_pool2d(kernel, stride, padding):
     x = rng.permutation(2 * 3 * 7 * 9).reshape(2, 3, 7, 9) / 10.0  # distinct values: no ties
     gradcheck(lambda x: F.max_pool2d(x, kernel, stride, padding), [x])
 
 
+@pytest.mark.task2_5
 @pytest.mark.parametrize("reduction", ["sum", "mean", "none"])
 def test_patch_cross_entropy(reduction):
     labels = rng.integers(0, 3, (2, 4, 5))
     gradcheck(lambda z: F.patch_cross_entropy(z, labels, reduction), [randn(2, 3, 4, 5)])
 
 
+@pytest.mark.task2_5
 def test_classification_and_regression_losses():
     gradcheck(lambda z: F.cross_entropy(z, np.array([0, 2, 1])), [randn(3, 4)])
     gradcheck(lambda a, b: F.l1_loss(a, b, "sum"), [randn(3, 4), randn(3, 4)])

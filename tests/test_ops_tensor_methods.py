@@ -19,12 +19,14 @@ def distinct(*shape):
     return rng.permutation(int(np.prod(shape))).reshape(shape) / 10.0 - 1.0
 
 
+@pytest.mark.task1_3
 def test_sqrt(device):
     x = rng.uniform(0.5, 3, (3, 4))
     np.testing.assert_allclose(F.sqrt(Tensor(x, device=device)).numpy(), np.sqrt(x), rtol=1e-12)
     gradcheck(F.sqrt, [x], device=device)
 
 
+@pytest.mark.task1_3
 @pytest.mark.parametrize("low,high", [(-0.55, 0.45), (None, 0.05), (-0.25, None)])
 def test_clamp(low, high, device):
     x = distinct(4, 5)
@@ -39,6 +41,7 @@ def test_clamp_passes_the_gradient_at_its_bounds_as_pytorch_does(device):
     np.testing.assert_array_equal(to_numpy(x.grad), [0, 1, 1, 1, 0])
 
 
+@pytest.mark.task1_4
 @pytest.mark.parametrize("dims", [(2, 0, 1), (0, 1, 2), (-1, -3, -2)])
 def test_permute(dims, device):
     x = randn(2, 3, 4)
@@ -47,6 +50,7 @@ def test_permute(dims, device):
     gradcheck(lambda t: t.permute(*dims), [x], device=device)
 
 
+@pytest.mark.task1_4
 @pytest.mark.parametrize("dim0,dim1", [(0, 1), (0, 2), (-1, 1), (1, 1)])
 def test_transpose_swaps_two_dims(dim0, dim1, device):
     x = randn(2, 3, 4)
@@ -67,6 +71,7 @@ def test_transpose_swaps_two_dims(dim0, dim1, device):
     (lambda t: t.flatten(1, 2), (1, 3, 4)),
     (lambda t: t.view(4, -1), (4, 3)),
 ])
+@pytest.mark.task1_4
 def test_squeeze_unsqueeze_flatten_view(op, expected_shape, device):
     x = randn(1, 3, 1, 4)
     y = op(Tensor(x, device=device))
@@ -75,6 +80,7 @@ def test_squeeze_unsqueeze_flatten_view(op, expected_shape, device):
     gradcheck(op, [x], device=device)
 
 
+@pytest.mark.task1_4
 def test_clone_keeps_the_graph_and_copies_the_values(device):
     x = Tensor(randn(2, 3), requires_grad=True, device=device)
     y = x.clone()
@@ -82,6 +88,7 @@ def test_clone_keeps_the_graph_and_copies_the_values(device):
     gradcheck(lambda t: t.clone() * 3, [randn(2, 3)], device=device)
 
 
+@pytest.mark.task1_4
 @pytest.mark.parametrize("op", ["max", "min"])
 @pytest.mark.parametrize("dim", [0, 1, -1])
 @pytest.mark.parametrize("keepdim", [False, True])
@@ -95,6 +102,7 @@ def test_max_min_along_a_dim_return_values_and_indices(op, dim, keepdim, device)
     gradcheck(lambda t: getattr(t, op)(dim=dim, keepdim=keepdim).values, [x], device=device)
 
 
+@pytest.mark.task1_4
 def test_max_along_a_dim_sends_the_gradient_to_the_first_maximum(device):
     x = Tensor(np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]]), requires_grad=True, device=device)
     x.max(dim=1).values.sum().backward()
@@ -102,6 +110,7 @@ def test_max_along_a_dim_sends_the_gradient_to_the_first_maximum(device):
     np.testing.assert_array_equal(grad, [[0, 1, 0], [1, 0, 0]])
 
 
+@pytest.mark.task1_4
 @pytest.mark.parametrize("op", ["amax", "amin"])
 @pytest.mark.parametrize("dim,keepdim", [(None, False), (1, False), ((0, 2), True)])
 def test_amax_amin(op, dim, keepdim, device):
@@ -111,6 +120,7 @@ def test_amax_amin(op, dim, keepdim, device):
     gradcheck(lambda t: getattr(F, op)(t, dim, keepdim), [x], device=device)
 
 
+@pytest.mark.task1_4
 def test_whole_min_shares_the_gradient_between_ties(device):
     x = Tensor(np.array([2.0, 1.0, 1.0]), requires_grad=True, device=device)
     x.min().backward()

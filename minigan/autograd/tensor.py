@@ -230,10 +230,32 @@ class Tensor:
     def backward(self, grad=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
-        ``grad`` is dL/d(self); it may be omitted for a one-element tensor (then 1).
-        The walk is iterative, so graphs deeper than Python's recursion limit work.
-        Unless ``retain_graph``, the graph is freed afterwards. Raises RuntimeError when an
-        input of a recorded op had its ``.data`` replaced after the op used it.
+        ``grad`` is dL/d(self), an array of self's shape (given as anything ``Tensor`` takes,
+        made self's dtype and device); it may be omitted for a one-element tensor (then 1).
+
+        The chain rule, once per op: the tensors of ``_topological_order(self)`` are visited
+        from the last (self) to the first, so a tensor's gradient is complete - summed over
+        every op that used it - before its creator passes it on:
+
+            grads = {self: grad}
+            for t in reversed(_topological_order(self)):
+                gy = grads.pop(t)                       (skip t when no gradient reached it)
+                t a leaf:   t.grad = gy, or t.grad + gy when t.grad is already set
+                otherwise:  f = t.creator;  gxs = f.backward(gy)  (a bare array: one input)
+                            for each input x of f with x.requires_grad and gx not None:
+                                grads[x] = gx, or grads[x] + gx when x already has one
+
+        The walk is iterative, so graphs deeper than Python's recursion limit work. Unless
+        ``retain_graph``, each op is freed as soon as it has been used (``t.creator = None``,
+        ``f.inputs = ()``), so a second ``backward`` through it finds no graph.
+
+        Errors: RuntimeError "backward() on a tensor that does not require grad ..." when self
+        does not require grad; ValueError "backward() without a grad argument needs a
+        one-element tensor ..." and "grad has shape ... but the tensor has shape ...";
+        ``_raise_changed_input(f, x, seen)`` before ``f.backward`` when an input x of f has a
+        ``_version`` other than the one f saw (``f.input_versions``); RuntimeError
+        "<Op>.backward returned a gradient of shape ... for an input of shape ..." when a
+        gradient does not have its input's shape.
         """
         if not self._requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad "
@@ -287,7 +309,13 @@ def _raise_changed_input(function, inp, seen):
 
 
 def _topological_order(root):
-    """Tensors reachable from ``root`` through creators, each after all of its inputs."""
+    """Tensors reachable from ``root`` through creators, each after all of its inputs.
+
+    A list that ends with ``root``; each tensor appears once, however many ops use it (the
+    shared node of a diamond too), and an input that does not require grad is left out (no
+    gradient goes there). A depth-first search with an explicit stack instead of recursion, so
+    a chain of 10,000 ops works.
+    """
     order, visited = [], set()
     stack = [(root, False)]
     while stack:

@@ -42,6 +42,11 @@ class Conv2d(Function):
         return self.impl.conv2d_forward(x, w, b, self.stride, self.padding)
 
     def backward(self, gy):
+        """(gx, gw[, gb]) for gy (N, F, Ho, Wo), by the implementation the forward pass chose
+        (``self.impl``): gx (N, C, H, W) = ``conv2d_backward_input``, gw (F, C, K, K) =
+        ``conv2d_backward_weight``, gb (F,) = ``conv2d_backward_bias``, each only where
+        ``self.needs_input_grad`` asks for it (else None); no gb when the op had no bias. The
+        implementations need a C-contiguous gy (it may arrive as a view)."""
         gy = gy if gy.flags.c_contiguous else gy.copy()
         need_x, need_w = self.needs_input_grad[:2]
         gx = self.impl.conv2d_backward_input(gy, self.w, self.x.shape, self.stride,

@@ -12,7 +12,13 @@ from minigan.backend import get_array_module
 
 def sum_to(array, shape):
     """Sum ``array`` over the broadcast dimensions so that it gets ``shape`` (the inverse of
-    broadcasting, used by every binary op's backward)."""
+    broadcasting, used by every binary op's backward).
+
+    ``array`` has the shape that ``shape`` was broadcast to (NumPy's rule: shapes align at the
+    right; a missing leading dimension or a size-1 dimension is stretched). The leading
+    dimensions that ``shape`` lacks are summed away, and every dimension of size 1 in ``shape``
+    that ``array`` stretched is summed back to size 1: (2, 4, 3) -> (4, 1) sums over axes 0
+    and 2. Returns ``array`` itself when it has ``shape`` already."""
     if array.shape == tuple(shape):
         return array
     lead = array.ndim - len(shape)
@@ -51,6 +57,8 @@ class Add(_Binary):
         return a + b
 
     def backward(self, gy):
+        """(ga, gb) = (gy, gy); gy has the broadcast shape of a and b, and ``self.reduce`` sums
+        each back to its input's shape (None for an input that needs no gradient)."""
         return self.reduce(gy, gy)
 
 
@@ -64,6 +72,7 @@ class Sub(_Binary):
         return a - b
 
     def backward(self, gy):
+        """(ga, gb) = (gy, -gy), summed back to a's and b's shapes by ``self.reduce``."""
         return self.reduce(gy, -gy)
 
 
@@ -78,6 +87,7 @@ class Mul(_Binary):
         return a * b
 
     def backward(self, gy):
+        """(ga, gb) = (gy * b, gy * a), summed back to a's and b's shapes by ``self.reduce``."""
         return self.reduce(gy * self.b, gy * self.a)
 
 
@@ -92,6 +102,8 @@ class Div(_Binary):
         return a / b
 
     def backward(self, gy):
+        """(ga, gb) = (gy / b, -gy * a / b^2), summed back to the inputs' shapes by
+        ``self.reduce``."""
         gb = -gy * self.a / (self.b * self.b) if self.needs_input_grad[1] else gy
         return self.reduce(gy / self.b, gb)
 
@@ -108,6 +120,8 @@ class Pow(_Binary):
         return self.y
 
     def backward(self, gy):
+        """(ga, gb) = (gy * b * a^(b-1), gy * y * log a), summed back to the input shapes by
+        ``self.reduce``; where a <= 0, log 1 stands for log a (gb = 0 there)."""
         ga = gy * self.b * self.a ** (self.b - 1) if self.needs_input_grad[0] else gy
         gb = gy
         if self.needs_input_grad[1]:
@@ -126,6 +140,7 @@ class Neg(Function):
         return -x
 
     def backward(self, gy):
+        """gx = -gy (x, gy: one shape)."""
         return -gy
 
 
@@ -140,6 +155,7 @@ class Exp(Function):
         return self.y
 
     def backward(self, gy):
+        """gx = gy * y, with y = e^x kept from the forward pass."""
         return gy * self.y
 
 
@@ -154,6 +170,7 @@ class Log(Function):
         return get_array_module(x).log(x)
 
     def backward(self, gy):
+        """gx = gy / x."""
         return gy / self.x
 
 
@@ -168,6 +185,7 @@ class Sqrt(Function):
         return self.y
 
     def backward(self, gy):
+        """gx = gy / (2 y), with y = sqrt(x) kept from the forward pass."""
         return gy / (2 * self.y)
 
 
@@ -182,6 +200,7 @@ class Tanh(Function):
         return self.y
 
     def backward(self, gy):
+        """gx = gy * (1 - y^2), with y = tanh x kept from the forward pass."""
         return gy * (1 - self.y * self.y)
 
 
@@ -196,6 +215,7 @@ class Sigmoid(Function):
         return self.y
 
     def backward(self, gy):
+        """gx = gy * y * (1 - y), with y = sigmoid(x) kept from the forward pass."""
         return gy * self.y * (1 - self.y)
 
 
@@ -215,6 +235,7 @@ class LeakyReLU(Function):
         return xp.where(self.positive, x, x * self.negative_slope).astype(x.dtype, copy=False)
 
     def backward(self, gy):
+        """gx = gy where x > 0 (``self.positive``), else gy * negative_slope; in gy's dtype."""
         xp = get_array_module(gy)
         return xp.where(self.positive, gy, gy * self.negative_slope).astype(gy.dtype, copy=False)
 
@@ -235,6 +256,7 @@ class Abs(Function):
         return xp.abs(x)
 
     def backward(self, gy):
+        """gx = gy * sign(x) (``self.sign``; 0 at x = 0)."""
         return gy * self.sign
 
 
@@ -261,6 +283,7 @@ class Clamp(Function):
         return y.astype(x.dtype, copy=False)
 
     def backward(self, gy):
+        """gx = gy where min <= x <= max (``self.inside``), else 0."""
         return gy * self.inside
 
 

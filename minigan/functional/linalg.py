@@ -22,6 +22,10 @@ class MatMul(Function):
         return get_array_module(a, b).matmul(a, b)
 
     def backward(self, gy):
+        """(ga, gb) = (gy @ b^T, a^T @ gy) over the last two axes; a 1-D a is the row
+        (1, k) and a 1-D b the column (k, 1) (gy gets the dimension back that they lost), and each
+        gradient is summed back over the batch axes its input was broadcast along (``sum_to``).
+        None for an input that needs no gradient."""
         xp = get_array_module(gy)
         a = self.a[None, :] if self.a.ndim == 1 else self.a
         b = self.b[:, None] if self.b.ndim == 1 else self.b

@@ -75,6 +75,9 @@ class PatchCrossEntropy(Function):
         return total / self.count if self.reduction == "mean" else total
 
     def backward(self, gy):
+        """gx (N, C, H, W) = (softmax - onehot) (``self.dlogits``, from the forward pass) times
+        dL/dloss: for reduction 'none' gy (N, H, W), one value per patch, broadcast over C; for
+        'sum' gy; for 'mean' gy / (N*H*W)."""
         if self.reduction == "none":
             return self.dlogits * gy[:, None]
         scale = gy / self.count if self.reduction == "mean" else gy

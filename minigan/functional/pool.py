@@ -32,6 +32,9 @@ class MaxPool2d(Function):
         return y
 
     def backward(self, gy):
+        """gx (N, C, H, W) = every gy (N, C, Ho, Wo) added at the argmax of its window
+        (``self.argmax``, stored by the forward pass), by ``self.impl.max_pool2d_backward``,
+        which needs a C-contiguous gy."""
         gy = gy if gy.flags.c_contiguous else gy.copy()
         return self.impl.max_pool2d_backward(gy, self.argmax, self.x_shape, self.kernel_size,
                                              self.stride, self.padding)

@@ -61,6 +61,8 @@ class Sum(Function):
         return x.sum(axis=self.dims, keepdims=self.keepdim)
 
     def backward(self, gy):
+        """gx (x's shape) = gy broadcast back over the summed dimensions (``_expand_reduced``
+        first puts back the dimensions that ``keepdim=False`` dropped); a copy, not a view."""
         xp = get_array_module(gy)
         return xp.broadcast_to(_expand_reduced(gy, self.x_shape, self.dims, self.keepdim),
                                self.x_shape).copy()
@@ -84,6 +86,8 @@ class Mean(Sum):
         return (total / self.count).astype(x.dtype, copy=False)
 
     def backward(self, gy):
+        """gx = gy / count broadcast back as ``Sum.backward`` does (count: the number of
+        elements each mean averaged)."""
         return super().backward(gy / self.count)
 
 
@@ -109,6 +113,8 @@ class Amax(Function):
             [n for i, n in enumerate(x.shape) if i not in self.dims])
 
     def backward(self, gy):
+        """gx = gy * [x == y] / (number of ties), with gy and y broadcast back over the
+        reduced dimensions: the elements that hold the extremum share gy equally."""
         gy = _expand_reduced(gy, self.x.shape, self.dims, self.keepdim)
         mask = (self.x == self.y).astype(gy.dtype)
         return gy * mask / mask.sum(axis=self.dims, keepdims=True)
@@ -147,6 +153,8 @@ class MaxAlongDim(Function):
         return values if self.keepdim else values.squeeze(self.axis)
 
     def backward(self, gy):
+        """gx (x's shape) = gy at the index the forward pass returned
+        (``self.where``, along ``self.axis``), 0 elsewhere; in gy's dtype."""
         xp = get_array_module(gy)
         if not self.keepdim:
             gy = xp.expand_dims(gy, self.axis)

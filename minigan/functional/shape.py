@@ -39,6 +39,7 @@ class Reshape(Function):
                              f"as {self.shape}") from None
 
     def backward(self, gy):
+        """gx = gy reshaped to x's shape (the elements keep their order)."""
         return gy.reshape(self.x_shape)
 
 
@@ -93,6 +94,8 @@ class Permute(Function):
         return x.transpose(dims)
 
     def backward(self, gy):
+        """gx = gy with the inverse permutation: dimension ``dims[i]`` of x is dimension i
+        of y, so gx = gy.transpose(inverse) with inverse[dims[i]] = i."""
         inverse = [0] * len(self.dims)
         for i, d in enumerate(self.dims):
             inverse[d] = i
@@ -126,6 +129,8 @@ class BroadcastTo(Function):
             raise ValueError(f"broadcast_to: shape {x.shape} cannot broadcast to {self.shape}") from None
 
     def backward(self, gy):
+        """gx = ``sum_to(gy, x's shape)``: each stretched dimension receives the sum of
+        its copies' gradients."""
         return sum_to(gy, self.x_shape)
 
 
@@ -147,6 +152,8 @@ class Cat(Function):
             raise ValueError(f"cat along dim {self.dim}: shapes {shapes} ({error})") from None
 
     def backward(self, gy):
+        """(gx_1, ..., gx_k) = gy split along ``dim`` at the inputs' sizes there
+        (``self.sizes``)."""
         bounds = list(itertools.accumulate(self.sizes))[:-1]
         return tuple(get_array_module(gy).split(gy, bounds, axis=self.dim))
 
@@ -183,6 +190,8 @@ class GetItem(Function):
         return x[self.index]
 
     def backward(self, gy):
+        """gx = zeros of x's shape with gy added at ``index`` (``scatter_add``, NumPy's
+        ``add.at``): an element picked twice by an advanced index gets both gradients."""
         xp = get_array_module(gy)
         gx = xp.zeros(self.x_shape, dtype=gy.dtype)
         scatter_add(gx, self.index, gy)
@@ -203,6 +212,7 @@ class Clone(Function):
         return x.copy()
 
     def backward(self, gy):
+        """gx = gy: a copy passes its gradient on unchanged."""
         return gy
 
 

@@ -3,7 +3,8 @@ time limit. Student trees, markers and grades are all generated from this table.
 
 A task's ``stub`` targets are ``path::qualified_name`` relative to the checkout:
 
-* ``minigan/reference/conv.py::im2col`` (or ``Class.method``): a Python function; the student
+* ``minigan/reference/conv.py::im2col`` (or ``Class.method``): a Python function, of the
+  library or of a tutorial step (``tutorials/step10_train_a_cnn.py::train_step``); the student
   gets its signature and docstring (the specification) and a body that raises
   ``NotImplementedError`` naming the task;
 * ``kernels/maxpool2d.cu::max_pool2d_forward``: a ``__global__ void`` kernel; the student gets
@@ -51,21 +52,64 @@ class Homework(NamedTuple):
         return sum(task.points for task in self.tasks)
 
 
+TENSOR = "minigan/autograd/tensor.py::"
+ELEMENTWISE = "minigan/functional/elementwise.py::"
+REDUCE = "minigan/functional/reduce.py::"
+SHAPE = "minigan/functional/shape.py::"
 CONV = "minigan/reference/conv.py::"
 POOL = "minigan/reference/pool.py::"
 XENT = "minigan/reference/xent.py::"
+MODULE = "minigan/nn/module.py::"
+STEP10 = "tutorials/step10_train_a_cnn.py::"
+
+
+def _backwards(prefix, *classes):
+    return tuple(f"{prefix}{name}.backward" for name in classes)
+
 
 HOMEWORKS = (
+    Homework(1, "The engine (autograd)", (1, 2, 3, 4), (
+        Task("1.1", "the graph: topological order and Tensor.backward", 25, "cpu", 120,
+             (TENSOR + "_topological_order", TENSOR + "Tensor.backward")),
+        Task("1.2", "sum_to (broadcasting undone) and the binary backwards", 20, "cpu", 120,
+             (ELEMENTWISE + "sum_to",) + _backwards(ELEMENTWISE, "Add", "Sub", "Mul", "Div",
+                                                     "Pow"), requires=("1.1",)),
+        Task("1.3", "the unary backwards", 15, "cpu", 120,
+             _backwards(ELEMENTWISE, "Neg", "Exp", "Log", "Sqrt", "Tanh", "Sigmoid",
+                        "LeakyReLU", "Abs", "Clamp"), requires=("1.1",)),
+        Task("1.4", "the reduction and shape backwards", 25, "cpu", 120,
+             _backwards(REDUCE, "Sum", "Mean", "Amax", "MaxAlongDim")
+             + _backwards(SHAPE, "Reshape", "Permute", "BroadcastTo", "Cat", "GetItem", "Clone"),
+             requires=("1.1", "1.2")),
+        Task("1.5", "the matrix product's backward", 15, "cpu", 120,
+             _backwards("minigan/functional/linalg.py::", "MatMul"), requires=("1.1", "1.2")),
+    )),
     Homework(2, "Convolution, pooling and the loss on the CPU", (5, 6, 7, 8), (
-        Task("2.1", "im2col and the convolution forward pass", 25, "cpu", 120,
+        Task("2.1", "im2col and the convolution forward pass", 20, "cpu", 120,
              (CONV + "im2col", CONV + "conv2d_forward")),
-        Task("2.2", "the convolution backward passes (col2im, the adjoint)", 30, "cpu", 120,
+        Task("2.2", "the convolution backward passes (col2im, the adjoint)", 25, "cpu", 120,
              (CONV + "col2im", CONV + "conv2d_backward_input", CONV + "conv2d_backward_weight",
               CONV + "conv2d_backward_bias"), requires=("2.1",)),
-        Task("2.3", "max-pooling with an argmax, forward and backward", 25, "cpu", 120,
+        Task("2.3", "max-pooling with an argmax, forward and backward", 20, "cpu", 120,
              (POOL + "max_pool2d_forward", POOL + "max_pool2d_backward")),
-        Task("2.4", "the stable patch-wise softmax cross-entropy and its gradient", 20, "cpu",
+        Task("2.4", "the stable patch-wise softmax cross-entropy and its gradient", 15, "cpu",
              120, (XENT + "patch_cross_entropy_forward",)),
+        Task("2.5", "the autograd Functions' backwards: conv2d, max_pool2d, the patch loss", 20,
+             "cpu", 120, ("minigan/functional/conv.py::Conv2d.backward",
+                          "minigan/functional/pool.py::MaxPool2d.backward",
+                          "minigan/functional/loss.py::PatchCrossEntropy.backward"),
+             requires=("2.1", "2.2", "2.3", "2.4")),
+    )),
+    Homework(3, "Training (modules, SGD, Adam)", (9, 10), (
+        Task("3.1", "Module: registering parameters and sub-modules, the state dict", 35,
+             "cpu", 120, (MODULE + "Module.__setattr__", MODULE + "Module.named_parameters",
+                          MODULE + "Module._named_state", MODULE + "Module.state_dict",
+                          MODULE + "Module.load_state_dict")),
+        Task("3.2", "SGD with momentum, Nesterov momentum and weight decay", 20, "cpu", 120,
+             ("minigan/optim/sgd.py::SGD.update",)),
+        Task("3.3", "Adam", 20, "cpu", 120, ("minigan/optim/adam.py::Adam.update",)),
+        Task("3.4", "the training loop: the step-10 CNN reaches 95% held-out", 25, "cpu", 120,
+             (STEP10 + "train_step", STEP10 + "accuracy"), requires=("3.1", "3.2")),
     )),
     Homework(4, "CUDA kernels on the emulator", (12, 13, 14, 15), (
         Task("4.1", "conv forward v1: one thread per output", 25, "emulator", 300,
@@ -82,8 +126,7 @@ HOMEWORKS = (
 )
 
 # Homeworks of the course whose tasks are not in the table yet.
-PLANNED = {1: "The engine (autograd)", 3: "Training (modules, SGD, Adam)",
-           5: "SimGAN (losses, history buffer, Algorithm 1)",
+PLANNED = {5: "SimGAN (losses, history buffer, Algorithm 1)",
            6: "Experiments (metrics, p-value, critic)"}
 
 

@@ -4,7 +4,10 @@
 
 writes ``{"tests": {nodeid: {"markers", "outcome", "kind", "message"}}, "collection_errors":
 [...], "exitstatus": n}``; ``kind`` is the exception type of a failure (``NotImplementedError``,
-``AssertionError``, ...) and ``message`` the first line of its text.
+``AssertionError``, ...) and ``message`` the first line of its text. A failure that a task's
+stub caused is reported as that stub's ``NotImplementedError`` even where the test turned it
+into another exception: ``pytest.raises(RuntimeError, match=...)`` catches the stub's
+NotImplementedError (a RuntimeError) and fails with an AssertionError raised while handling it.
 """
 import json
 import os
@@ -13,6 +16,7 @@ import re
 import pytest
 
 TASK_MARKER = re.compile(r"task\d+_\d+$")
+STUB_MESSAGE = re.compile(r"task \d+\.\d+: ")
 ORDER = {"passed": 0, "skipped": 1, "failed": 2}
 
 
@@ -61,8 +65,9 @@ class Recorder:
         if entry["outcome"] is None or ORDER[result] > ORDER[entry["outcome"]]:
             entry["outcome"] = result
             if report.failed and call.excinfo is not None:
-                entry["kind"] = call.excinfo.typename
-                lines = str(call.excinfo.value).strip().splitlines()
+                error = _stub_error(call.excinfo.value) or call.excinfo.value
+                entry["kind"] = type(error).__name__
+                lines = str(error).strip().splitlines()
                 entry["message"] = (lines[0] if lines else "")[:400]
 
     def pytest_sessionfinish(self, session, exitstatus):
@@ -72,3 +77,15 @@ class Recorder:
         with open(temporary, "w", encoding="utf-8") as out:
             json.dump(report, out, indent=1)
         os.replace(temporary, self.path)
+
+
+def _stub_error(error):
+    """The NotImplementedError of a task's stub among ``error`` and the exceptions it was raised
+    from or while handling, or None."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, NotImplementedError) and STUB_MESSAGE.match(str(error)):
+            return error
+        error = error.__cause__ or error.__context__
+    return None

@@ -3,7 +3,8 @@ reading back what happened to each test (``minigan.grading.pytest_plugin`` recor
 
 The tests run with the tree's own ``minigan`` (``PYTHONPATH`` is the tree) and never on a real
 GPU (``not gpu``): a task is graded where the manifest says, the CPU or the emulator, whatever
-the machine has.
+the machine has. A ``cpu`` task's tests run on the CPU alone (``not emulator``: a test that runs
+on every device runs its CPU case), an ``emulator`` task's on the emulator too.
 """
 import json
 import os
@@ -49,8 +50,11 @@ class TaskResult(NamedTuple):
         return "" if self.passed else "every test was skipped"
 
 
-def marker_expression(markers):
-    return "(" + " or ".join(markers) + ") and not gpu"
+def marker_expression(tasks):
+    """The ``-m`` expression that selects the tests of ``tasks`` on their devices."""
+    chosen = [t.marker if t.device == "emulator" else f"{t.marker} and not emulator"
+              for t in tasks]
+    return "(" + " or ".join(f"({c})" for c in chosen) + ") and not gpu"
 
 
 def test_files(tree, markers):
@@ -63,14 +67,16 @@ def test_files(tree, markers):
     return found or ["tests"]
 
 
-def run_tests(tree, markers, timeout_s, collect_only=False, all_files=False):
-    """Run (or only collect) the tests of ``tree`` that carry any of ``markers``; ``all_files``
-    collects the whole suite instead of the files that name them."""
+def run_tests(tree, tasks, timeout_s, collect_only=False, all_files=False):
+    """Run (or only collect) the tests of ``tree`` that carry the marker of any of ``tasks``
+    (``manifest.Task``); ``all_files`` collects the whole suite instead of the files that name
+    them."""
+    markers = [t.marker for t in tasks]
     with tempfile.TemporaryDirectory(prefix="minigan-grading-") as work:
         report = Path(work) / "report.json"
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                    "-p", "minigan.grading.pytest_plugin", "--grading-report", str(report),
-                   "-m", marker_expression(markers)]
+                   "-m", marker_expression(tasks)]
         command += ["tests"] if all_files else test_files(tree, markers)
         if collect_only:
             command.append("--collect-only")
@@ -118,4 +124,4 @@ def task_result(run, task, timeout_s):
 
 def run_task(tree, task):
     """Run one task's tests in ``tree`` with its own time limit."""
-    return task_result(run_tests(tree, [task.marker], task.timeout_s), task, task.timeout_s)
+    return task_result(run_tests(tree, [task], task.timeout_s), task, task.timeout_s)

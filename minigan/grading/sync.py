@@ -9,7 +9,8 @@ check``, run by CI):
 4. in each built homework every test of every task fails, and for the right reason: a Python
    task's with the ``NotImplementedError`` of its own stub (or of a task it ``requires``), a
    kernel task's with an ``AssertionError`` (its outputs were never written); never a
-   collection error, an import error, a crash or a time-out; ``import minigan`` works there;
+   collection error, an import error, a crash or a time-out; ``import minigan`` works there,
+   and the whole test suite collects (a stub must not break the import of unrelated code);
 5. restoring one task's solution (with the tasks it requires) in the built tree makes exactly
    that task pass, the others still failing for the right reason;
 6. restoring every solution gives the reference files back byte for byte.
@@ -52,7 +53,7 @@ def check(checkout, homeworks=HOMEWORKS, say=print):
     check_markers(checkout, tasks, report)
     if report.failures:
         return report.failures   # nothing below can be trusted
-    reference = runner.run_tests(checkout, [t.marker for t in tasks], _limit(tasks))
+    reference = runner.run_tests(checkout, tasks, _limit(tasks))
     for task in tasks:
         result = runner.task_result(reference, task, _limit(tasks))
         report.expect(result.ok, f"the reference passes task {task.id} ({result.passed} tests)",
@@ -83,7 +84,7 @@ def check_markers(checkout, tasks, report):
     report.expect("--strict-markers" in pyproject, "pytest runs with --strict-markers "
                                                    "(pyproject.toml)")
     markers = [t.marker for t in tasks]
-    collected = runner.run_tests(checkout, markers, 300, collect_only=True, all_files=True)
+    collected = runner.run_tests(checkout, tasks, 300, collect_only=True, all_files=True)
     if collected.collection_errors or not collected.reported:
         report.fail("the tests could not be collected: "
                     + (collected.collection_errors[0]["message"] if collected.collection_errors
@@ -118,7 +119,6 @@ def wrong_failures(result, stubbed, hw):
 
 def check_homework(checkout, hw, report):
     limit = _limit(hw.tasks)
-    markers = [t.marker for t in hw.tasks]
     with tempfile.TemporaryDirectory(prefix=f"minigan-check-hw{hw.number}-") as work:
         built = trees.build(hw, Path(work) / "built", checkout)
         imported = subprocess.run([sys.executable, "-c", "import minigan"], cwd=built,
@@ -127,7 +127,12 @@ def check_homework(checkout, hw, report):
         report.expect(imported.returncode == 0,
                       f"homework {hw.number}: import minigan works in the student tree",
                       imported.stderr.splitlines()[-1:])
-        stubbed_run = runner.run_tests(built, markers, limit)
+        collected = runner.run_tests(built, hw.tasks, 300, collect_only=True, all_files=True)
+        errors = [f"{e['nodeid']}: {e['message']}" for e in collected.collection_errors]
+        report.expect(collected.reported and not errors,
+                      f"homework {hw.number}: the whole test suite collects in the student tree",
+                      errors or collected.output.strip().splitlines()[-1:])
+        stubbed_run = runner.run_tests(built, hw.tasks, limit)
         all_ids = {t.id for t in hw.tasks}
         for task in hw.tasks:
             wrong = wrong_failures(runner.task_result(stubbed_run, task, limit), all_ids, hw)
@@ -139,7 +144,7 @@ def check_homework(checkout, hw, report):
             for t in hw.tasks:
                 if t.id in restored:
                     trees.copy_task_code(t, checkout, tree)
-            run = runner.run_tests(tree, markers, limit)
+            run = runner.run_tests(tree, hw.tasks, limit)
             problems_here = []
             for t in hw.tasks:
                 result = runner.task_result(run, t, limit)

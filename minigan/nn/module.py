@@ -41,6 +41,21 @@ class Module:
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
+        """``self.name = value``, registering what the module owns for the traversals below:
+
+        * ``name`` is a buffer: replace it (a Tensor or None; anything else is a TypeError
+          "<Class>.<name> is a buffer: assign a Tensor or None, not <type>");
+        * a list, tuple or dict holding a Module or Parameter: TypeError "<Class>.<name>: a
+          plain <type> of modules would not be registered ... use nn.ModuleList or
+          nn.Sequential";
+        * anything else: drop ``name`` from ``_parameters`` and ``_modules``, then enter it in
+          ``_parameters`` if it is a Parameter, in ``_modules`` if it is a Module (so a plain
+          value assigned over a parameter unregisters it);
+
+        then set the attribute itself with ``object.__setattr__``. Before ``Module.__init__``
+        ran (no ``_parameters`` in ``self.__dict__``): RuntimeError "<Class>.__init__ must call
+        super().__init__() before assigning attributes".
+        """
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() "
                                "before assigning attributes")
@@ -80,6 +95,9 @@ class Module:
 
     # -- traversal --------------------------------------------------------------------------
     def named_parameters(self, prefix=""):
+        """``(prefix + name, parameter)`` pairs: this module's parameters in the order they
+        were assigned, then those of each sub-module in turn, named by its attribute and a dot
+        ("0.weight", "blocks.1.conv.bias")."""
         for name, p in self._parameters.items():
             yield prefix + name, p
         for name, m in self._modules.items():
@@ -145,15 +163,21 @@ class Module:
             yield from m._named_state(prefix + name + ".")
 
     def state_dict(self):
-        """``{name: NumPy array}`` copies of every parameter and buffer."""
+        """``{name: NumPy array}``: a copy of every parameter and buffer, named and ordered as
+        ``_named_state`` gives them (a later change to the module does not change it)."""
         return {name: t.numpy().copy() for name, t in self._named_state()}
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy arrays into the parameters and buffers, as PyTorch does.
 
-        Every shape must fit (else RuntimeError naming each mismatch). With ``strict`` every
-        name must match (else RuntimeError listing missing and unexpected keys); without, the
-        names that match are loaded. Returns ``(missing_keys, unexpected_keys)``.
+        ``state_dict`` maps names (those of ``_named_state``) to arrays or Tensors. Every shape
+        must fit and, with ``strict``, every name must match; otherwise nothing is loaded and
+        one RuntimeError "Error(s) in loading state_dict for <Class>:" lists, a line each,
+        "Unexpected key(s) in state_dict: 'a', 'b'", "Missing key(s) in state_dict: 'c'" (these
+        two only with ``strict``) and "size mismatch for <name>: shape <s> in the state dict,
+        <t> in the model". Without ``strict`` the names that match are loaded. Each value is
+        cast to its tensor's dtype and moved to its device; assigning ``.data`` counts up the
+        tensor's version. Returns ``IncompatibleKeys(missing_keys, unexpected_keys)``.
         """
         own = dict(self._named_state())
         missing = [name for name in own if name not in state_dict]

@@ -20,6 +20,11 @@ class Adam(Optimizer):
                          weight_decay=weight_decay)
 
     def update(self, i, p, g):
+        """Parameter ``i`` after one step: p (an array) and its gradient g (p's shape) -> the
+        new p by the class docstring's formula (g + weight_decay * p in place of g), an array of
+        p's dtype; t = ``self.step_count`` (1 at the first step). m and v are
+        ``self._buffer("exp_avg", i, p)`` and ``self._buffer("exp_avg_sq", i, p)``: zeros at
+        first, updated in place."""
         if self.weight_decay:
             g = g + self.weight_decay * p
         m = self._buffer("exp_avg", i, p)

@@ -21,6 +21,9 @@ class SGD(Optimizer):
                          nesterov=bool(nesterov))
 
     def update(self, i, p, g):
+        """Parameter ``i`` after one step: p (an array) and its gradient g (p's shape) -> the
+        new p by the class docstring's formula, an array of p's dtype. Parameter i's momentum
+        buffer is ``self.state["momentum_buffer"][i]`` (None until the first step sets it)."""
         if self.weight_decay:
             g = g + self.weight_decay * p
         if self.momentum:
