@@ -39,6 +39,15 @@ def test_bench_conv_rows_report_flops_and_pool_rows_bandwidth():
     assert total["flops"] == 3 * conv["flops"] and total["bytes"] == 3 * conv["bytes"]
 
 
+def test_cpu_rows_are_put_against_a_gemm_rate_measured_in_the_same_run():
+    report = bench.main(SMALL + ["--layers", "d_conv4", "--no-iteration", "--no-torch"])
+    assert report["sgemm_tflops"]["numpy"] > 0
+    assert report["peak_tflops"] == report["sgemm_tflops"]["numpy"]
+    forward = [r for r in report["rows"] if r["pass"] == "forward"]
+    assert {r["impl"] for r in forward} == {"minigan", "plain im2col"}
+    assert all(r["pct_peak"] == 100 * r["tflops"] / report["peak_tflops"] for r in forward)
+
+
 def test_bench_rows_carry_the_roofline_when_peaks_are_given():
     report = bench.main(SMALL + ["--layers", "r_head", "--no-iteration", "--no-torch",
                                  "--peak-tflops", "67", "--peak-gbps", "3350"])

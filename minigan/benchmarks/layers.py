@@ -8,16 +8,18 @@ global library flags before it is timed, and ``passes(layer, n)``: {pass name: z
 callable}. Passes: conv "forward", "grad_input", "grad_weight" (weight and bias gradients);
 pool "forward", "backward"; loss "fused" (loss, its gradient and the sum).
 
-    GPU: minigan (kernels/*.cu), im2col+cuBLAS (minigan.bench_im2col on CuPy),
+    GPU: minigan (kernels/*.cu), im2col+cuBLAS (``minigan.benchmarks.im2col`` on CuPy),
          torch fp32 (cuDNN, TF32 off), torch tf32 (PyTorch's default for convolutions)
-    CPU: minigan (the NumPy reference), torch cpu
+    CPU: minigan (the CPU backend, ``minigan.reference.cpu``), plain im2col (the readable
+         reference convolution, ``minigan.reference.conv``), torch cpu
 """
 from typing import Callable, Dict, NamedTuple
 
 import numpy as np
 
-from minigan import reference
 from minigan.benchmarks import im2col as bench_im2col
+from minigan.reference import conv as plain_conv
+from minigan.reference import cpu
 from minigan.benchmarks.timing import conv_flops
 from minigan.reference.geometry import conv2d_output_size
 
@@ -114,15 +116,14 @@ def _array_passes(xp, conv, pool, xent):
     return passes
 
 
-def _reference_xent_sum(logits, labels):
-    loss, dlogits = reference.patch_cross_entropy_forward(logits, labels)
+def _cpu_xent_sum(logits, labels):
+    loss, dlogits = cpu.patch_cross_entropy_forward(logits, labels)
     return loss.sum(), dlogits
 
 
 def minigan_implementation(device):
     if device == "cpu":
-        return Implementation("minigan", _array_passes(np, reference, reference,
-                                                       _reference_xent_sum))
+        return Implementation("minigan", _array_passes(np, cpu, cpu, _cpu_xent_sum))
     import cupy
     from minigan import cuda
     return Implementation("minigan", _array_passes(cupy, cuda, cuda, cuda.patch_cross_entropy_sum))
@@ -131,6 +132,10 @@ def minigan_implementation(device):
 def im2col_implementation():
     import cupy
     return Implementation("im2col+cuBLAS", _array_passes(cupy, bench_im2col, None, None))
+
+
+def plain_im2col_implementation():
+    return Implementation("plain im2col", _array_passes(np, plain_conv, None, None))
 
 
 # --- PyTorch -----------------------------------------------------------------------------------
@@ -208,8 +213,7 @@ def _convs_only(passes):
 def implementations(device, torch=None):
     """minigan first (the ratios are taken against it), then the baselines available here."""
     found = [minigan_implementation(device)]
-    if device == "cuda":
-        found.append(im2col_implementation())
+    found.append(im2col_implementation() if device == "cuda" else plain_im2col_implementation())
     if torch is not None:
         found += torch_implementations(torch, device)
     return found
