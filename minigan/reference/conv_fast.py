@@ -22,6 +22,7 @@ build: the image is its own column matrix.
 """
 import numpy as np
 
+from minigan.reference.parallel import over_images
 from minigan.reference.windows import (crop, from_phases, grid, phases_buffer, tap_slices,
                                        to_phases, widen)
 
@@ -57,16 +58,19 @@ def conv2d_forward(x, w, b, stride, padding):
     g = grid(x.shape, k, stride, padding)
     weights = w.reshape(f, -1)
     y = np.empty((x.shape[0], f, g.ho, g.wo), x.dtype)
-    for n0, cols in columns(x, k, stride, padding):
-        out = y[n0:n0 + len(cols)]
-        if g.wq == g.wo:   # no junk columns: the product goes straight into y
-            np.matmul(weights, cols, out=out.reshape(len(cols), f, -1))
-            if b is not None:
-                out += b[:, None, None]
-        elif b is None:
-            out[...] = crop(weights @ cols, g)
-        else:
-            np.add(crop(weights @ cols, g), b[:, None, None], out=out)
+
+    def images(lo, hi):
+        for n0, cols in columns(x[lo:hi], k, stride, padding):
+            out = y[lo + n0:lo + n0 + len(cols)]
+            if g.wq == g.wo:   # no junk columns: the product goes straight into y
+                np.matmul(weights, cols, out=out.reshape(len(cols), f, -1))
+                if b is not None:
+                    out += b[:, None, None]
+            elif b is None:
+                out[...] = crop(weights @ cols, g)
+            else:
+                np.add(crop(weights @ cols, g), b[:, None, None], out=out)
+    over_images(x.shape[0], images)
     return y
 
 
@@ -74,12 +78,15 @@ def conv2d_backward_weight(gy, x, w_shape, stride, padding):
     """dL/dw (F,C,K,K) = sum over n of gy[n] (F, Ho*Wo) @ cols[n]^T."""
     f, c, k, _ = w_shape
     gyw = widen(gy, grid(x.shape, k, stride, padding))
-    dw_t = np.zeros((c * k * k, f), gy.dtype)
-    for n0, cols in columns(x, k, stride, padding):
-        # cols @ gy^T, not gy @ cols^T: the same numbers, but OpenBLAS is faster at the
-        # tall product than at a long reduction into a short, wide output.
-        dw_t += np.matmul(cols, gyw[n0:n0 + len(cols)].transpose(0, 2, 1)).sum(axis=0)
-    return np.ascontiguousarray(dw_t.T).reshape(w_shape)
+
+    def images(lo, hi):
+        dw_t = np.zeros((c * k * k, f), gy.dtype)
+        for n0, cols in columns(x[lo:hi], k, stride, padding):
+            # cols @ gy^T, not gy @ cols^T: the same numbers, but OpenBLAS is faster at the
+            # tall product than at a long reduction into a short, wide output.
+            dw_t += np.matmul(cols, gyw[lo + n0:lo + n0 + len(cols)].transpose(0, 2, 1)).sum(axis=0)
+        return dw_t
+    return np.ascontiguousarray(sum(over_images(x.shape[0], images)).T).reshape(w_shape)
 
 
 def conv2d_backward_input(gy, w, x_shape, stride, padding):
@@ -101,14 +108,17 @@ def _col2im_backward_input(gy, w, x_shape, stride, padding):
     weights_t = w.reshape(f, -1).T
     dx = np.empty(x_shape, gy.dtype)
     m = _chunk_size(n, c * k * k * g.length * gy.itemsize)
-    phases = phases_buffer(m, c, stride, g, gy.dtype, fill=0)
-    for n0 in range(0, n, m):
-        count = min(m, n - n0)
-        dcols = np.matmul(weights_t, gyw[n0:n0 + count]).reshape(count, c, k * k, g.length)
-        phases[...] = 0
-        for t, window_pixel in enumerate(tap_slices(phases, count, c, k, stride, g)):
-            window_pixel += dcols[:, :, t]
-        from_phases(phases, dx[n0:n0 + count], stride, padding)
+
+    def images(lo, hi):
+        phases = phases_buffer(m, c, stride, g, gy.dtype, fill=0)
+        for n0 in range(lo, hi, m):
+            count = min(m, hi - n0)
+            dcols = np.matmul(weights_t, gyw[n0:n0 + count]).reshape(count, c, k * k, g.length)
+            phases[...] = 0
+            for t, window_pixel in enumerate(tap_slices(phases, count, c, k, stride, g)):
+                window_pixel += dcols[:, :, t]
+            from_phases(phases, dx[n0:n0 + count], stride, padding)
+    over_images(n, images)
     return dx
 
 
