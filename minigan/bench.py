@@ -1,7 +1,7 @@
 """Benchmark minigan's kernels layer by layer and one whole SimGAN iteration.
 
     python -m minigan.bench                           # on the GPU when there is one, batch 512
-    python -m minigan.bench --device cpu              # the NumPy CPU backend + PyTorch CPU, batch 32
+    python -m minigan.bench --device cpu              # the CPU backend + PyTorch CPU, batch 32
     python -m minigan.bench --layers r_block,d_xent --batch 128 --json bench.json
 
 For every conv / pool / loss layer of the refiner and discriminator at 35 x 55: forward and
@@ -43,7 +43,8 @@ def parse_args(argv=None):
     parser.add_argument("--no-iteration", action="store_true", help="skip the whole-iteration rows")
     parser.add_argument("--no-torch", action="store_true", help="do not time PyTorch")
     parser.add_argument("--peak-tflops", type=float,
-                        help="fp32 peak, overrides the device table (GPU) or the measured GEMM rate (CPU)")
+                        help="fp32 peak: overrides the device table (GPU) or the measured "
+                        "GEMM rate (CPU)")
     parser.add_argument("--peak-gbps", type=float, help="memory bandwidth, overrides the table")
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     args = parser.parse_args(argv)

@@ -25,11 +25,12 @@ def test_fast_conv2d_gives_the_same_numbers_split_or_not(split, monkeypatch):
         monkeypatch.setattr(parallel, "ThreadpoolController", None)
     monkeypatch.setattr(parallel, "cores", lambda: 3)
     rng = np.random.default_rng(0)
-    x, w, b = rng.standard_normal((5, 3, 9, 11)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
-    gy = rng.standard_normal((5, 4, 5, 6))
-    np.testing.assert_allclose(conv_fast.conv2d_forward(x, w, b, 2, 1), conv.conv2d_forward(x, w, b, 2, 1),
-                               rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(conv_fast.conv2d_backward_weight(gy, x, w.shape, 2, 1),
-                               conv.conv2d_backward_weight(gy, x, w.shape, 2, 1), rtol=1e-12, atol=1e-11)
-    np.testing.assert_allclose(conv_fast.conv2d_backward_input(gy, w, x.shape, 2, 1),
-                               conv.conv2d_backward_input(gy, w, x.shape, 2, 1), rtol=1e-12, atol=1e-12)
+    x, w = rng.standard_normal((5, 3, 9, 11)), rng.standard_normal((4, 3, 3, 3))
+    b, gy = rng.standard_normal(4), rng.standard_normal((5, 4, 5, 6))
+    for fast, plain in [(conv_fast.conv2d_forward(x, w, b, 2, 1),
+                         conv.conv2d_forward(x, w, b, 2, 1)),
+                        (conv_fast.conv2d_backward_weight(gy, x, w.shape, 2, 1),
+                         conv.conv2d_backward_weight(gy, x, w.shape, 2, 1)),
+                        (conv_fast.conv2d_backward_input(gy, w, x.shape, 2, 1),
+                         conv.conv2d_backward_input(gy, w, x.shape, 2, 1))]:
+        np.testing.assert_allclose(fast, plain, rtol=1e-12, atol=1e-11)

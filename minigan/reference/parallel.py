@@ -28,7 +28,8 @@ def cores():
 def _workers():
     global _pool
     if _pool is None:
-        _pool = ThreadPoolExecutor(cores(), thread_name_prefix="minigan-cpu"), ThreadpoolController()
+        _pool = (ThreadPoolExecutor(cores(), thread_name_prefix="minigan-cpu"),
+                 ThreadpoolController())
     return _pool
 
 

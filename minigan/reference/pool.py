@@ -50,7 +50,8 @@ def max_pool2d_backward(gy, argmax, x_shape, kernel, stride, padding):
     g = grid(x_shape, kernel, stride, padding)
     phases = phases_buffer(n, c, stride, g, gy.dtype, fill=0)
     pixels = tap_planes(phases, kernel, stride, g)
-    gy_planes, argmax_planes = np.zeros(pixels[0].shape, gy.dtype), np.full(pixels[0].shape, -1, np.int8)
+    gy_planes = np.zeros(pixels[0].shape, gy.dtype)
+    argmax_planes = np.full(pixels[0].shape, -1, np.int8)
     crop_planes(gy_planes, n, c, g)[...] = gy
     crop_planes(argmax_planes, n, c, g)[...] = argmax      # the junk positions hit no tap
     hit, share = np.empty(gy_planes.shape, bool), np.empty_like(gy_planes)

@@ -107,18 +107,3 @@ def tap_planes(phases, kernel, stride, g):
 def crop_planes(values, n, c, g):
     """The (N, C, Ho, Wo) view of the real outputs in a ``tap_planes``-shaped 1-D array."""
     return values.reshape(n, c, g.hq + 1, g.wq)[:, :, :g.ho, :g.wo]
-
-
-def widen(y, g, fill=0):
-    """(N, C, Ho, Wo) -> (N, C, Ho*Wq), ``fill`` in the junk columns (the inverse of ``crop``)."""
-    n, c = y.shape[:2]
-    if g.wq == g.wo:
-        return y.reshape(n, c, -1)
-    wide = np.full((n, c, g.ho, g.wq), fill, y.dtype)
-    wide[..., :g.wo] = y
-    return wide.reshape(n, c, -1)
-
-
-def crop(wide, g):
-    """(N, C, Ho*Wq) -> the (N, C, Ho, Wo) view without the junk columns."""
-    return wide.reshape(wide.shape[0], wide.shape[1], g.ho, g.wq)[..., :g.wo]
