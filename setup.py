@@ -13,7 +13,8 @@ setup(
     # The CUDA sources sit at the top level (kernels/) for readers, and install as minigan/kernels.
     package_dir={"minigan.kernels": "kernels"},
     package_data={"minigan.kernels": ["*.cu", "*.cuh", "dev/*.cu"], "minigan.emulator": ["*.h"]},
-    install_requires=["numpy>=1.22", "scipy>=1.8", "pillow>=9", "tqdm>=4.60"],
+    install_requires=["numpy>=1.22", "scipy>=1.8", "pillow>=9", "tqdm>=4.60",
+                      "threadpoolctl>=3.1"],
     extras_require={
         "gpu": ["cupy-cuda12x>=13"],
         "gpu-cuda13": ["cupy-cuda13x>=13.6"],

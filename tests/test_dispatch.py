@@ -1,6 +1,7 @@
-"""The two implementations of the kernel-backed ops stand in for each other: minigan.reference
-(NumPy, the CPU backend) and minigan.cuda (the kernels) expose the same ops, with the same
-parameters, and an op picks one by the device of its arrays."""
+"""The implementations of the kernel-backed ops stand in for each other: minigan.reference (the
+NumPy specification), minigan.reference.cpu (the CPU backend: the same with the fast
+convolution) and minigan.cuda (the kernels) expose the same ops, with the same parameters, and
+an op picks the CPU backend or the kernels by the device of its arrays."""
 import inspect
 
 import numpy as np
@@ -8,24 +9,26 @@ import pytest
 
 from minigan import cuda, reference
 from minigan.backend import to_device
+from minigan.reference import cpu
 from minigan.functional.dispatch import implementation
 
 
-def test_reference_and_cuda_expose_the_same_ops():
+def test_reference_cpu_backend_and_cuda_expose_the_same_ops():
     assert reference.OPS == cuda.OPS
     for name in reference.OPS:
-        assert hasattr(reference, name) and hasattr(cuda, name), name
+        assert all(hasattr(module, name) for module in (reference, cpu, cuda)), name
 
 
+@pytest.mark.parametrize("module", [cpu, cuda], ids=["cpu backend", "cuda"])
 @pytest.mark.parametrize("name", reference.OPS)
-def test_each_op_has_the_same_parameters_in_both(name):
+def test_each_op_has_the_reference_parameters(name, module):
     ours = inspect.signature(getattr(reference, name)).parameters
-    theirs = inspect.signature(getattr(cuda, name)).parameters
+    theirs = inspect.signature(getattr(module, name)).parameters
     positional = [p for p in theirs.values() if p.kind != inspect.Parameter.KEYWORD_ONLY]
     assert list(ours) == [p.name for p in positional], name
 
 
 def test_an_op_dispatches_by_the_device_of_its_arrays(device):
     x = to_device(np.zeros((1, 1, 3, 3), np.float32), device)
-    expected = reference if device == "cpu" else cuda
+    expected = cpu if device == "cpu" else cuda
     assert implementation(x) is expected

@@ -3,7 +3,16 @@ import numpy as np
 import pytest
 
 from minigan import F, Tensor
-from minigan.reference import conv2d_forward, max_pool2d_forward, patch_cross_entropy_forward
+from minigan.reference import (conv, conv_fast, max_pool2d_backward, max_pool2d_forward,
+                               patch_cross_entropy_forward)
+
+
+
+def conv_implementations(task):
+    """Both CPU convolutions; the plain one carries the homework ``task``'s marker (it is the
+    code a student writes; the fast one is what the CPU backend runs)."""
+    return pytest.mark.parametrize("impl", [pytest.param(conv, id="plain", marks=task),
+                                            pytest.param(conv_fast, id="fast")])
 
 rng = np.random.default_rng(1)
 
@@ -21,25 +30,103 @@ def direct_conv2d(x, w, b, stride, padding):
     return y
 
 
-@pytest.mark.task2_1
+@conv_implementations(pytest.mark.task2_1)
 @pytest.mark.parametrize("kernel,stride,padding", [(1, 1, 0), (3, 1, 1), (3, 2, 1), (5, 2, 0), (7, 1, 3)])
-def test_conv2d_matches_direct_loops(kernel, stride, padding):
+def test_conv2d_matches_direct_loops(impl, kernel, stride, padding):
     x, w, b = rng.standard_normal((2, 3, 35, 55)), rng.standard_normal((4, 3, kernel, kernel)), rng.standard_normal(4)
-    np.testing.assert_allclose(conv2d_forward(x, w, b, stride, padding),
+    np.testing.assert_allclose(impl.conv2d_forward(x, w, b, stride, padding),
                                direct_conv2d(x, w, b, stride, padding), atol=1e-10)
 
 
+# (N, C, F, H, W, K, stride, padding): batch 1, odd sizes, 35x55, K 1/3/5, stride 1/2/3, padding 0-2
+CONV_SHAPES = [(1, 1, 1, 5, 5, 3, 1, 1), (2, 3, 4, 7, 6, 3, 2, 1), (1, 2, 3, 35, 55, 3, 1, 1),
+               (3, 2, 5, 35, 55, 3, 2, 1), (2, 4, 3, 9, 10, 1, 1, 0), (1, 3, 2, 9, 11, 1, 2, 1),
+               (2, 2, 3, 11, 13, 5, 1, 2), (2, 3, 2, 12, 9, 5, 2, 0), (1, 2, 2, 7, 8, 3, 3, 1),
+               (3, 1, 2, 4, 11, 3, 1, 0), (2, 2, 2, 6, 6, 1, 1, 1)]
+
+
+@pytest.mark.parametrize("small_chunks", [False, True], ids=["chunks", "one-image-chunks"])
+@pytest.mark.parametrize("shape", CONV_SHAPES)
+def test_fast_conv2d_matches_the_plain_one_in_every_pass(shape, small_chunks, monkeypatch):
+    if small_chunks:
+        monkeypatch.setattr(conv_fast, "CHUNK_BYTES", 1)
+    n, c, f, h, w, k, s, p = shape
+    x, wt, b = rng.standard_normal((n, c, h, w)), rng.standard_normal((f, c, k, k)), rng.standard_normal(f)
+    y = conv.conv2d_forward(x, wt, b, s, p)
+    gy = rng.standard_normal(y.shape)
+    np.testing.assert_allclose(conv_fast.conv2d_forward(x, wt, b, s, p), y, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(conv_fast.conv2d_forward(x, wt, None, s, p),
+                               conv.conv2d_forward(x, wt, None, s, p), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(conv_fast.conv2d_backward_input(gy, wt, x.shape, s, p),
+                               conv.conv2d_backward_input(gy, wt, x.shape, s, p), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(conv_fast.conv2d_backward_weight(gy, x, wt.shape, s, p),
+                               conv.conv2d_backward_weight(gy, x, wt.shape, s, p), rtol=1e-12, atol=1e-11)
+    np.testing.assert_allclose(conv_fast.conv2d_backward_bias(gy), conv.conv2d_backward_bias(gy))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fast_conv2d_keeps_the_dtype_and_takes_strided_input(dtype):
+    x = rng.standard_normal((2, 6, 9, 11)).astype(dtype)[:, ::2]     # not contiguous
+    w, b = rng.standard_normal((4, 3, 3, 3)).astype(dtype), rng.standard_normal(4).astype(dtype)
+    y = conv_fast.conv2d_forward(x, w, b, 1, 1)
+    assert y.dtype == dtype and y.flags.c_contiguous
+    np.testing.assert_allclose(y, conv.conv2d_forward(x, w, b, 1, 1), rtol=1e-5, atol=1e-5)
+
+
+@conv_implementations(pytest.mark.task2_2)
+@pytest.mark.parametrize("shape", [(1, 2, 3, 5, 9, 3, 1, 1), (2, 2, 2, 7, 6, 3, 2, 1),
+                                   (2, 3, 2, 6, 7, 1, 1, 0), (1, 2, 2, 7, 7, 5, 2, 0),
+                                   (1, 1, 2, 6, 5, 5, 1, 1)])
+def test_conv2d_passes_are_the_gradients_of_the_forward(impl, shape):
+    """float64 central differences of L = <gy, conv(x, w, b)> against the backward passes."""
+    n, c, f, h, w, k, s, p = shape
+    x, wt, b = rng.standard_normal((n, c, h, w)), rng.standard_normal((f, c, k, k)), rng.standard_normal(f)
+    gy = rng.standard_normal(impl.conv2d_forward(x, wt, b, s, p).shape)
+
+    def numerical(array):
+        grad = np.zeros_like(array)
+        for i in np.ndindex(array.shape):
+            saved = array[i]
+            array[i] = saved + 1e-6
+            plus = (impl.conv2d_forward(x, wt, b, s, p) * gy).sum()
+            array[i] = saved - 1e-6
+            minus = (impl.conv2d_forward(x, wt, b, s, p) * gy).sum()
+            array[i] = saved
+            grad[i] = (plus - minus) / 2e-6
+        return grad
+
+    np.testing.assert_allclose(impl.conv2d_backward_input(gy, wt, x.shape, s, p), numerical(x),
+                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(impl.conv2d_backward_weight(gy, x, wt.shape, s, p), numerical(wt),
+                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(impl.conv2d_backward_bias(gy), numerical(b), rtol=1e-6, atol=1e-6)
+
+
 @pytest.mark.task2_3
-def test_max_pool2d_matches_direct_loops_and_stores_argmax():
-    x = rng.standard_normal((2, 3, 9, 11))
-    y, argmax = max_pool2d_forward(x, 3, 2, 1)
-    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
+@pytest.mark.parametrize("shape,kernel,stride,padding", [
+    ((2, 3, 9, 11), 3, 2, 1), ((2, 3, 9, 14), 3, 1, 1), ((1, 2, 7, 9), 2, 2, 0),
+    ((1, 1, 35, 55), 3, 1, 1), ((2, 2, 8, 8), 5, 3, 2), ((1, 2, 5, 3), 1, 1, 0)])
+def test_max_pool2d_matches_direct_loops_and_stores_argmax(shape, kernel, stride, padding):
+    x = rng.standard_normal(shape)
+    x[0, 0, 1, :3] = 5.0              # a tie inside some windows: the first one wins
+    x[-1, -1, 2, 1] = np.nan          # a NaN wins its windows, as in numpy.argmax
+    y, argmax = max_pool2d_forward(x, kernel, stride, padding)
+    gy = rng.standard_normal(y.shape)
+    p = padding
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=-np.inf)
+    gpad = np.zeros_like(xp)
     for i in range(y.shape[2]):
         for j in range(y.shape[3]):
-            window = xp[:, :, 2 * i:2 * i + 3, 2 * j:2 * j + 3].reshape(2, 3, 9)
+            window = xp[:, :, stride * i:stride * i + kernel, stride * j:stride * j + kernel]
+            window = window.reshape(*shape[:2], kernel * kernel)
             np.testing.assert_array_equal(y[:, :, i, j], window.max(-1))
             np.testing.assert_array_equal(argmax[:, :, i, j], window.argmax(-1))
-    assert argmax.dtype == np.int8
+            for n, c in np.ndindex(*shape[:2]):
+                u, v = divmod(window[n, c].argmax(), kernel)
+                gpad[n, c, stride * i + u, stride * j + v] += gy[n, c, i, j]
+    assert argmax.dtype == np.int8 and y.dtype == x.dtype
+    np.testing.assert_allclose(max_pool2d_backward(gy, argmax, shape, kernel, stride, padding),
+                               gpad[:, :, p:p + shape[2], p:p + shape[3]], atol=1e-12)
 
 
 @pytest.mark.task2_4

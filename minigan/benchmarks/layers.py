@@ -9,17 +9,20 @@ callable}. Passes: conv "forward", "grad_input", "grad_weight" (weight and bias 
 pool "forward", "backward"; loss "fused" (loss, its gradient and the sum).
 
     GPU: minigan (kernels/*.cu, strict fp32), minigan tf32 (its tensor-core convs),
-         im2col+cuBLAS (minigan.bench_im2col on CuPy), torch fp32 (cuDNN, TF32 off),
+         im2col+cuBLAS (``minigan.benchmarks.im2col`` on CuPy), torch fp32 (cuDNN, TF32 off),
          torch tf32 (PyTorch's default for convolutions)
-    CPU: minigan (the NumPy reference), torch cpu
+    CPU: minigan (the CPU backend, ``minigan.reference.cpu``), plain im2col (the readable
+         reference convolution, ``minigan.reference.conv``), torch cpu
 """
 from typing import Callable, Dict, NamedTuple
 
 import numpy as np
 
-from minigan import reference
+from minigan.backend import xp_for
 from minigan.benchmarks import im2col as bench_im2col
 from minigan.benchmarks.gpu import FixedPrecisionConv
+from minigan.reference import conv as plain_conv
+from minigan.reference import cpu
 from minigan.benchmarks.timing import conv_flops
 from minigan.reference.geometry import conv2d_output_size
 
@@ -116,31 +119,33 @@ def _array_passes(xp, conv, pool, xent):
     return passes
 
 
-def _reference_xent_sum(logits, labels):
-    loss, dlogits = reference.patch_cross_entropy_forward(logits, labels)
+def _cpu_xent_sum(logits, labels):
+    loss, dlogits = cpu.patch_cross_entropy_forward(logits, labels)
     return loss.sum(), dlogits
 
 
 def minigan_implementation(device):
+    """minigan: the CPU backend on the CPU; on a CUDA device its kernels in strict fp32."""
     if device == "cpu":
-        return Implementation("minigan", _array_passes(np, reference, reference,
-                                                       _reference_xent_sum))
-    import cupy
+        return Implementation("minigan", _array_passes(np, cpu, cpu, _cpu_xent_sum))
     from minigan import cuda
-    return Implementation("minigan", _array_passes(cupy, FixedPrecisionConv(tf32=False), cuda,
-                                                   cuda.patch_cross_entropy_sum))
+    return Implementation("minigan", _array_passes(xp_for(device), FixedPrecisionConv(tf32=False),
+                                                   cuda, cuda.patch_cross_entropy_sum))
 
 
-def minigan_tf32_implementation():
+def minigan_tf32_implementation(device):
     """minigan's conv kernels on tensor cores (TF32 operands); convs only."""
-    import cupy
-    return Implementation("minigan tf32", _array_passes(cupy, FixedPrecisionConv(tf32=True),
-                                                        None, None))
+    return Implementation("minigan tf32", _array_passes(xp_for(device),
+                                                        FixedPrecisionConv(tf32=True), None, None))
 
 
-def im2col_implementation():
-    import cupy
-    return Implementation("im2col+cuBLAS", _array_passes(cupy, bench_im2col, None, None))
+def im2col_implementation(device):
+    """An im2col + GEMM convolution on the device's array module (cuBLAS on a GPU)."""
+    return Implementation("im2col+cuBLAS", _array_passes(xp_for(device), bench_im2col, None, None))
+
+
+def plain_im2col_implementation():
+    return Implementation("plain im2col", _array_passes(np, plain_conv, None, None))
 
 
 # --- PyTorch -----------------------------------------------------------------------------------
@@ -202,6 +207,9 @@ def set_tf32(torch, enabled):
 
 
 def torch_implementations(torch, device):
+    """PyTorch on the same hardware: CPU, or cuDNN in fp32 and TF32 (none on the emulator)."""
+    if device == "emulator":
+        return []
     if device == "cpu":
         return [Implementation("torch cpu", _torch_passes(torch, "cpu"))]
     return [Implementation("torch fp32", _torch_passes(torch, "cuda"),
@@ -218,8 +226,10 @@ def _convs_only(passes):
 def implementations(device, torch=None):
     """minigan first (the ratios are taken against it), then the baselines available here."""
     found = [minigan_implementation(device)]
-    if device == "cuda":
-        found += [minigan_tf32_implementation(), im2col_implementation()]
+    if device == "cpu":
+        found.append(plain_im2col_implementation())
+    else:
+        found += [minigan_tf32_implementation(device), im2col_implementation(device)]
     if torch is not None:
         found += torch_implementations(torch, device)
     return found

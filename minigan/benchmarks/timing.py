@@ -5,6 +5,7 @@
                                            ``sync`` (a device synchronize) so the clock sees
                                            the kernels finish
     peak_for(device_name)                  (fp32 TFLOP/s, memory GB/s) of a known GPU, or None
+    sgemm_tflops(matmul, zeros)            a measured fp32 matrix product rate: the CPU's peak
     conv_flops(...)                        2 * N * F * C * K * K * Ho * Wo: one conv pass
 """
 import statistics
@@ -35,6 +36,14 @@ def peak_for(device_name):
         if key.lower() in device_name.lower():
             return tflops, gbps
     return None
+
+
+def sgemm_tflops(matmul, zeros, size=2048, sync=None, repeats=5):
+    """TFLOP/s of one size^3 fp32 matrix product (2 size^3 FLOPs), median of ``repeats``:
+    ``matmul(a, b)`` and ``zeros(shape)`` of the library measured (NumPy's OpenBLAS, torch).
+    On a CPU there is no data-sheet peak to trust, so the rows are put against this rate."""
+    a, b = zeros((size, size)) + 1, zeros((size, size)) + 1
+    return 2 * size ** 3 / median_ms(lambda: matmul(a, b), sync, 1, repeats) / 1e9
 
 
 def conv_flops(n, c, f, k, ho, wo):

@@ -28,7 +28,7 @@ ACTIVATIONS = (None, "relu")
 
 def _relu(a):
     """F.relu's formula, so that the CPU result is bit for bit the unfused one."""
-    return get_array_module(a).where(a > 0, a, a * 0.0).astype(a.dtype, copy=False)
+    return get_array_module(a).maximum(a, 0).astype(a.dtype, copy=False)
 
 
 class FusedConv2d(Function):
@@ -63,8 +63,8 @@ class FusedConv2d(Function):
         return self.z
 
     def backward(self, gy):
-        if self.activation == "relu":
-            gy = get_array_module(gy).where(self.z > 0, gy, gy * 0.0).astype(gy.dtype, copy=False)
+        if self.activation == "relu":   # F.relu's backward: gy times the mask z > 0
+            gy = (gy * (self.z > 0)).astype(gy.dtype, copy=False)
         gy = gy if gy.flags.c_contiguous else gy.copy()
         need = self.needs_input_grad
         gx = self.impl.conv2d_backward_input(gy, self.w, self.x.shape, self.stride,

@@ -1,8 +1,9 @@
 """NumPy reference implementations of the ops that have hand-written CUDA kernels.
 
-They are the *specification* of the kernels in ``kernels/*.cu`` (the GPU tests compare the two)
-and they are the CPU backend. ``minigan.cuda`` exposes functions with exactly the same names and
-signatures, so an op dispatches with ``impl = cuda if xp is cupy else reference``.
+They are the *specification* of the kernels in ``kernels/*.cu`` (the GPU tests compare the two).
+``minigan.cuda`` exposes functions with exactly the same names and signatures, and so does
+``minigan.reference.cpu``, the CPU backend: these ops with the convolution swapped for its fast
+version (``conv_fast``, held by the tests to the same outputs as the plain im2col one here).
 """
 from minigan.reference.conv import (conv2d_backward_bias, conv2d_backward_input,
                                     conv2d_backward_weight, conv2d_forward)
