@@ -11,8 +11,9 @@ pretraining only, refined by SimGAN at each snapshot, and labelled photo-style e
 bound), all normalized alike (--normalization), each tested on the replicate's held-out photo
 eyes. The table gives mean angular error (primary) and % within 7 degrees over the seeds with
 95 % t-intervals, and SimGAN's paired difference to each row. --ablations adds SimGAN variants
-(no history buffer and R's own weights, a global D at the local loss's scale and unscaled,
-reflect padding, the authors' setting), each against its reference on --ablation-seeds.
+(R's own weights instead of their running average, no history buffer, a global D at the
+local loss's scale, reflect padding, the authors' setting), each against its reference on
+--ablation-seeds.
 
 Writes OUT/table.md, OUT/results.json, OUT/cumulative_error.png, OUT/samples.png, and keeps
 every SimGAN run and every estimator's result: after a stop, the same command goes on.
@@ -42,7 +43,8 @@ def parse_args(argv=None):
     shown = _shown_preset(argv)
     parser = Parser(PROG, __doc__ + f"\nDefaults shown below: preset {shown}.")
     parser.add_argument("--preset", choices=sorted(BenchmarkConfig.PRESETS),
-                        help="sizes: gpu, cpu (about 1.5 CPU hours), tiny (tests) "
+                        help="sizes: gpu, cpu (about 2 hours on one core, 3 with "
+                             "--ablations), tiny (tests) "
                              f"(default: gpu on a GPU, cpu on a CPU; here {shown})")
     parser.add_argument("--seeds", type=POSITIVE_INT, metavar="N",
                         help="replicates: seeds 0 .. N-1")
