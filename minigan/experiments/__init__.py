@@ -8,12 +8,18 @@
     realism         critic_accuracy: a fresh critic's held-out accuracy, set A vs set B
     turing_page     make_turing_page: the visual Turing test (Table 1) as one HTML file
     curve_plot      draw_cumulative_curves: Figure 7 with Pillow
-    ablations       run_ablations: no history buffer, global adversarial loss, lambda sweep
+    ablation_study  run_ablations: no history buffer, global adversarial loss, lambda sweep
+    benchmark_protocol, benchmark, benchmark_report
+                    the gaze benchmark: replicate seeds x estimator seeds, every control row,
+                    SimGAN at fixed iterations, ablation arms; run_benchmark -> tables
+    statistics      t_interval, paired_difference: intervals over seeds
 
 Commands: ``python -m minigan.evaluate_gaze``, ``python -m minigan.turing``,
-``python -m minigan.ablations``.
+``python -m minigan.ablations``, ``python -m minigan.gaze_benchmark``.
 """
 from minigan.experiments.ablation_study import ablation_configs, ablation_variants, run_ablations
+from minigan.experiments.benchmark_protocol import ABLATIONS, Arm, BenchmarkConfig
+from minigan.experiments.benchmark_report import run_benchmark
 from minigan.experiments.curve_plot import draw_cumulative_curves
 from minigan.experiments.gaze_estimator import (ESTIMATOR_PRESETS, GazeEstimator, gaze_loss,
                                                 predict_gaze, train_gaze_estimator)
@@ -22,6 +28,7 @@ from minigan.experiments.metrics import (angular_error, binomial_p_value,
                                          cumulative_error_curve, percent_within, pupil_centers,
                                          pupil_shift)
 from minigan.experiments.realism import Critic, CriticConfig, critic_accuracy, realism_report
+from minigan.experiments.statistics import paired_difference, t_interval
 from minigan.experiments.turing_page import load_turing_images, make_turing_page
 
 __all__ = ["GazeEstimator", "ESTIMATOR_PRESETS", "gaze_loss", "train_gaze_estimator",
@@ -29,4 +36,5 @@ __all__ = ["GazeEstimator", "ESTIMATOR_PRESETS", "gaze_loss", "train_gaze_estima
            "angular_error", "percent_within", "cumulative_error_curve", "pupil_centers",
            "pupil_shift", "binomial_p_value", "Critic", "CriticConfig", "critic_accuracy",
            "realism_report", "make_turing_page", "load_turing_images", "draw_cumulative_curves",
-           "ablation_configs", "ablation_variants", "run_ablations"]
+           "ablation_configs", "ablation_variants", "run_ablations", "ABLATIONS", "Arm",
+           "BenchmarkConfig", "run_benchmark", "paired_difference", "t_interval"]

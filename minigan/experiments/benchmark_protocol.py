@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from minigan.data.normalize import NORMALIZATIONS
+from minigan.experiments.gaze_eval import preset_values
 from minigan.simgan.config import TrainConfig
 
 CONTROL_ROWS = ("synthetic", "degraded", "photo")
@@ -120,11 +121,7 @@ class BenchmarkConfig:
     @classmethod
     def preset(cls, name, **overrides):
         """The named preset (``cpu``, ``gpu``, ``tiny``) with ``overrides`` (None ignored)."""
-        if name not in cls.PRESETS:
-            raise ValueError(f"unknown preset {name!r}; choose one of {sorted(cls.PRESETS)}")
-        values = dict(cls.PRESETS[name])
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        return cls(**preset_values(cls.PRESETS, name, overrides))
 
     def validate(self):
         """Raise ValueError naming the field when a value cannot work."""

@@ -71,11 +71,17 @@ class GazeEvalConfig:
     @classmethod
     def preset(cls, name, **overrides):
         """The named preset (``paper``, ``small``, ``tiny``) with ``overrides`` (None ignored)."""
-        if name not in cls.PRESETS:
-            raise ValueError(f"unknown preset {name!r}; choose one of {sorted(cls.PRESETS)}")
-        values = dict(cls.PRESETS[name])
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        return cls(**preset_values(cls.PRESETS, name, overrides))
+
+
+def preset_values(presets, name, overrides):
+    """The fields of preset ``name`` of ``presets`` ({name: {field: value}}), updated with the
+    ``overrides`` that are not None; ValueError naming the presets for an unknown name."""
+    if name not in presets:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(presets)}")
+    values = dict(presets[name])
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return values
 
 
 def default_preset(device=None):
