@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# What to run on a machine with an NVIDIA GPU: the checks CI (which has no GPU) cannot make.
+# What to run on a machine with an NVIDIA GPU: the checks CI (which has no GPU) cannot make, at
+# full size (15-20 minutes for `all`). For one 10-minute call, .ci/gpu_first_run.sh runs a short
+# version of every stage (and SCALE=tiny rehearses it on the CPU emulator).
 #
 #   .ci/gpu_check.sh OUT tests      # pytest -m gpu: every kernel vs its NumPy reference, GPU engine
 #   .ci/gpu_check.sh OUT bench      # python -m minigan.bench at batch 512 -> OUT/bench.json
@@ -16,7 +18,7 @@
 set -uo pipefail
 
 if [[ $# -lt 2 ]]; then
-    sed -n '2,15p' "$0"
+    sed -n '2,17p' "$0"
     exit 2
 fi
 out="$(mkdir -p "$1" && cd "$1" && pwd)"

@@ -3,17 +3,20 @@
 # an H200) and leaves at most 8 files, none over 16 MiB, directly in OUT:
 #
 #   OUT=/some/folder bash .ci/gpu_first_run.sh     # the files to bring back land in $OUT
-#   SCALE=tiny OUT=... bash .ci/gpu_first_run.sh   # the same plan at toy sizes: proves it works on
-#                                                  # minigan's CPU emulator (timings meaningless)
+#   SCALE=tiny OUT=... bash .ci/gpu_first_run.sh   # the same plan at toy sizes on minigan's CPU
+#                                                  # emulator (MINIGAN_DEVICE=emulator, no GPU):
+#                                                  # proves it runs end to end; timings meaningless
 #
 # Stages, each under its own `timeout` (cap in seconds, cut further so that the whole run ends
-# by DEADLINE, 540 s), so a hang or a failure still leaves the other stages' results:
+# by DEADLINE: 540 s, 900 s for SCALE=tiny), so a hang or a failure still leaves the other
+# stages' results:
 #
 #   facts   nvidia-smi                                                                 15
 #   probe   python -m minigan.gpu_probe: versions, NVRTC compile time, registers and
 #           occupancy per kernel as CuPy builds them, launch overhead, bandwidth, every
 #           conv pass at batch 512 in fp32 and TF32 vs cuDNN fp32                      75
-#   tests   pytest -m gpu (kernels vs NumPy references, engine, fused conv)            100
+#   tests   pytest -m gpu: every test on the cuda device (kernels vs NumPy references,
+#           engine, fused conv, kernel lab)                                            100
 #   bench   python -m minigan.bench: every layer, fp32 and TF32 vs cuDNN fp32 and TF32,
 #           measured peaks, one whole SimGAN iteration vs PyTorch                      100
 #   train   train_eyes: 8192 eyes, 200 + 50 pretraining steps, 500 iterations,
@@ -24,6 +27,12 @@
 # refiner.npz (the averaged refiner's weights, ~1.2 MB) logs.tar.gz (every log, JSON and
 # PNG of the stages, no checkpoints). The summary is printed last. Needs CuPy, pytest (and
 # torch for cuDNN) in `python3`; uses the package from this checkout; no network.
+#
+# SCALE=tiny runs every stage on the emulator instead: the probe with --device emulator (the
+# facts only a GPU has read "needs a real GPU"), pytest -m emulator (the same tests on the
+# emulator, less the end-to-end SimGAN test that the train and eval stages repeat), and the
+# benchmark, training and evaluation with --device emulator at toy sizes; it needs g++ and
+# pytest, not CuPy, and takes about 5 minutes on two CPU cores.
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,20 +44,22 @@ out="$(cd "$out" && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$here"
-export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 MINIGAN_DEVICE=cuda
-export CUPY_CACHE_DIR="$work/cupy_cache"   # empty: the probe times NVRTC itself, once
 python=python3
 
 if [[ "$scale" == tiny ]]; then
+    device=emulator
+    tests_args=(-m emulator -k "not simgan_trains_resumes_refines_and_evaluates")
     probe_args=(--batch 2 --copy-mib 8)
     bench_args=(--batch 2 --height 12 --width 16 --repeats 1 --warmup 0 --gemm-size 256)
     train_args=(--n 64 --batch-size 8 --channels 8 --blocks 1 --discriminator-width 0.25
-                --history-batches 8 --pretrain-refiner-steps 4 --pretrain-discriminator-steps 2
-                --steps 6 --sample-every 3 --checkpoint-every 3)
+                --history-batches 8 --pretrain-refiner-steps 2 --pretrain-discriminator-steps 2
+                --steps 3 --k-g 1 --k-d 1 --sample-every 2 --checkpoint-every 2)
     eval_args=(--preset tiny)
-    caps=(facts:15 probe:300 tests:900 bench:900 train:600 eval:600)
-    deadline="${DEADLINE:-3600}"
+    caps=(facts:15 probe:120 tests:300 bench:300 train:300 eval:240)
+    deadline="${DEADLINE:-900}"
 else
+    device=cuda
+    tests_args=(-m gpu)
     probe_args=(--batch 512)
     bench_args=()
     train_args=(--n 8192 --batch-size 512 --pretrain-refiner-steps 200
@@ -57,6 +68,8 @@ else
     eval_args=(--train-n 8192 --test-n 1000 --steps 500)
     caps=(facts:15 probe:75 tests:100 bench:100 train:180 eval:90)
 fi
+export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 MINIGAN_DEVICE=$device
+export CUPY_CACHE_DIR="$work/cupy_cache"   # empty: the probe times NVRTC itself, once
 
 stage_facts() {
     if command -v nvidia-smi >/dev/null 2>&1; then
@@ -68,18 +81,24 @@ stage_facts() {
     fi
     $python -c "import sys, numpy; print('python', sys.version.split()[0], numpy.__version__)"
 }
-stage_probe() { $python -m minigan.gpu_probe "${probe_args[@]}" --json "$work/probe.json"; }
+stage_probe() {
+    $python -m minigan.gpu_probe --device "$device" "${probe_args[@]}" --json "$work/probe.json"
+}
 stage_tests() {
     local extra=()
     $python -c "import pytest_timeout" 2>/dev/null && extra=(--timeout=90)
-    $python -m pytest -m gpu tests/ -p no:cacheprovider -q -rfE --durations=15 "${extra[@]}"
+    $python -m pytest "${tests_args[@]}" tests/ -p no:cacheprovider -q -rfE --durations=15 \
+        "${extra[@]}"
 }
-stage_bench() { $python -m minigan.bench "${bench_args[@]}" --json "$work/bench.json"; }
+stage_bench() {
+    $python -m minigan.bench --device "$device" "${bench_args[@]}" --json "$work/bench.json"
+}
 stage_train() {
-    $python -m minigan.train_eyes --device cuda --no-progress --out "$work/run" "${train_args[@]}"
+    $python -m minigan.train_eyes --device "$device" --no-progress --out "$work/run" \
+        "${train_args[@]}"
 }
 stage_eval() {
-    $python -m minigan.evaluate_gaze --device cuda --refiner "$work/run/checkpoints/last.npz" \
+    $python -m minigan.evaluate_gaze --device "$device" --refiner "$work/run/checkpoints/last.npz" \
         --upper-bound --out "$work/eval" "${eval_args[@]}"
 }
 
@@ -99,7 +118,8 @@ for entry in "${caps[@]}"; do
     begin=$SECONDS
     # timeout runs the stage in its own process group and kills the whole group at the cap.
     timeout --kill-after=5 "$cap" bash -c "$(declare -f "stage_$stage"); \
-        $(declare -p python probe_args bench_args train_args eval_args work); stage_$stage" \
+        $(declare -p python device tests_args probe_args bench_args train_args eval_args work); \
+        stage_$stage" \
         > "$work/$stage.log" 2>&1
     code=$?
     tail -n 5 "$work/$stage.log"
@@ -122,7 +142,7 @@ fi
 (cd "$work" && tar --exclude='*.npz' --exclude='cupy_cache' -czf "$out/logs.tar.gz" \
     ./*.log ./*.tsv ./*.json run eval 2>/dev/null)
 $python -c "import sys; from minigan.benchmarks.first_run import summarize; \
-sys.stdout.write(summarize(sys.argv[1]))" "$work" > "$out/summary.txt" 2>&1
+sys.stdout.write(summarize(sys.argv[1], sys.argv[2]))" "$work" "$device" > "$out/summary.txt" 2>&1
 ls -l "$out"
 echo "== total $((SECONDS - start_all)) s"
 cat "$out/summary.txt"

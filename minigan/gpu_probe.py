@@ -2,6 +2,7 @@
 
     python -m minigan.gpu_probe                       # everything, conv check at batch 512
     python -m minigan.gpu_probe --batch 32 --json probe.json
+    python -m minigan.gpu_probe --device emulator --batch 2 --copy-mib 8   # a rehearsal, no GPU
 
 Prints one line per fact (see ``minigan.benchmarks.probe``): the versions of Python, NumPy,
 CuPy, CUDA, NVRTC, torch and cuDNN; each kernels/*.cu module's NVRTC compile time and, per
@@ -10,6 +11,10 @@ per multiprocessor minigan plans for and the driver's own count; the CPU cost of
 bandwidths; and the relative L2 error of every conv pass of SimGAN's layers, in strict fp32 and
 in TF32, against cuDNN fp32 (TF32 off). A fact that fails is reported and the probe goes on.
 Set CUPY_CACHE_DIR to an empty folder to time NVRTC rather than CuPy's disk cache.
+
+``--device emulator`` runs the same probe on minigan's CPU emulator of the CUDA device: launch
+cost, copies and every conv pass (against the NumPy references in float64) run, with
+meaningless timings; the facts only a GPU has are printed as "needs a real GPU".
 """
 import argparse
 import json
@@ -23,6 +28,8 @@ from minigan.benchmarks import probe
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m minigan.gpu_probe", description=__doc__.split(
         "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", choices=("cuda", "emulator"), default="cuda",
+                        help="a GPU through CuPy (cuda), or minigan's CPU emulator of one")
     parser.add_argument("--batch", type=int, default=512, help="batch of the conv check (512)")
     parser.add_argument("--copy-mib", type=int, default=1024, help="size of the timed copies")
     parser.add_argument("--json", metavar="PATH", help="write every fact as JSON")
@@ -35,6 +42,9 @@ def parse_args(argv=None):
 def _print_fact(name, value, seconds):
     if isinstance(value, dict) and "error" in value:
         print(f"{name}: FAILED {value['error']}  [{seconds:.1f} s]", flush=True)
+        return
+    if isinstance(value, dict) and "skipped" in value:
+        print(f"{name}: {value['skipped']}", flush=True)
         return
     if name == "kernel_builds":
         for source, entry in value.items():
@@ -57,18 +67,21 @@ def _print_fact(name, value, seconds):
 
 def main(argv=None):
     args = parse_args(argv)
-    reason = backend.cuda_unavailable_reason()
+    reason = backend.unavailable_reason(args.device)
     if reason is not None:
-        print(f"gpu_probe: no usable CUDA device: {reason}", file=sys.stderr)
+        what = "CUDA device" if args.device == "cuda" else "emulator"
+        print(f"gpu_probe: no usable {what}: {reason}", file=sys.stderr)
         return 1
-    facts = {}
+    if args.device == "emulator":
+        print("gpu_probe: on minigan's CPU emulator: timings say nothing about a GPU", flush=True)
+    facts = {"device": args.device}
     steps = [("versions", probe.versions, ()), ("kernel_builds", probe.kernel_builds, ()),
              ("launch_overhead", probe.launch_overhead, ()),
              ("bandwidth", probe.bandwidth, (args.copy_mib * 2**20,)),
              ("convs_vs_reference", probe.convs_vs_reference, (args.batch,))]
     for name, fn, fn_args in steps:
         start = time.perf_counter()
-        facts[name] = probe.guarded(fn, *fn_args)
+        facts[name] = probe.guarded(fn, args.device, *fn_args)
         _print_fact(name, facts[name], time.perf_counter() - start)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:

@@ -4,7 +4,9 @@ want of one.
 * ``device``: every device an op runs on: ``cpu``, ``emulator`` (minigan's CPU emulator of the
   CUDA device: the kernels' path, everywhere g++ is), ``cuda`` (a real GPU, when usable);
 * ``cuda_device``: the CUDA devices only (``emulator``, ``cuda``);
-* ``xp``: the array module of ``cuda_device`` (``minigan.emulator`` or ``cupy``).
+* ``xp``: the array module of ``cuda_device`` (``minigan.emulator`` or ``cupy``);
+* ``strict_fp32``: float32 convolutions on a CUDA device in strict fp32 (TF32 tensor cores,
+  on by default, only where a test asks for them: fp32's error bounds hold for the FMA kernels).
 
 Tests on ``cuda`` carry the ``gpu`` marker, tests on the emulator the ``emulator`` marker
 (``pytest -m gpu`` runs the GPU ones); each is skipped, with the reason, where its device
@@ -16,6 +18,7 @@ default device is set to ``cpu`` before every test, whatever ``MINIGAN_DEVICE`` 
 import pytest
 
 from minigan import backend
+from minigan.backend import precision
 from minigan.grading.manifest import all_tasks
 
 MARKS = {"cuda": pytest.mark.gpu, "emulator": pytest.mark.emulator}
@@ -65,3 +68,9 @@ def cuda_device(request):
 @pytest.fixture
 def xp(cuda_device):
     return backend.xp_for(cuda_device)
+
+
+@pytest.fixture
+def strict_fp32():
+    with precision.tf32(False):
+        yield

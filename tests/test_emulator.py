@@ -1,7 +1,7 @@
 """The CPU emulator of the CUDA device (minigan.emulator): it compiles whatever kernel source it is
 given, catches the mistakes it promises to catch, and runs the whole GPU path of the product.
 
-The kernels' own suites run on it through the ``cuda_device`` fixture (tests/test_cuda_kernels.py,
+The kernels' own suites run on it through the ``cuda_device`` fixture (tests/test_op_*.py,
 tests/test_gpu_engine.py); this file checks the emulator itself.
 """
 import subprocess

@@ -4,12 +4,15 @@ gave, read back from the files the stages left in one folder, in a few thousand 
 
     stages.tsv      stage, exit code, seconds, time cap (written by the script)
     probe.json      python -m minigan.gpu_probe --json
-    tests.log       pytest -m gpu
+    tests.log       pytest -m gpu (-m emulator on the emulator)
     bench.json      python -m minigan.bench --json
     run/log.jsonl   the training run's log (images/s per step)
     eval/table.md   evaluate_gaze's table
 
-``summarize(folder)`` returns the text; a missing or broken file gives a line saying so.
+``summarize(folder, device)`` returns the text (``device``: ``"cuda"``, or ``"emulator"`` for
+the rehearsal on minigan's CPU emulator, whose timings are meaningless and whose probe reads
+"needs a real GPU" for the facts only a GPU has); a missing or broken file gives a line saying
+so.
 """
 import json
 import os
@@ -17,8 +20,10 @@ import re
 import statistics
 
 from minigan.benchmarks.gpu import format_summary
+from minigan.benchmarks.probe import NEEDS_GPU
 
 HOT = ("conv2d_forward<float", "conv2d_backward_input<float", "conv2d_backward_weight<float")
+MARKERS = {"cuda": "gpu", "emulator": "emulator"}   # the pytest marker of each device's tests
 
 
 def _read_json(path):
@@ -46,12 +51,31 @@ def stages(folder):
     return "\n".join(lines)
 
 
+def _rounded(facts):
+    """A probe's dict of numbers with 3 significant digits (an error or a skip as it is)."""
+    if not isinstance(facts, dict):
+        return facts
+    return {k: float(f"{v:.3g}") if isinstance(v, float) else v for k, v in facts.items()}
+
+
+def _versions(facts):
+    if not isinstance(facts, dict):
+        return f"versions: {facts}"
+    known = {k: v for k, v in facts.items() if v != NEEDS_GPU}
+    line = f"versions: {_rounded(known)}"
+    unknown = [k for k, v in facts.items() if v == NEEDS_GPU]
+    return line + (f"; {NEEDS_GPU}: {', '.join(unknown)}" if unknown else "")
+
+
 def probe(folder):
     facts = _read_json(os.path.join(folder, "probe.json"))
-    lines = [f"versions: {facts.get('versions')}"]
+    lines = [_versions(facts.get("versions"))]
     builds = facts.get("kernel_builds", {})
     if "error" in builds:
         lines.append(f"kernel builds: FAILED {builds['error']}")
+        builds = {}
+    elif "skipped" in builds:
+        lines.append(f"kernel builds: {builds['skipped']}")
         builds = {}
     for source, entry in builds.items():
         lines.append(f"compile {source}.cu: {entry['compile_s']:.1f} s")
@@ -61,8 +85,8 @@ def probe(folder):
                 flag = "" if planned == driver else "  PLAN != DRIVER"
                 lines.append(f"  {kernel:46} regs {k['registers']!s:>4} local "
                              f"{k['local_bytes']!s:>4} blocks/SM {planned} (driver {driver}){flag}")
-    lines.append(f"launch overhead: {facts.get('launch_overhead')}")
-    lines.append(f"bandwidth: {facts.get('bandwidth')}")
+    lines.append(f"launch overhead: {_rounded(facts.get('launch_overhead'))}")
+    lines.append(f"bandwidth: {_rounded(facts.get('bandwidth'))}")
     convs = facts.get("convs_vs_reference", {})
     if "layers" in convs:
         lines.append(f"conv passes at batch {convs['batch']}, relative L2 error vs "
@@ -90,7 +114,23 @@ def bench(folder):
     lines = [f"{report['device_name']}, batch {report['batch']}"]
     if report.get("gpu_summary"):
         lines.append(format_summary(report["gpu_summary"]))
+    else:
+        lines.append(_rows_in_brief(report))
     lines += [f"note: {note}" for note in report.get("notes", [])]
+    return "\n".join(lines)
+
+
+def _rows_in_brief(report):
+    """What a benchmark without the GPU summary timed: rows per implementation, the iteration."""
+    rows = report.get("rows", [])
+    counts = {}
+    for row in rows:
+        counts[row["impl"]] = counts.get(row["impl"], 0) + 1
+    layers = len({row["layer"] for row in rows})
+    timed = ", ".join(f"{impl} {n}" for impl, n in counts.items()) or "none"
+    lines = [f"rows timed over {layers} layers: {timed}"]
+    iteration = ", ".join(f"{r['impl']} {r['ms']:.1f} ms" for r in report.get("iteration", []))
+    lines.append(f"whole SimGAN iteration: {iteration or 'not timed'}")
     return "\n".join(lines)
 
 
@@ -118,10 +158,13 @@ def evaluation(folder):
         return handle.read().strip()
 
 
-def summarize(folder):
-    """The first run's summary: stages, probe, tests, benchmark, training, evaluation."""
-    parts = [_section("stages", stages, folder), _section("probe", probe, folder),
-             _section("tests (pytest -m gpu)", tests, folder),
+def summarize(folder, device="cuda"):
+    """The first run's summary on ``device``: stages, probe, tests, benchmark, training,
+    evaluation."""
+    on = "a GPU (cuda)" if device == "cuda" else f"the {device} (timings meaningless)"
+    parts = [f"first run on {on}", _section("stages", stages, folder),
+             _section("probe", probe, folder),
+             _section(f"tests (pytest -m {MARKERS.get(device, device)})", tests, folder),
              _section("benchmark", bench, folder), _section("training", train, folder),
              _section("evaluation", evaluation, folder)]
     return "\n".join(parts) + "\n"

@@ -1,28 +1,39 @@
-"""Facts about a CUDA GPU that minigan needs before trusting it: what is installed, what the
+"""Facts about a CUDA device that minigan needs before trusting it: what is installed, what the
 kernels' build really uses, what a launch and a copy cost, and whether every conv pass agrees
-with cuDNN at full size. ``python -m minigan.gpu_probe`` prints them; each function returns a
-JSON-ready dict and never raises for a failing measurement (it reports ``{"error": ...}``).
+with a trusted reference at full size. ``python -m minigan.gpu_probe`` prints them; each
+function takes the device (``"cuda"``: a GPU through CuPy, ``"emulator"``: minigan's CPU
+emulator, through ``minigan.backend.xp_for``), returns a JSON-ready dict and never raises for a
+failing measurement (it reports ``{"error": ...}``).
 
-    versions()              Python, NumPy, CuPy, CUDA runtime / driver / NVRTC, torch, cuDNN, and
+    versions(device)        Python, NumPy, CuPy, CUDA runtime / driver / NVRTC, torch, cuDNN, and
                             the device (name, compute capability, SMs, memory)
-    kernel_builds()         per kernels/*.cu: NVRTC compile + load time; per kernel: registers,
+    kernel_builds(device)   per kernels/*.cu: NVRTC compile + load time; per kernel: registers,
                             shared and local (spilled) bytes as CuPy built it, blocks per SM from
                             minigan.cuda.plans and from the driver's occupancy calculator
-    launch_overhead()       CPU microseconds per launch: a conv wrapper (checks included), a
-                            CuPy elementwise op
-    bandwidth(n_bytes)      host -> device, device -> host, device -> device GB/s
-    convs_vs_reference(batch)
+    launch_overhead(device) CPU microseconds per launch: a conv wrapper (checks included), an
+                            elementwise op of the array module
+    bandwidth(device, n_bytes)
+                            host -> device, device -> host, device -> device GB/s
+    convs_vs_reference(device, batch)
                             every conv pass of SimGAN's layers at ``batch`` in fp32 and in TF32:
                             relative L2 error against cuDNN fp32 with TF32 off (torch on the GPU),
-                            else torch on the CPU, else minigan's own float64 kernels
+                            else torch on the CPU, else minigan's own float64 kernels; on the
+                            emulator against the NumPy references in float64
+
+On the emulator the facts only a GPU has (CUDA and NVRTC versions, the compiled kernels'
+resources, the driver's occupancy) read ``NEEDS_GPU``, and the timings say nothing about a GPU:
+there the probe checks that every measurement runs and that the conv passes are right.
 """
 import platform
 import time
 
 import numpy as np
 
+from minigan.backend import to_numpy, xp_for
 from minigan.benchmarks.layers import simgan_layers
-from minigan.benchmarks.timing import cupy_sync, import_torch
+from minigan.benchmarks.timing import device_sync, import_torch
+
+NEEDS_GPU = "needs a real GPU"
 
 
 def guarded(fn, *args, **kwargs):
@@ -33,10 +44,36 @@ def guarded(fn, *args, **kwargs):
         return {"error": f"{type(error).__name__}: {error}"}
 
 
-def versions():
+def gpu_only(what):
+    """The fact ``what`` on a device that cannot give it: {"skipped": "needs a real GPU (...)"}."""
+    return {"skipped": f"{NEEDS_GPU} ({what})"}
+
+
+def versions(device="cuda"):
+    facts = {"python": platform.python_version(), "numpy": np.__version__}
+    if device == "emulator":
+        facts.update(_emulator_versions(xp_for(device)))
+    else:
+        facts.update(_cuda_versions())
+    torch = import_torch(cuda=False)
+    if torch is not None:
+        facts["torch"] = torch.__version__
+        facts["torch_cuda"] = torch.cuda.is_available()
+        facts["cudnn"] = guarded(lambda: torch.backends.cudnn.version())
+    return facts
+
+
+def _emulator_versions(emulator):
+    name = emulator.cuda.runtime.getDeviceProperties(emulator.cuda.Device().id)["name"]
+    facts = {key: NEEDS_GPU for key in ("cupy", "cuda_runtime", "cuda_driver", "nvrtc",
+                                        "compute_capability", "sm_count", "memory_gib")}
+    facts["device"] = name.decode()
+    return facts
+
+
+def _cuda_versions():
     import cupy
-    facts = {"python": platform.python_version(), "numpy": np.__version__,
-             "cupy": cupy.__version__}
+    facts = {"cupy": cupy.__version__}
     runtime = cupy.cuda.runtime
     for key, get in (("cuda_runtime", lambda: runtime.runtimeGetVersion()),
                      ("cuda_driver", lambda: runtime.driverGetVersion()),
@@ -49,11 +86,6 @@ def versions():
     facts["compute_capability"] = getattr(device, "compute_capability", None)
     facts["sm_count"] = device.attributes.get("MultiProcessorCount")
     facts["memory_gib"] = props.get("totalGlobalMem", 0) / 2**30
-    torch = import_torch(cuda=False)
-    if torch is not None:
-        facts["torch"] = torch.__version__
-        facts["torch_cuda"] = torch.cuda.is_available()
-        facts["cudnn"] = guarded(lambda: torch.backends.cudnn.version())
     return facts
 
 
@@ -76,10 +108,12 @@ def _driver_occupancy(kernel, threads):
     return cupy.cuda.driver.occupancyMaxActiveBlocksPerMultiprocessor(function.ptr, threads, 0)
 
 
-def kernel_builds():
+def kernel_builds(device="cuda"):
     """Compile each module as minigan.cuda does (CuPy's RawModule) and read every kernel's
     resources. Times include CuPy's disk cache: set CUPY_CACHE_DIR to an empty folder to time
     NVRTC itself."""
+    if device == "emulator":
+        return gpu_only("NVRTC builds, registers, spills, the driver's occupancy")
     import cupy
     from minigan.cuda import compiler, plans
     limits = plans.sm_limits_from_attributes(cupy.cuda.Device().attributes)
@@ -105,57 +139,57 @@ def kernel_builds():
     return modules
 
 
-def launch_overhead(calls=2000):
+def launch_overhead(device="cuda", calls=2000):
     """CPU time per call, in microseconds, with the GPU queue kept full (no sync per call)."""
-    import cupy
     from minigan import cuda
-    x = cupy.ones((1, 1, 4, 4), cupy.float32)
-    w = cupy.ones((1, 1, 3, 3), cupy.float32)
-    a = cupy.ones(16, cupy.float32)
+    xp = xp_for(device)
+    x = xp.ones((1, 1, 4, 4), xp.float32)
+    w = xp.ones((1, 1, 3, 3), xp.float32)
+    a = xp.ones(16, xp.float32)
+    module = "cupy" if device == "cuda" else device
     facts = {}
     for label, run in (("conv2d_forward wrapper", lambda: cuda.conv2d_forward(x, w, None, 1, 1)),
-                       ("cupy elementwise a * a", lambda: a * a)):
+                       (f"{module} elementwise a * a", lambda: a * a)):
         run()
-        cupy_sync()
+        device_sync(xp)
         start = time.perf_counter()
         for _ in range(calls):
             run()
         facts[f"{label} us"] = (time.perf_counter() - start) / calls * 1e6
-        cupy_sync()
+        device_sync(xp)
     return facts
 
 
-def bandwidth(n_bytes=2**30):
+def bandwidth(device="cuda", n_bytes=2**30):
     """GB/s of a host -> device, device -> host (pageable host memory) and device -> device
     copy of ``n_bytes`` (read + write counted for the device copy), median of 3."""
     import statistics
 
-    import cupy
+    xp = xp_for(device)
     host = np.ones(n_bytes // 4, np.float32)
-    device = cupy.asarray(host)
-    other = cupy.empty_like(device)
+    on_device = xp.asarray(host)
+    other = xp.empty_like(on_device)
 
     def timed(run):
         times = []
         for _ in range(3):
-            cupy_sync()
+            device_sync(xp)
             start = time.perf_counter()
             run()
-            cupy_sync()
+            device_sync(xp)
             times.append(time.perf_counter() - start)
         return statistics.median(times)
 
     def device_copy():
-        other[...] = device
-    return {"h2d_gbps": n_bytes / timed(lambda: cupy.asarray(host)) / 1e9,
-            "d2h_gbps": n_bytes / timed(lambda: cupy.asnumpy(device)) / 1e9,
+        other[...] = on_device
+    return {"h2d_gbps": n_bytes / timed(lambda: xp.asarray(host)) / 1e9,
+            "d2h_gbps": n_bytes / timed(lambda: xp.asnumpy(on_device)) / 1e9,
             "d2d_gbps": 2 * n_bytes / timed(device_copy) / 1e9}
 
 
 def _reference(torch):
     """('cudnn' | 'torch-cpu' | 'float64', passes(x, w, b, gy, s, p) -> dict of NumPy)."""
     if torch is not None and torch.cuda.is_available():
-        import cupy
         torch.backends.cudnn.allow_tf32 = False   # cuDNN fp32: the reference
         torch.backends.cuda.matmul.allow_tf32 = False
 
@@ -166,8 +200,6 @@ def _reference(torch):
             return t.double().cpu().numpy()
         name = "cudnn"
     elif torch is not None:
-        from minigan.backend import to_numpy
-
         def to_torch(a):
             return torch.from_numpy(np.ascontiguousarray(to_numpy(a)))
 
@@ -190,7 +222,6 @@ def _reference(torch):
 
 def _minigan_passes(x, w, b, gy, s, p, tf32):
     from minigan import cuda
-    from minigan.backend import to_numpy
     return {"forward": to_numpy(cuda.conv2d_forward(x, w, b, s, p, tf32=tf32)),
             "grad_input": to_numpy(cuda.conv2d_backward_input(gy, w, x.shape, s, p, tf32=tf32)),
             "grad_weight": to_numpy(cuda.conv2d_backward_weight(gy, x, w.shape, s, p,
@@ -202,12 +233,25 @@ def _float64_passes(x, w, b, gy, s, p):
     return _minigan_passes(*(a.astype(np.float64) for a in (x, w, b, gy)), s, p, False)
 
 
-def convs_vs_reference(batch=512, height=35, width=55, seed=0):
+def _numpy_float64_passes(x, w, b, gy, s, p):
+    """The NumPy references (``minigan.reference``) on float64 copies, on the CPU."""
+    from minigan import reference
+    x, w, b, gy = (to_numpy(a).astype(np.float64) for a in (x, w, b, gy))
+    return {"forward": reference.conv2d_forward(x, w, b, s, p),
+            "grad_input": reference.conv2d_backward_input(gy, w, x.shape, s, p),
+            "grad_weight": reference.conv2d_backward_weight(gy, x, w.shape, s, p),
+            "grad_bias": reference.conv2d_backward_bias(gy)}
+
+
+def convs_vs_reference(device="cuda", batch=512, height=35, width=55, seed=0):
     """{'reference': name, 'layers': {layer: {pass: {'fp32': err, 'tf32': err}}}}: relative L2
     errors ||minigan - ref|| / ||ref|| of every conv pass on standard-normal data."""
-    import cupy
-    reference_name, reference = _reference(import_torch(cuda=False))
-    rng = cupy.random.default_rng(seed)
+    xp = xp_for(device)
+    if device == "emulator":
+        reference_name, reference = "numpy-float64", _numpy_float64_passes
+    else:
+        reference_name, reference = _reference(import_torch(cuda=False))
+    rng = xp.random.default_rng(seed)
     layers = {}
     for layer in simgan_layers(height, width):
         if layer.kind != "conv":
@@ -215,7 +259,7 @@ def convs_vs_reference(batch=512, height=35, width=55, seed=0):
         ho, wo = layer.out
 
         def normal(*shape):
-            return rng.standard_normal(shape, dtype=cupy.float32)
+            return rng.standard_normal(shape, dtype=xp.float32)
         x, gy = normal(batch, layer.c, layer.h, layer.w), normal(batch, layer.f, ho, wo)
         w, b = normal(layer.f, layer.c, layer.k, layer.k), normal(layer.f)
         expected = reference(x, w, b, gy, layer.stride, layer.padding)
@@ -227,5 +271,5 @@ def convs_vs_reference(batch=512, height=35, width=55, seed=0):
                 errors.setdefault(which, {})[label] = float(diff / np.linalg.norm(ref))
         layers[layer.key] = errors
         del x, gy, w, b
-        cupy.get_default_memory_pool().free_all_blocks()
+        xp.get_default_memory_pool().free_all_blocks()
     return {"reference": reference_name, "batch": batch, "layers": layers}

@@ -63,13 +63,16 @@ def machine(settings, torch):
 
 
 def _sync(device, torch):
+    """Waits for the device and, on a GPU, for PyTorch's work too (a CPU-only torch beside the
+    emulator has no CUDA to wait for)."""
     if device == "cpu":
         return None
     stream = xp_for(device).cuda.get_current_stream()
+    torch_on_gpu = torch is not None and device == "cuda"
 
     def sync():
         stream.synchronize()
-        if torch is not None:
+        if torch_on_gpu:
             torch_sync()
     return sync
 
@@ -77,7 +80,7 @@ def _sync(device, torch):
 def _free_gpu_memory(device, torch):
     if device != "cpu":
         xp_for(device).get_default_memory_pool().free_all_blocks()
-        if torch is not None:
+        if torch is not None and device == "cuda":
             torch.cuda.empty_cache()
 
 

@@ -78,8 +78,13 @@ def median_ms(run, sync=None, warmup=2, repeats=10, min_sample_ms=2.0):
 
 def cupy_sync():
     import cupy
-    cupy.cuda.get_current_stream().synchronize()
-    cupy.cuda.Device().synchronize()
+    device_sync(cupy)
+
+
+def device_sync(xp):
+    """Wait for the device of the array module ``xp`` (``cupy`` or ``minigan.emulator``)."""
+    xp.cuda.get_current_stream().synchronize()
+    xp.cuda.Device().synchronize()
 
 
 def torch_sync():

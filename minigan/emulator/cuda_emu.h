@@ -1,7 +1,7 @@
-// cuda_emu.h: a CPU emulation of the small CUDA subset minigan's kernels use. A TEST TOOL for
-// tests/test_kernels_on_emulator.py, not a CUDA implementation: it lets g++ compile the real
-// kernels/*.cu unchanged and run them on the CPU, so that CI without a GPU checks their index
-// math against the NumPy references (fakecupy/cupy/__init__.py is the Python side).
+// cuda_emu.h: a CPU emulation of the small CUDA subset minigan's kernels use: the C++ side of
+// minigan's emulator device (minigan/emulator/, whose kernels.py compiles any .cu source with g++
+// against this header). Not a CUDA implementation: it runs kernels/*.cu unchanged on the CPU, so
+// that CI without a GPU checks their index math against the NumPy references.
 //
 // Model: every CUDA thread of a block is a fiber (ucontext, its own stack) on the calling OS
 // thread. The blocks of a grid run one after another, in order (x fastest). Inside a block the
@@ -29,15 +29,16 @@
 // __syncthreads, a warp's lanes wait at different barriers), the launch fails with an error
 // naming the block and threads, instead of hanging.
 //
-// What it catches: wrong indices, offsets and loop bounds (wrong results, NaN; fakecupy also
-// catches unwritten outputs and writes just outside an array), barriers that not every thread
+// What it catches: wrong indices, offsets and loop bounds (wrong results, NaN; the Python side
+// also catches unwritten outputs and writes just outside an array), barriers that not every thread
 // reaches, and a missing __syncthreads when, in the fixed thread order, a thread reads shared
 // memory that another thread of the block has not written yet (not every missing barrier: the
 // order is always lower threads first).
 // What it does not model: speed, real warp scheduling or divergence (shuffles assume the full
 // mask and all 32 lanes calling them, as minigan's kernels do), concurrent blocks (so no
 // inter-block races), the GPU memory model and caches, FMA contraction and fast-math, and launch
-// limits beyond what fakecupy checks in Python. Blocks must be 1-D with a multiple of 32 threads.
+// limits beyond what minigan/emulator/kernels.py checks. Blocks must be 1-D with a multiple of 32
+// threads.
 // Every thread_local of the library is poisoned with the shared memory: declare none but these.
 #pragma once
 #include <dlfcn.h>
