@@ -19,7 +19,7 @@ import sys
 
 from minigan.cli import (NON_NEGATIVE, POSITIVE_INT, Parser, UsageError, add_device,
                          add_progress, add_seed, check_output, device_from, preset_for,
-                         progress_bar_wanted, run_program, show_defaults)
+                         preset_in_argv, progress_bar_wanted, run_program, show_defaults)
 from minigan.data.normalize import NORMALIZATIONS
 from minigan.experiments.ablation_study import (DEFAULT_LAMBDAS, TRAIN_PRESETS, ablation_configs,
                                                 ablation_variants, format_ablations,
@@ -29,16 +29,10 @@ from minigan.io.interrupt import JobInterrupted
 PROG = "python -m minigan.ablations"
 
 
-def _shown_preset(argv):
-    early = Parser(PROG, add_help=False)
-    early.add_argument("--preset", choices=sorted(TRAIN_PRESETS))
-    add_device(early)
-    return preset_for(early.parse_known_args(argv)[0], "paper", "small")
-
 
 def parse_args(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    shown = _shown_preset(argv)
+    shown = preset_in_argv(PROG, TRAIN_PRESETS, "paper", "small", argv)
     train, evaluation = ablation_configs(shown, device="cpu")
     parser = Parser(PROG, __doc__ + f"\nDefaults shown below: preset {shown}.")
     parser.add_argument("--preset", choices=sorted(TRAIN_PRESETS),

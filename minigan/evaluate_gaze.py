@@ -19,7 +19,7 @@ import shlex
 import sys
 
 from minigan.cli import (POSITIVE_INT, Parser, UsageError, add_device, add_seed, check_output,
-                         device_from, preset_for, run_program, show_defaults)
+                         device_from, preset_for, preset_in_argv, run_program, show_defaults)
 from minigan.data.normalize import NORMALIZATIONS
 from minigan.experiments.gaze_eval import GazeEvalConfig, evaluate_refiner, format_report
 from minigan.io.interrupt import JobInterrupted
@@ -28,16 +28,10 @@ from minigan.simgan import load_refiner
 PROG = "python -m minigan.evaluate_gaze"
 
 
-def _shown_preset(argv):
-    early = Parser(PROG, add_help=False)
-    early.add_argument("--preset", choices=sorted(GazeEvalConfig.PRESETS))
-    add_device(early)
-    return preset_for(early.parse_known_args(argv)[0], "paper", "small")
-
 
 def parse_args(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    shown = _shown_preset(argv)
+    shown = preset_in_argv(PROG, GazeEvalConfig.PRESETS, "paper", "small", argv)
     parser = Parser(PROG, __doc__ + f"\nDefaults shown below: preset {shown}.")
     parser.add_argument("--refiner", required=True, metavar="CKPT",
                         help="a SimGAN checkpoint (.npz), e.g. RUN/checkpoints/last.npz")

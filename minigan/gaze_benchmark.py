@@ -22,7 +22,8 @@ import shlex
 import sys
 
 from minigan.cli import (POSITIVE_INT, Parser, add_device, add_progress, check_output,
-                         device_from, preset_for, progress_bar_wanted, run_program, show_defaults)
+                         device_from, preset_for, preset_in_argv, progress_bar_wanted,
+                         run_program, show_defaults)
 from minigan.data.normalize import NORMALIZATIONS
 from minigan.experiments.benchmark_protocol import BenchmarkConfig
 from minigan.experiments.benchmark_report import format_summary, run_benchmark
@@ -31,16 +32,10 @@ from minigan.io.interrupt import JobInterrupted
 PROG = "python -m minigan.gaze_benchmark"
 
 
-def _shown_preset(argv):
-    early = Parser(PROG, add_help=False)
-    early.add_argument("--preset", choices=sorted(BenchmarkConfig.PRESETS))
-    add_device(early)
-    return preset_for(early.parse_known_args(argv)[0], "gpu", "cpu")
-
 
 def parse_args(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    shown = _shown_preset(argv)
+    shown = preset_in_argv(PROG, BenchmarkConfig.PRESETS, "gpu", "cpu", argv)
     parser = Parser(PROG, __doc__ + f"\nDefaults shown below: preset {shown}.")
     parser.add_argument("--preset", choices=sorted(BenchmarkConfig.PRESETS),
                         help="sizes: gpu, cpu (about 2 hours on one core, 3 with "

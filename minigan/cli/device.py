@@ -8,6 +8,7 @@ so every tensor and layer the program makes lands there.
 import os
 
 from minigan.backend import CHOICES, ENVIRONMENT_VARIABLE, resolve_device, set_default_device
+from minigan.cli.arguments import Parser
 from minigan.cli.errors import UsageError
 
 DEVICE_ENV = ENVIRONMENT_VARIABLE
@@ -59,3 +60,12 @@ def preset_for(args, gpu, cpu):
         return gpu if device_from(args) == "cuda" else cpu
     except UsageError:
         return cpu
+
+
+def preset_in_argv(prog, presets, gpu, cpu, argv):
+    """The preset a command line will use (``--preset``, else ``preset_for``), read before the
+    full parse so that ``--help`` can show that preset's values as the defaults."""
+    early = Parser(prog, add_help=False)
+    early.add_argument("--preset", choices=sorted(presets))
+    add_device(early)
+    return preset_for(early.parse_known_args(argv)[0], gpu, cpu)
