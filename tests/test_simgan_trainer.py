@@ -245,6 +245,15 @@ def test_presets_and_config_round_trip():
     assert TrainConfig.from_dict(json.loads(cpu.to_json())) == cpu
 
 
+def test_the_lesson_preset_is_small_and_a_flag_overrides_it():
+    lesson, cpu = TrainConfig.lesson_preset(), TrainConfig.cpu_preset()
+    assert lesson.refiner_channels < cpu.refiner_channels and lesson.steps < cpu.steps
+    assert lesson.batch_size * lesson.steps * (lesson.k_g + 2 * lesson.k_d) < \
+        cpu.batch_size * cpu.steps * (cpu.k_g + 2 * cpu.k_d) / 5
+    assert TrainConfig.lesson_preset(steps=3).steps == 3
+    assert TrainConfig.from_dict(json.loads(lesson.to_json())) == lesson
+
+
 def test_pretraining_does_not_depend_on_lambda(data, tmp_path):
     """Every lambda of an ablation, 0 included, starts from the same pretrained refiner."""
     refiners = []
