@@ -5,7 +5,7 @@
     python -m minigan.train_eyes --synthetic unityeyes:~/UnityEyes --real mpiigaze:~/MPIIGaze
     python -m minigan.train_eyes --resume runs/eyes --steps 600      # go on, to 600 iterations
     python -m minigan.train_eyes --preset cpu --help                 # the values of a preset
-    python -m minigan.train_eyes --preset lesson                     # about a minute on a CPU
+    python -m minigan.train_eyes --preset lesson                     # under a minute on a CPU
 
 With no arguments it trains on the GPU when one is usable (the paper's sizes) and otherwise on
 the CPU with a small preset that finishes in under 10 minutes. Every hyperparameter has a flag;
@@ -101,7 +101,7 @@ def parse_args(argv=None):
     parser = Parser(PROG, __doc__ + f"\nDefaults shown below: {source}.")
     parser.add_argument("--preset", choices=PRESETS, default="auto",
                         help="defaults to start from (auto: gpu on a GPU, else cpu; lesson: "
-                             "about a minute on a CPU, for a classroom)")
+                             "under a minute on a CPU, for a classroom)")
     add_device(parser)
     parser.add_argument("--out", help="run folder (default: runs/eyes, runs/eyes-2, ...)")
     parser.add_argument("--resume", metavar="RUN", help="continue the run in this folder")

@@ -3,7 +3,7 @@
     config = TrainConfig()                      # the paper's sizes, for a GPU
     config = TrainConfig.cpu_preset()           # small and quick: < 10 minutes on 2 CPU cores
     config = TrainConfig.cpu_preset(steps=50, lam=0.5)   # a preset with overrides
-    config = TrainConfig.lesson_preset()        # a classroom run: about a minute on a CPU
+    config = TrainConfig.lesson_preset()        # a classroom run: under a minute on a CPU
 
 Choices the paper leaves open, and what minigan does (see also ``losses``):
 
@@ -131,15 +131,18 @@ class TrainConfig:
 
     @classmethod
     def lesson_preset(cls, **overrides):
-        """A classroom run: visible refinement in about a minute on a CPU (tutorial step 20).
+        """A classroom run: visible refinement in under a minute on a CPU (about 15 s of CPU
+        time on 2 cores; tutorial step 20).
 
         Algorithm 1 unchanged, at toy scale: an 8-channel refiner with 2 blocks, a quarter-width
         D, batch 16, 40 + 20 pretraining steps and 100 iterations on 1000 images of each
         domain. Adam (lr 0.001) instead of the paper's SGD: at 100 iterations SGD with lr 0.001
         has barely moved R away from its pretrained copy of the input, Adam makes the change
-        of tone and texture visible (a fresh critic tells refined eyes from photos less often
-        than synthetic ones). A lesson's result, not the paper's: use ``cpu_preset`` or
-        ``gpu_preset`` for experiments.
+        of tone and texture visible: a fresh critic (``experiments.realism``, 60 steps, 200
+        held-out eyes per set) told synthetic eyes from photos 94% of the time and refined
+        ones 80%. That is still above the histogram-equalization control's ~73% (step 23): a
+        lesson's result, not the paper's; use ``cpu_preset`` or ``gpu_preset`` for
+        experiments.
         """
         preset = dict(steps=100, k_g=2, k_d=1, pretrain_refiner_steps=40,
                       pretrain_discriminator_steps=20, batch_size=16, history_batches=20,
