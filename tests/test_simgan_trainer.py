@@ -128,7 +128,8 @@ def test_a_discriminator_step_is_one_sgd_step_on_fresh_history_and_real(data, tm
     with no_grad():
         accuracy_real = patch_accuracy(trainer.discriminator(real), 0)
     record = trainer.discriminator_step()
-    assert record["discriminator_loss"] == pytest.approx(expected["discriminator_loss"], rel=1e-5)
+    assert record["discriminator_loss"] == pytest.approx(expected["discriminator_loss"],
+                                                         rel=1e-5)
     assert record["d_accuracy_real"] == pytest.approx(accuracy_real)
     for name, p in trainer.discriminator.named_parameters():
         np.testing.assert_allclose(p.numpy(), after[name], rtol=1e-5, atol=1e-7, err_msg=name)

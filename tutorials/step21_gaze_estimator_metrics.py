@@ -35,7 +35,8 @@ cosine = np.sum(a * b, axis=1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, a
 check.close("angular error = degrees(arccos(cos))", angular_error(a, b),
             np.degrees(np.arccos(cosine)), rtol=1e-9, atol=1e-9)
 check.close("known pairs: 0, 90, 180 degrees",
-            angular_error([[0, 0, -1], [1, 0, 0], [0, 0, 1]], [[0, 0, -2], [0, 1, 0], [0, 0, -1]]),
+            angular_error([[0, 0, -1], [1, 0, 0], [0, 0, 1]],
+                          [[0, 0, -2], [0, 1, 0], [0, 0, -1]]),
             [0, 90, 180], atol=1e-12)
 errors = rng.exponential(8.0, size=1000)
 check.close("% within 7 = 100 x count(error <= 7) / n", percent_within(errors, 7),
