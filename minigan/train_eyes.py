@@ -5,6 +5,7 @@
     python -m minigan.train_eyes --synthetic unityeyes:~/UnityEyes --real mpiigaze:~/MPIIGaze
     python -m minigan.train_eyes --resume runs/eyes --steps 600      # go on, to 600 iterations
     python -m minigan.train_eyes --preset cpu --help                 # the values of a preset
+    python -m minigan.train_eyes --preset lesson                     # under a minute on a CPU
 
 With no arguments it trains on the GPU when one is usable (the paper's sizes) and otherwise on
 the CPU with a small preset that finishes in under 10 minutes. Every hyperparameter has a flag;
@@ -26,6 +27,8 @@ from minigan.data.sources import FORMS
 from minigan.io.interrupt import JobInterrupted
 from minigan.pipelines.training_run import (format_summary, new_run, resumed_run, train_run)
 from minigan.simgan.config import OPTIMIZERS, PADDINGS, PSI_CHOICES, TrainConfig
+
+PRESETS = ("auto", "gpu", "cpu", "lesson")
 from minigan.simgan.run_folder import next_free_path
 from minigan.simgan.trainer import TrainingDiverged, TrainingInterrupted
 
@@ -74,7 +77,7 @@ SWITCHES = ("use_history", "global_adversarial", "global_loss_scale", "discrimin
 def _defaults_for_help(argv):
     """(TrainConfig whose values --help shows, where they come from)."""
     early = Parser(PROG, add_help=False)
-    early.add_argument("--preset", choices=("auto", "gpu", "cpu"), default="auto")
+    early.add_argument("--preset", choices=PRESETS, default="auto")
     early.add_argument("--resume")
     add_device(early)
     known, _ = early.parse_known_args(argv)
@@ -88,15 +91,17 @@ def _defaults_for_help(argv):
 
 
 def _preset(name):
-    return TrainConfig.gpu_preset if name == "gpu" else TrainConfig.cpu_preset
+    return {"gpu": TrainConfig.gpu_preset, "cpu": TrainConfig.cpu_preset,
+            "lesson": TrainConfig.lesson_preset}[name]
 
 
 def parse_args(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     shown, source = _defaults_for_help(argv)
     parser = Parser(PROG, __doc__ + f"\nDefaults shown below: {source}.")
-    parser.add_argument("--preset", choices=("auto", "gpu", "cpu"), default="auto",
-                        help="defaults to start from (auto: gpu on a GPU, else cpu)")
+    parser.add_argument("--preset", choices=PRESETS, default="auto",
+                        help="defaults to start from (auto: gpu on a GPU, else cpu; lesson: "
+                             "under a minute on a CPU, for a classroom)")
     add_device(parser)
     parser.add_argument("--out", help="run folder (default: runs/eyes, runs/eyes-2, ...)")
     parser.add_argument("--resume", metavar="RUN", help="continue the run in this folder")

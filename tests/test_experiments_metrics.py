@@ -10,6 +10,7 @@ from minigan.experiments.metrics import (angular_error, binomial_p_value,
 
 
 # -- angular error ---------------------------------------------------------------------------
+@pytest.mark.task6_1
 def test_angular_error_of_known_vector_pairs():
     predicted = [[0, 0, -1], [1, 0, 0], [1, 1, 0], [0, 0, 1], [1, 0, 0]]
     target = [[0, 0, -3], [0, 1, 0], [1, 0, 0], [0, 0, -1], [1, 0, 1]]
@@ -17,12 +18,14 @@ def test_angular_error_of_known_vector_pairs():
                                atol=1e-12)
 
 
+@pytest.mark.task6_1
 def test_angular_error_resolves_a_thousandth_of_a_degree():
     angle = np.radians(1e-3)
     predicted = np.array([[0.0, np.sin(angle), -np.cos(angle)]], dtype=np.float32)
     assert angular_error(predicted, [[0.0, 0.0, -1.0]])[0] == pytest.approx(1e-3, rel=1e-3)
 
 
+@pytest.mark.task6_1
 def test_angular_error_rejects_bad_shapes_and_zero_vectors():
     with pytest.raises(ValueError, match="N, 3"):
         angular_error(np.ones((2, 2)), np.ones((2, 2)))
@@ -30,11 +33,13 @@ def test_angular_error_rejects_bad_shapes_and_zero_vectors():
         angular_error([[0, 0, 0]], [[0, 0, 1]])
 
 
+@pytest.mark.task6_1
 def test_percent_within_counts_the_threshold_itself():
     assert percent_within([1.0, 7.0, 7.1, 30.0]) == 50.0
     assert percent_within([1.0, 7.0, 7.1, 30.0], degrees=10) == 75.0
 
 
+@pytest.mark.task6_1
 def test_cumulative_curve_rises_to_100_and_matches_percent_within():
     errors = np.random.default_rng(0).exponential(5.0, size=200)
     thresholds, percents = cumulative_error_curve(errors, max_degrees=25, step=0.5)
@@ -101,6 +106,7 @@ def test_pupil_functions_reject_wrong_shapes():
 
 
 # -- binomial test ---------------------------------------------------------------------------
+@pytest.mark.task6_3
 def test_binomial_p_value_reproduces_the_papers_table_1():
     assert binomial_p_value(517, 1000) == pytest.approx(0.148, abs=5e-4)
     assert binomial_p_value(162, 200) <= 1e-8
@@ -110,11 +116,13 @@ def test_binomial_p_value_reproduces_the_papers_table_1():
 @pytest.mark.parametrize("k, n, p", [(517, 1000, 0.5), (162, 200, 0.5), (0, 7, 0.5),
                                      (7, 7, 0.5), (3, 10, 0.3), (30, 100, 0.25), (50, 100, 0.5),
                                      (1, 2000, 0.5), (12, 40, 0.35)])
+@pytest.mark.task6_3
 def test_binomial_p_value_matches_scipy(k, n, p, alternative):
     expected = binomtest(k, n, p, alternative=alternative).pvalue
     assert binomial_p_value(k, n, p, alternative) == pytest.approx(expected, rel=1e-9, abs=1e-300)
 
 
+@pytest.mark.task6_3
 def test_binomial_p_value_rejects_impossible_arguments():
     for k, n, p, alternative in [(5, 4, 0.5, "greater"), (-1, 4, 0.5, "greater"),
                                  (2, 4, 1.0, "greater"), (2, 4, 0.5, "bigger")]:

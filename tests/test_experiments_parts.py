@@ -11,7 +11,7 @@ from minigan.experiments.curve_plot import SIZE, draw_cumulative_curves
 from minigan.experiments.gaze_estimator import (ESTIMATOR_PRESETS, GazeEstimator, feature_shape,
                                                 predict_gaze, train_gaze_estimator)
 from minigan.experiments.metrics import cumulative_error_curve
-from minigan.experiments.realism import CriticConfig, critic_accuracy
+from minigan.experiments.realism import Critic, CriticConfig, critic_accuracy
 from minigan.experiments.turing_page import make_turing_page
 
 
@@ -53,6 +53,29 @@ def test_estimator_training_is_seeded_and_learns_a_simple_cue():
 
 
 # -- realism critic --------------------------------------------------------------------------
+@pytest.mark.task6_4
+def test_the_critic_classifies_the_spatial_mean_of_its_features():
+    critic = Critic(width=2, rng=np.random.default_rng(0))
+    x = Tensor(np.random.default_rng(1).uniform(-1, 1, (3, 1, 35, 55)).astype(np.float32))
+    features = critic.features(x).numpy()                 # (3, 8, 5, 7)
+    linear = critic.classify
+    expected = features.mean(axis=(2, 3)) @ linear.weight.numpy().T + linear.bias.numpy()
+    np.testing.assert_allclose(critic(x).numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.task6_4
+def test_critic_accuracy_is_seeded_and_scored_on_held_out_images():
+    rng = np.random.default_rng(2)
+    bright = rng.uniform(0.2, 0.6, (30, 1, 35, 55)).astype(np.float32)
+    dark = -bright
+    config = CriticConfig(steps=15, batch_size=8, lr=3e-3)
+    first = critic_accuracy(bright, dark, config, seed=4)
+    assert first == critic_accuracy(bright, dark, config, seed=4)
+    assert first * 30 == round(first * 30)                # 15 + 15 held-out images scored
+    assert first > 0.9
+
+
+@pytest.mark.task6_4
 def test_critic_separates_different_sets_and_not_identical_ones():
     rng = np.random.default_rng(0)
     smooth = rng.uniform(-0.5, 0.5, (80, 1, 1, 1)) * np.ones((1, 1, 35, 55))

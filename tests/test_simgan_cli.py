@@ -10,6 +10,7 @@ from minigan import backend, refine, train_eyes
 from minigan.data.folder import load_folder, write_folder
 from minigan.data.sources import load_source
 from minigan.pipelines.refine_dataset import source_chunks
+from minigan.simgan import TrainConfig
 
 TINY = ["--steps", "2", "--n", "16", "--batch-size", "4", "--history-batches", "2", "--channels", "4",
         "--blocks", "1", "--discriminator-width", "0.125", "--pretrain-refiner-steps", "1",
@@ -44,6 +45,13 @@ def test_train_eyes_resumes_a_run_for_more_steps(run, tmp_path):
     assert train_eyes.main(["--resume", str(copy), "--steps", "3", "--no-progress"]) == 0
     records = [json.loads(line) for line in open(copy / "log.jsonl")]
     assert [r["step"] for r in records if r["phase"] == "adversarial"] == [1, 2, 3]
+
+
+def test_the_lesson_preset_is_selectable_and_flags_override_it(tmp_path):
+    args = train_eyes.parse_args(["--preset", "lesson", "--steps", "7", "--device", "cpu",
+                                  "--out", str(tmp_path / "lesson")])
+    config = train_eyes.plan_run(args, "cpu").config
+    assert config == TrainConfig.lesson_preset(steps=7, device="cpu")
 
 
 @pytest.mark.parametrize("argv, needle", [

@@ -21,12 +21,14 @@ def buffer(size=8, seed=0):
     return ImageHistoryBuffer(size, SHAPE, np.random.default_rng(seed))
 
 
+@pytest.mark.task5_2
 def test_an_empty_buffer_gives_nothing():
     history = buffer()
     assert len(history) == 0
     assert history.sample(4).shape == (0,) + SHAPE
 
 
+@pytest.mark.task5_2
 def test_it_fills_empty_slots_in_order_before_replacing_any():
     history = buffer(size=8)
     history.push(tagged([1, 2, 3]))
@@ -36,6 +38,7 @@ def test_it_fills_empty_slots_in_order_before_replacing_any():
     assert tags(history.images[6:]) == [0, 0]  # untouched
 
 
+@pytest.mark.task5_2
 def test_while_filling_a_draw_returns_only_what_it_has():
     history = buffer(size=8)
     history.push(tagged([1, 2]))
@@ -43,6 +46,7 @@ def test_while_filling_a_draw_returns_only_what_it_has():
     assert tags(drawn) == [1, 2]  # two, not four, and never the empty slots
 
 
+@pytest.mark.task5_2
 def test_draws_come_from_distinct_slots():
     history = buffer(size=8)
     history.push(tagged(range(1, 9)))
@@ -50,6 +54,7 @@ def test_draws_come_from_distinct_slots():
     assert len(set(drawn)) == 4 and set(drawn) <= set(range(1, 9))
 
 
+@pytest.mark.task5_2
 def test_a_push_that_overflows_fills_the_rest_then_replaces_older_images():
     history = buffer(size=8)
     history.push(tagged(range(1, 7)))          # 6 of 8 slots
@@ -60,6 +65,7 @@ def test_a_push_that_overflows_fills_the_rest_then_replaces_older_images():
     assert len([t for t in content if t < 10]) == 4
 
 
+@pytest.mark.task5_2
 def test_when_full_each_push_replaces_exactly_that_many_random_slots():
     history = buffer(size=8)
     history.push(tagged(range(1, 9)))
@@ -71,6 +77,7 @@ def test_when_full_each_push_replaces_exactly_that_many_random_slots():
     assert len(history) == 8
 
 
+@pytest.mark.task5_2
 def test_replaced_slots_vary_from_push_to_push():
     history = buffer(size=64)
     history.push(tagged(np.arange(64) + 1))
@@ -82,6 +89,7 @@ def test_replaced_slots_vary_from_push_to_push():
     assert len(hit) > 20  # random slots, not always the same ones
 
 
+@pytest.mark.task5_2
 def test_state_dict_restores_images_count_and_random_stream():
     history = buffer(size=8, seed=3)
     history.push(tagged([1, 2, 3, 4, 5]))
@@ -102,6 +110,7 @@ def test_load_state_dict_rejects_another_size():
         buffer(size=16).load_state_dict(state)
 
 
+@pytest.mark.task5_2
 def test_bad_arguments_are_clear_errors():
     with pytest.raises(ValueError, match="size"):
         ImageHistoryBuffer(0, SHAPE, np.random.default_rng(0))

@@ -4,10 +4,14 @@ import json
 import numpy as np
 import pytest
 
+from minigan import Tensor, no_grad
 from minigan.data.eyes import render_eyes
 from minigan.simgan import TrainConfig, Trainer, TrainingDiverged, load_refiner, train
 from minigan.simgan import trainer as trainer_module
 from minigan.simgan.checkpoint import read_checkpoint
+from minigan.simgan.history import generator_from_state, generator_state
+from minigan.simgan.losses import (discriminator_loss, patch_accuracy, realism_loss,
+                                   self_regularization)
 
 
 def tiny(**changes):
@@ -32,6 +36,7 @@ def same(a, b):
     return all(np.array_equal(a[k], b[k]) for k in a)
 
 
+@pytest.mark.task5_3
 def test_a_refiner_step_updates_the_refiner_and_leaves_the_discriminator(data, tmp_path):
     trainer = Trainer(tiny(), *data, tmp_path, progress=False)
     r0, d0 = params(trainer.refiner), params(trainer.discriminator)
@@ -41,6 +46,7 @@ def test_a_refiner_step_updates_the_refiner_and_leaves_the_discriminator(data, t
     assert all(p.grad is None for p in trainer.discriminator.parameters())
 
 
+@pytest.mark.task5_4
 def test_a_discriminator_step_updates_the_discriminator_and_leaves_the_refiner(data, tmp_path):
     trainer = Trainer(tiny(), *data, tmp_path, progress=False)
     r0, d0 = params(trainer.refiner), params(trainer.discriminator)
@@ -50,6 +56,7 @@ def test_a_discriminator_step_updates_the_discriminator_and_leaves_the_refiner(d
     assert all(p.grad is None for p in trainer.refiner.parameters())
 
 
+@pytest.mark.task5_4
 def test_discriminator_batches_are_fresh_at_first_then_half_history(data, tmp_path):
     trainer = Trainer(tiny(batch_size=4, history_batches=1), *data, tmp_path, progress=False)
     drawn, sample = [], trainer.history.sample
@@ -61,6 +68,76 @@ def test_discriminator_batches_are_fresh_at_first_then_half_history(data, tmp_pa
     assert drawn == [2, 2] and len(trainer.history) == 4 and trainer.history.full
 
 
+def replay(rng):
+    """A generator in the same state as ``rng``: it draws what ``rng`` will draw next."""
+    return generator_from_state(generator_state(rng))
+
+
+def rows(rng, n, total):
+    """The rows Trainer._batch draws: n of total, with replacement only when n > total."""
+    return rng.choice(total, size=n, replace=n > total)
+
+
+def sgd_expectation(trainer, module, loss_of):
+    """(loss terms, module's parameters after one plain SGD step on loss_of()'s sum)."""
+    terms = loss_of()
+    for p in module.parameters():
+        p.grad = None
+    sum(terms.values()).backward()
+    lr = trainer.config.lr
+    after = {name: p.numpy() - lr * p.grad for name, p in module.named_parameters()}
+    for p in trainer.refiner.parameters() + trainer.discriminator.parameters():
+        p.grad = None
+    return {k: v.item() for k, v in terms.items()}, after
+
+
+@pytest.mark.task5_3
+def test_a_refiner_step_is_one_sgd_step_on_realism_plus_self_regularization(data, tmp_path):
+    trainer = Trainer(tiny(optimizer="sgd", lr=0.1, lam=0.3), *data, tmp_path, progress=False)
+    x = Tensor(data[0][rows(replay(trainer.rng), 4, 16)])
+
+    def terms():
+        refined = trainer.refiner(x)
+        return {"realism_loss": realism_loss(trainer.discriminator(refined)),
+                "self_regularization": self_regularization(refined, x, 0.3)}
+    expected, after = sgd_expectation(trainer, trainer.refiner, terms)
+    record = trainer.refiner_step()
+    for key, value in expected.items():
+        assert record[key] == pytest.approx(value, rel=1e-5), key
+    assert record["refiner_loss"] == pytest.approx(sum(expected.values()), rel=1e-5)
+    for name, p in trainer.refiner.named_parameters():
+        np.testing.assert_allclose(p.numpy(), after[name], rtol=1e-5, atol=1e-7, err_msg=name)
+
+
+@pytest.mark.task5_4
+def test_a_discriminator_step_is_one_sgd_step_on_fresh_history_and_real(data, tmp_path):
+    trainer = Trainer(tiny(optimizer="sgd", lr=0.1, history_batches=1), *data, tmp_path,
+                      progress=False)
+    trainer.history.push(data[0][:2] * 0.5)           # b/2 = 2 images: k = 2 drawn
+    draws, history_draws = replay(trainer.rng), replay(trainer.history.rng)
+    fresh_rows, real_rows = rows(draws, 2, 16), rows(draws, 4, 16)
+    drawn = trainer.history.images[np.sort(history_draws.choice(2, size=2, replace=False))]
+    with no_grad():
+        fresh = trainer.refiner(Tensor(data[0][fresh_rows])).numpy()
+    refined, real = Tensor(np.concatenate([fresh, drawn])), Tensor(data[1][real_rows])
+
+    def terms():
+        return {"discriminator_loss": discriminator_loss(trainer.discriminator(refined),
+                                                         trainer.discriminator(real))}
+    expected, after = sgd_expectation(trainer, trainer.discriminator, terms)
+    with no_grad():
+        accuracy_real = patch_accuracy(trainer.discriminator(real), 0)
+    record = trainer.discriminator_step()
+    assert record["discriminator_loss"] == pytest.approx(expected["discriminator_loss"],
+                                                         rel=1e-5)
+    assert record["d_accuracy_real"] == pytest.approx(accuracy_real)
+    for name, p in trainer.discriminator.named_parameters():
+        np.testing.assert_allclose(p.numpy(), after[name], rtol=1e-5, atol=1e-7, err_msg=name)
+    # after the step the first b/2 fresh images fill the buffer's two empty slots (B = 4)
+    np.testing.assert_array_equal(trainer.history.images[2:], fresh[:2])
+
+
+@pytest.mark.task5_3
 def test_pretraining_uses_self_regularization_only(data, tmp_path):
     trainer = Trainer(tiny(), *data, tmp_path, progress=False)
     record = trainer.refiner_step(adversarial=False)
@@ -68,6 +145,7 @@ def test_pretraining_uses_self_regularization_only(data, tmp_path):
     assert record["refiner_loss"] == record["self_regularization"]
 
 
+@pytest.mark.task5_5
 def test_training_writes_the_run_folder(data, tmp_path):
     out = train(tiny(), *data, tmp_path / "run", progress=False)
     records = [json.loads(line) for line in open(f"{out}/log.jsonl")]
@@ -82,6 +160,7 @@ def test_training_writes_the_run_folder(data, tmp_path):
         assert (tmp_path / "run" / name).exists(), name
 
 
+@pytest.mark.task5_5
 def test_the_checkpoint_holds_everything_to_continue(data, tmp_path):
     trainer = Trainer(tiny(), *data, tmp_path, progress=False)
     trainer.run()
@@ -97,6 +176,7 @@ def test_the_checkpoint_holds_everything_to_continue(data, tmp_path):
     assert same(params(last), params(trainer.refiner))
 
 
+@pytest.mark.task5_3
 def test_the_kept_refiner_is_a_running_average_of_the_refiner(data, tmp_path):
     trainer = Trainer(tiny(average_decay=0.9), *data, tmp_path, progress=False)
     trainer.refiner_step(adversarial=False)       # pretraining: the average is a plain copy
@@ -116,6 +196,7 @@ def test_without_averaging_the_refiner_itself_is_kept(data, tmp_path):
     assert "refiner_average" not in read_checkpoint(trainer.folder.last_checkpoint)[1]
 
 
+@pytest.mark.task5_5
 def test_resume_gives_exactly_the_uninterrupted_run(data, tmp_path):
     config = tiny(steps=4, checkpoint_every=100, k_g=2)
     train(config, *data, tmp_path / "straight", progress=False)
@@ -243,6 +324,15 @@ def test_presets_and_config_round_trip():
         (512, 64, 4, 0.001, "sgd")
     assert cpu.steps == 7 and cpu.batch_size < gpu.batch_size
     assert TrainConfig.from_dict(json.loads(cpu.to_json())) == cpu
+
+
+def test_the_lesson_preset_is_small_and_a_flag_overrides_it():
+    lesson, cpu = TrainConfig.lesson_preset(), TrainConfig.cpu_preset()
+    assert lesson.refiner_channels < cpu.refiner_channels and lesson.steps < cpu.steps
+    assert lesson.batch_size * lesson.steps * (lesson.k_g + 2 * lesson.k_d) < \
+        cpu.batch_size * cpu.steps * (cpu.k_g + 2 * cpu.k_d) / 5
+    assert TrainConfig.lesson_preset(steps=3).steps == 3
+    assert TrainConfig.from_dict(json.loads(lesson.to_json())) == lesson
 
 
 def test_pretraining_does_not_depend_on_lambda(data, tmp_path):

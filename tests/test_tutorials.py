@@ -14,9 +14,9 @@ TUTORIALS = pathlib.Path(__file__).resolve().parent.parent / "tutorials"
 STEPS = sorted(TUTORIALS.glob("step*.py"))
 
 
-def test_steps_are_numbered_once_each_and_say_what_they_teach():
+def test_steps_are_numbered_in_order_and_say_what_they_teach():
     numbers = [path.name[4:6] for path in STEPS]
-    assert len(numbers) == len(set(numbers)), numbers
+    assert numbers == [f"{i:02d}" for i in range(1, len(STEPS) + 1)], numbers
     for path in STEPS:
         text = path.read_text(encoding="utf-8")
         assert "Teaches:" in text and "Opens:" in text, f"{path.name}: say what it teaches"
@@ -36,3 +36,9 @@ def test_step_runs_and_passes_its_checks(step, tmp_path):
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "every check passed" in run.stdout
+
+
+def test_the_readme_step_table_lists_every_step():
+    readme = (TUTORIALS.parent / "README.md").read_text(encoding="utf-8")
+    for path in STEPS:
+        assert f"| {path.stem[4:6]} {path.stem[7:]} |" in readme, path.name

@@ -38,6 +38,8 @@ class Critic(nn.Module):
         self.classify = nn.Linear(4 * width, 2, rng=rng)
 
     def forward(self, x):
+        """x: ``(N, 1, H, W)`` -> logits ``(N, 2)``: ``features``, the mean over the spatial
+        dimensions (2, 3), then ``classify``."""
         return self.classify(F.mean(self.features(x), dim=(2, 3)))
 
 

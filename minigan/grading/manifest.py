@@ -61,6 +61,9 @@ POOL = "minigan/reference/pool.py::"
 XENT = "minigan/reference/xent.py::"
 MODULE = "minigan/nn/module.py::"
 STEP10 = "tutorials/step10_train_a_cnn.py::"
+LOSSES = "minigan/simgan/losses.py::"
+TRAINER = "minigan/simgan/trainer.py::"
+METRICS = "minigan/experiments/metrics.py::"
 
 
 def _backwards(prefix, *classes):
@@ -123,11 +126,40 @@ HOMEWORKS = (
              "emulator", 300, ("kernels/patch_xent.cu::patch_xent_forward",
                                "kernels/patch_xent.cu::sum_partials")),
     )),
+    Homework(5, "SimGAN (losses, history buffer, Algorithm 1)", (17, 18, 19, 20), (
+        Task("5.1", "the losses: local adversarial (per patch), D's and R's, self-regularization",
+             20, "cpu", 120, tuple(LOSSES + name for name in (
+                 "local_adversarial_loss", "discriminator_loss", "realism_loss", "psi",
+                 "self_regularization"))),
+        Task("5.2", "the history buffer: drawing from it and pushing into it", 20, "cpu", 120,
+             ("minigan/simgan/history.py::ImageHistoryBuffer.sample",
+              "minigan/simgan/history.py::ImageHistoryBuffer.push")),
+        Task("5.3", "the refiner step of Algorithm 1", 20, "cpu", 180,
+             (TRAINER + "Trainer.refiner_step",), requires=("5.1",)),
+        Task("5.4", "the discriminator step: half its refined batch from the history", 20,
+             "cpu", 180, (TRAINER + "Trainer.discriminator_step",), requires=("5.1", "5.2")),
+        Task("5.5", "a tiny run: K_g and K_d steps per iteration, a checkpoint that resumes "
+                    "exactly", 20, "cpu", 240,
+             (TRAINER + "Trainer.iteration", "minigan/simgan/run_state.py::trainer_state"),
+             requires=("5.1", "5.2", "5.3", "5.4")),
+    )),
+    Homework(6, "Experiments (metrics, p-values, the critic)", (21, 22, 23), (
+        Task("6.1", "gaze metrics: angular error, % within a threshold, the cumulative curve",
+             25, "cpu", 120, tuple(METRICS + name for name in (
+                 "angular_error", "percent_within", "cumulative_error_curve"))),
+        Task("6.2", "intervals over seeds: the t-interval and the paired t-test", 25, "cpu", 120,
+             ("minigan/experiments/statistics.py::t_interval",
+              "minigan/experiments/statistics.py::paired_difference")),
+        Task("6.3", "the visual Turing test's exact binomial p-value", 20, "cpu", 120,
+             (METRICS + "binomial_p_value",)),
+        Task("6.4", "the critic: a domain gap measured by a fresh classifier", 30, "cpu", 180,
+             ("minigan/experiments/realism.py::Critic.forward",
+              "minigan/experiments/realism.py::critic_accuracy")),
+    )),
 )
 
 # Homeworks of the course whose tasks are not in the table yet.
-PLANNED = {5: "SimGAN (losses, history buffer, Algorithm 1)",
-           6: "Experiments (metrics, p-value, critic)"}
+PLANNED = {}
 
 
 class ManifestError(ValueError):

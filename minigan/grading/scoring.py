@@ -35,8 +35,9 @@ def listing():
             lines.append(f"  {t.id}  {t.points:3d} pts  {t.device:8}  {t.timeout_s:4d} s  "
                          f"-m {t.marker}  {t.title}{needs}")
             lines += [f"        {target}" for target in t.stub]
-    planned = ", ".join(f"{n} {title}" for n, title in sorted(PLANNED.items()))
-    lines.append(f"planned, no tasks yet: {planned}")
+    if PLANNED:
+        planned = ", ".join(f"{n} {title}" for n, title in sorted(PLANNED.items()))
+        lines.append(f"planned, no tasks yet: {planned}")
     return "\n".join(lines)
 
 

@@ -3,6 +3,7 @@
     config = TrainConfig()                      # the paper's sizes, for a GPU
     config = TrainConfig.cpu_preset()           # small and quick: < 10 minutes on 2 CPU cores
     config = TrainConfig.cpu_preset(steps=50, lam=0.5)   # a preset with overrides
+    config = TrainConfig.lesson_preset()        # a classroom run: under a minute on a CPU
 
 Choices the paper leaves open, and what minigan does (see also ``losses``):
 
@@ -125,6 +126,29 @@ class TrainConfig:
                       refiner_channels=16, refiner_blocks=3,
                       discriminator_width=0.5, n_synthetic=3000, n_real=3000, sample_every=50,
                       checkpoint_every=100)
+        preset.update(overrides)
+        return cls(**preset)
+
+    @classmethod
+    def lesson_preset(cls, **overrides):
+        """A classroom run: visible refinement in under a minute on a CPU (about 15 s of CPU
+        time on 2 cores; tutorial step 20).
+
+        Algorithm 1 unchanged, at toy scale: an 8-channel refiner with 2 blocks, a quarter-width
+        D, batch 16, 40 + 20 pretraining steps and 100 iterations on 1000 images of each
+        domain. Adam (lr 0.001) instead of the paper's SGD: at 100 iterations SGD with lr 0.001
+        has barely moved R away from its pretrained copy of the input, Adam makes the change
+        of tone and texture visible: a fresh critic (``experiments.realism``, 60 steps, 200
+        held-out eyes per set) told synthetic eyes from photos 94% of the time and refined
+        ones 80%. That is still above the histogram-equalization control's ~73% (step 23): a
+        lesson's result, not the paper's; use ``cpu_preset`` or ``gpu_preset`` for
+        experiments.
+        """
+        preset = dict(steps=100, k_g=2, k_d=1, pretrain_refiner_steps=40,
+                      pretrain_discriminator_steps=20, batch_size=16, history_batches=20,
+                      optimizer="adam", lr=0.001, refiner_channels=8, refiner_blocks=2,
+                      discriminator_width=0.25, n_synthetic=1000, n_real=1000, sample_every=25,
+                      checkpoint_every=50)
         preset.update(overrides)
         return cls(**preset)
 

@@ -44,7 +44,17 @@ def first_non_finite(modules):
 
 
 def trainer_state(trainer):
-    """``(meta, groups)`` of everything ``restore`` needs (see ``simgan.checkpoint``)."""
+    """``(meta, groups)`` of everything ``restore`` needs to continue the run bit for bit
+    (the layout is in ``minigan.simgan``'s docstring).
+
+    groups: ``{"refiner", "discriminator", "refiner_optimizer", "discriminator_optimizer"}``
+    (their ``state_dict()``), ``"rng": {"train": generator_state(trainer.rng)}``, and, when the
+    trainer has them, ``"history"`` (the buffer's state_dict) and ``"refiner_average"`` (the
+    average's). meta: ``"refiner"`` and ``"discriminator"`` (their ``architecture()``),
+    ``"config"`` (``config.to_dict()``), ``"counters"`` (a copy of ``trainer.counters``),
+    ``"elapsed_s"`` (``trainer.elapsed``), ``"run_id"``, and ``"data"``: ``{"synthetic",
+    "real"}`` -> ``fingerprint`` of the trainer's image arrays.
+    """
     groups = {"refiner": trainer.refiner.state_dict(),
               "discriminator": trainer.discriminator.state_dict(),
               "refiner_optimizer": trainer.refiner_optimizer.state_dict(),

@@ -147,7 +147,22 @@ class Trainer:
         return value
 
     def refiner_step(self, adversarial=True):
-        """One update of R on a synthetic mini-batch; D is only read. Returns the loss terms."""
+        """One update of R on a synthetic mini-batch; D is only read. Returns the loss terms.
+
+        x = ``self._batch(self.synthetic, b)`` (b = ``config.batch_size``); with D frozen
+        (``_frozen``: no gradient reaches its parameters):
+
+            adversarial:  loss = realism_loss(D(R(x)), self.adversarial_scale)
+                                 + self_regularization(R(x), x, config.lam, config.psi)
+            pretraining:  loss = self_regularization(R(x), x, config.pretrain_lam, config.psi)
+
+        A loss that is not finite stops training before the update (``self._finite``). Then
+        one step of ``self.refiner_optimizer`` (gradients cleared first), and the running
+        average, when there is one, follows R: ``self.average.update(self.refiner, decay)``
+        with the configured decay (``None``) while adversarial, 0 (a plain copy) while
+        pretraining. Returns ``{"refiner_loss", "self_regularization", "realism_loss"}`` as
+        Python floats (``realism_loss`` None while pretraining).
+        """
         cfg = self.config
         x = self._batch(self.synthetic, cfg.batch_size)
         with _frozen(self.discriminator):
@@ -167,7 +182,21 @@ class Trainer:
                 "realism_loss": None if realism is None else float(realism.item())}
 
     def discriminator_step(self):
-        """One update of D on b real and b refined images (half of them from the history)."""
+        """One update of D on b real and b refined images (half of them from the history).
+
+        With k = min(b/2, len(history)) (0 without a history), in this order of draws:
+        b - k fresh refined images R(``self._batch(self.synthetic, b - k)``), computed without
+        a graph (``no_grad``); b real images ``self._batch(self.real, b)``; then the refined
+        batch is the fresh images followed by ``self.history.sample(k)``. With R frozen:
+
+            loss = discriminator_loss(D(refined), D(real), self.adversarial_scale)
+
+        checked finite (``self._finite``), one step of ``self.discriminator_optimizer``
+        (gradients cleared first), and after the step the first b/2 fresh images are pushed
+        into the history. Returns ``{"discriminator_loss", "d_accuracy_real",
+        "d_accuracy_refined"}``: the loss and ``patch_accuracy`` of D's logits on the real
+        batch (label REAL) and on the refined batch (label REFINED), as Python floats.
+        """
         b = self.config.batch_size
         k = min(b // 2, len(self.history)) if self.history is not None else 0
         with no_grad():
@@ -192,7 +221,10 @@ class Trainer:
                 "d_accuracy_refined": patch_accuracy(logits_refined, REFINED)}
 
     def iteration(self):
-        """K_g refiner steps then K_d discriminator steps; returns the mean of each term."""
+        """One iteration of Algorithm 1: ``config.k_g`` refiner steps (adversarial) then
+        ``config.k_d`` discriminator steps. Returns ``{term: mean}``: for every key of the
+        steps' records, in sorted order, the mean (a Python float) over the steps that have it
+        (a refiner step's realism loss is never None here)."""
         parts = [self.refiner_step() for _ in range(self.config.k_g)]
         parts += [self.discriminator_step() for _ in range(self.config.k_d)]
         keys = {key for part in parts for key in part}
