@@ -9,6 +9,8 @@ and the line that says where kernels run.
     check.finish()
 """
 import os
+import pathlib
+import shutil
 import sys
 
 import numpy as np
@@ -55,6 +57,16 @@ class Checks:
             print(f"{len(self.failed)} check(s) FAILED: {', '.join(self.failed)}")
             sys.exit(1)
         print("every check passed")
+
+
+def output_folder(step):
+    """A fresh folder ``runs/tutorials/<step>/`` (below the current folder) for what a step
+    writes; the step's output from an earlier run is replaced."""
+    folder = pathlib.Path("runs", "tutorials", step)
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return folder
 
 
 def kernel_device():

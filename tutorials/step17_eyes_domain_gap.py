@@ -17,7 +17,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))   # this cl
 
 import numpy as np  # noqa: E402
 
-from lesson import QUICK, Checks  # noqa: E402
+from lesson import QUICK, Checks, output_folder  # noqa: E402
 from minigan.data.eyes import render_eyes  # noqa: E402
 from minigan.data.image_statistics import eye_statistics  # noqa: E402
 from minigan.data.normalize import equalize_histogram  # noqa: E402
@@ -72,8 +72,9 @@ ratio = real["high_frequency"] / equalized["high_frequency"]
 check.true("but not the texture: high-freq. differs by > 20%", abs(ratio - 1) > 0.2,
            f"photo / equalized synthetic = {ratio:.2f}")
 
-# 4. Look at them: 8 of each style, side by side (a PNG in the current folder).
-save_grid("step17_eyes.png", np.concatenate([synthetic.images[:8], photo.images[:8]]), nrow=8,
+# 4. Look at them: 8 of each style, side by side (a PNG under runs/tutorials/step17/).
+grid = output_folder("step17") / "eyes.png"
+save_grid(grid, np.concatenate([synthetic.images[:8], photo.images[:8]]), nrow=8,
           scale=2)
-print("wrote step17_eyes.png (top: synthetic, bottom: photo; same gaze column by column)")
+print(f"wrote {grid} (top: synthetic, bottom: photo; same gaze column by column)")
 check.finish()

@@ -17,7 +17,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))   # this cl
 
 import numpy as np  # noqa: E402
 
-from lesson import QUICK, Checks  # noqa: E402
+from lesson import QUICK, Checks, output_folder  # noqa: E402
 from minigan import Tensor, no_grad  # noqa: E402
 from minigan.data.eyes import render_eyes  # noqa: E402
 from minigan.simgan import TrainConfig, read_checkpoint, train  # noqa: E402
@@ -34,7 +34,8 @@ print(f"lesson preset: R {config.refiner_channels} channels x {config.refiner_bl
       f"{config.pretrain_discriminator_steps} pretraining steps, {config.steps} iterations of "
       f"K_g = {config.k_g}, K_d = {config.k_d}")
 
-trainer = Trainer(config, synthetic, photo, "step20_run", progress=None)
+out = output_folder("step20")
+trainer = Trainer(config, synthetic, photo, out / "run", progress=None)
 folder = trainer.run()
 log = trainer.folder.read_log()
 phases = {p: [r for r in log if r["phase"] == p]
@@ -83,11 +84,11 @@ check.true("sample grid and loss curve written",
 tiny = config.replace(steps=4, n_synthetic=64, n_real=64, pretrain_refiner_steps=2,
                       pretrain_discriminator_steps=2, checkpoint_every=100, sample_every=100)
 small_synthetic, small_photo = synthetic[:64], photo[:64]
-train(tiny, small_synthetic, small_photo, "step20_straight", progress=None)
-train(tiny.replace(steps=2), small_synthetic, small_photo, "step20_resumed", progress=None)
-train(tiny, small_synthetic, small_photo, "step20_resumed", progress=None, resume=True)
-_, straight = read_checkpoint("step20_straight/checkpoints/last.npz")
-_, resumed = read_checkpoint("step20_resumed/checkpoints/last.npz")
+train(tiny, small_synthetic, small_photo, out / "straight", progress=None)
+train(tiny.replace(steps=2), small_synthetic, small_photo, out / "resumed", progress=None)
+train(tiny, small_synthetic, small_photo, out / "resumed", progress=None, resume=True)
+_, straight = read_checkpoint(out / "straight" / "checkpoints" / "last.npz")
+_, resumed = read_checkpoint(out / "resumed" / "checkpoints" / "last.npz")
 check.true("resumed run = uninterrupted run (every array)",
            all(np.array_equal(straight[g][k], resumed[g][k]) for g in straight
                for k in straight[g]), f"{sum(len(v) for v in straight.values())} arrays")

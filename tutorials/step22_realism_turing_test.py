@@ -24,7 +24,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))   # this cl
 
 import numpy as np  # noqa: E402
 
-from lesson import QUICK, Checks  # noqa: E402
+from lesson import QUICK, Checks, output_folder  # noqa: E402
 from minigan.data.eyes import render_eyes  # noqa: E402
 from minigan.experiments.metrics import binomial_p_value  # noqa: E402
 from minigan.experiments.realism import CriticConfig, critic_accuracy  # noqa: E402
@@ -47,8 +47,9 @@ check.true("one set against itself: near chance (35-65%)", 0.35 <= null <= 0.65,
 page = make_turing_page(photo, synthetic, n=20, seed=0, examples=5)
 start = page.index("const TRIALS = ") + len("const TRIALS = ")
 trials = json.JSONDecoder().raw_decode(page[start:])[0]
-pathlib.Path("step22_turing.html").write_text(page, encoding="utf-8")
-print("wrote step22_turing.html: open it in a browser and take the test yourself "
+page_path = output_folder("step22") / "turing.html"
+page_path.write_text(page, encoding="utf-8")
+print(f"wrote {page_path}: open it in a browser and take the test yourself "
       "(here the 'refined' eyes are plain synthetic ones)")
 truths = [trial["truth"] for trial in trials]
 check.true("40 trials, 20 real and 20 refined",
