@@ -3,6 +3,7 @@
     python -m minigan.bench                           # on the GPU when there is one, batch 512
     python -m minigan.bench --device cpu              # the CPU backend (+ PyTorch CPU), batch 32
     python -m minigan.bench --layers r_block,d_xent --batch 128 --json bench.json
+    python -m minigan.bench --device cpu --profile 3   # where a whole iteration's time goes
 
 For every conv / pool / loss layer of the refiner and discriminator at 35 x 55: forward and
 backward times of minigan (the kernels on a GPU, the CPU backend on a CPU) against its baselines
@@ -20,6 +21,7 @@ GPU. ``--json`` writes the same tables, with each row's roofline bound in ms. Th
 import json
 import sys
 
+from minigan.benchmarks.iteration import profile_iteration
 from minigan.benchmarks.layers import simgan_layers
 from minigan.benchmarks.suite import Settings, format_report, run, select_layers
 from minigan.benchmarks.timing import import_torch
@@ -55,6 +57,9 @@ def parse_args(argv=None):
                         help="GPU: the n of the n^3 GEMM that measures this GPU's peaks (the "
                              "copy moves 16 n^2 bytes)")
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
+    parser.add_argument("--profile", type=POSITIVE_INT, metavar="N",
+                        help="instead of the tables: profile N whole minigan iterations and "
+                             "print the functions that take the most time")
     args = parser.parse_args(argv)
     args.device = device_from(args)
     if args.json:
@@ -74,8 +79,12 @@ def parse_args(argv=None):
 
 
 def benchmark(argv=None):
-    """Run the benchmark the arguments ask for, print its table; returns the report (a dict)."""
+    """Run the benchmark the arguments ask for, print its table; returns the report (a dict)
+    (with ``--profile``: prints the profile and returns None)."""
     args = parse_args(argv)
+    if args.profile:
+        print(profile_iteration(args.batch, args.height, args.width, args.device, args.profile))
+        return None
     torch = None if args.no_torch else import_torch(cuda=args.device == "cuda")
     notes = [] if torch is not None or args.no_torch else [
         "PyTorch not importable (or without CUDA on the GPU path): no torch rows"]

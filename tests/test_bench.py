@@ -101,3 +101,12 @@ def test_im2col_baseline_matches_the_reference(shape):
                                reference.conv2d_backward_input(gy, wt, x.shape, s, p), atol=1e-12)
     np.testing.assert_allclose(bench_im2col.conv2d_backward_weight(gy, x, wt.shape, s, p),
                                reference.conv2d_backward_weight(gy, x, wt.shape, s, p), atol=1e-12)
+
+
+def test_profile_names_the_convolutions_with_their_enclosing_function(capsys):
+    assert bench.benchmark(SMALL + ["--height", "12", "--width", "16", "--profile", "1"]) is None
+    out = capsys.readouterr().out
+    assert "ms per iteration under the profiler" in out
+    assert "conv2d_forward.images" in out and "Tensor.backward" in out
+    shares = [float(line.split()[1].rstrip("%")) for line in out.splitlines()[2:]]
+    assert shares == sorted(shares, reverse=True) and 0 < sum(shares) <= 100.01
