@@ -14,17 +14,15 @@ variant (its SimGAN run and eval/). The preset is ``paper`` on a GPU, ``small`` 
 The study resumes: the same command after a stop (Ctrl-C, a kill) reads the finished variants
 back, continues the one that was training from its checkpoint, and does the rest.
 """
-import shlex
 import sys
 
 from minigan.cli import (NON_NEGATIVE, POSITIVE_INT, Parser, UsageError, add_device,
                          add_progress, add_seed, check_output, device_from, preset_for,
-                         preset_in_argv, progress_bar_wanted, run_program, show_defaults)
+                         preset_in_argv, resumable, progress_bar_wanted, run_program, show_defaults)
 from minigan.data.normalize import NORMALIZATIONS
 from minigan.experiments.ablation_study import (DEFAULT_LAMBDAS, TRAIN_PRESETS, ablation_configs,
                                                 ablation_variants, format_ablations,
                                                 run_ablations)
-from minigan.io.interrupt import JobInterrupted
 
 PROG = "python -m minigan.ablations"
 
@@ -78,14 +76,10 @@ def _main(argv):
         eval_overrides={"train_n": args.train_n, "test_n": args.test_n, "steps": args.steps,
                         "normalization": args.normalization})
     print(f"preset {preset}\nSimGAN: {train_config}\nevaluation: {eval_config}")
-    again = shlex.join(PROG.split() + argv)
-    try:
+    with resumable(PROG, argv, f"finished variants are kept in {args.out}"):
         result = run_ablations(train_config, eval_config, args.out, lambdas=args.lambdas,
                                variants=args.variants, progress=progress_bar_wanted(args),
                                status_every=args.status_every)
-    except KeyboardInterrupt as stop:
-        raise JobInterrupted(f"{str(stop) or 'interrupted'}; finished variants are kept in "
-                             f"{args.out}; continue with: {again}") from None
     print()
     print(format_ablations(result["rows"], result["test_set"]))
     print(f"wrote ablations.md, ablations.json and one folder per variant to {args.out}")

@@ -15,14 +15,13 @@ Each trained estimator is kept in OUT/parts/: after a stop, the same command goe
 """
 import dataclasses
 import os
-import shlex
 import sys
 
 from minigan.cli import (POSITIVE_INT, Parser, UsageError, add_device, add_seed, check_output,
-                         device_from, preset_for, preset_in_argv, run_program, show_defaults)
+                         device_from, preset_for, preset_in_argv, resumable, run_program,
+                         show_defaults)
 from minigan.data.normalize import NORMALIZATIONS
 from minigan.experiments.gaze_eval import GazeEvalConfig, evaluate_refiner, format_report
-from minigan.io.interrupt import JobInterrupted
 from minigan.simgan import load_refiner
 
 PROG = "python -m minigan.evaluate_gaze"
@@ -77,12 +76,8 @@ def _main(argv):
         device=device)
     refiner = load_refiner(args.refiner, device=device)
     print(f"preset {preset}: {config}")
-    try:
+    with resumable(PROG, argv, f"what was done is kept in {args.out}/parts"):
         report = evaluate_refiner(refiner, config, out_dir=args.out)
-    except KeyboardInterrupt:
-        again = shlex.join(PROG.split() + argv)
-        raise JobInterrupted(f"interrupted; what was done is kept in {args.out}/parts; "
-                             f"continue with: {again}") from None
     print()
     print(format_report(report))
     print(f"wrote results.json, table.md, cumulative_error.png and samples.png to {args.out}")

@@ -18,16 +18,14 @@ local loss's scale, reflect padding, the authors' setting), each against its ref
 Writes OUT/table.md, OUT/results.json, OUT/cumulative_error.png, OUT/samples.png, and keeps
 every SimGAN run and every estimator's result: after a stop, the same command goes on.
 """
-import shlex
 import sys
 
 from minigan.cli import (POSITIVE_INT, Parser, add_device, add_progress, check_output,
-                         device_from, preset_for, preset_in_argv, progress_bar_wanted,
+                         device_from, preset_for, preset_in_argv, resumable, progress_bar_wanted,
                          run_program, show_defaults)
 from minigan.data.normalize import NORMALIZATIONS
 from minigan.experiments.benchmark_protocol import BenchmarkConfig
 from minigan.experiments.benchmark_report import format_summary, run_benchmark
-from minigan.io.interrupt import JobInterrupted
 
 PROG = "python -m minigan.gaze_benchmark"
 
@@ -92,14 +90,10 @@ def _main(argv):
                                             if s < args.seeds) or (0,)
     config = BenchmarkConfig.preset(preset, **overrides)
     print(f"preset {preset}: {config}", file=sys.stderr)
-    try:
+    with resumable(PROG, argv, f"what was done is kept in {args.out}"):
         summary = run_benchmark(config, args.out, log=lambda line: print(line, file=sys.stderr),
                                 progress=progress_bar_wanted(args),
                                 status_every=args.status_every)
-    except KeyboardInterrupt:
-        again = shlex.join(PROG.split() + argv)
-        raise JobInterrupted(f"interrupted; what was done is kept in {args.out}; continue "
-                             f"with: {again}") from None
     print(format_summary(summary))
     print(f"wrote table.md, results.json, cumulative_error.png and samples.png to {args.out}")
     return 0

@@ -102,3 +102,26 @@ def test_the_command_prints_the_table_and_bad_flags_are_one_line(tmp_path, capsy
                                 "--out", str(tmp_path / "c"), "--device", "cpu"]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "checkpoints" in error[0]
+
+
+def test_ctrl_c_prints_the_same_command_to_continue_and_keeps_finished_estimators(
+        tmp_path, monkeypatch, capsys):
+    argv = ["--preset", "tiny", "--seeds", "1", "--estimator-seeds", "1",
+            "--out", str(tmp_path / "b"), "--no-progress", "--device", "cpu"]
+    train_estimator = benchmark_module.train_gaze_estimator
+    calls = []
+
+    def interrupted_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return train_estimator(*args, **kwargs)
+
+    monkeypatch.setattr(benchmark_module, "train_gaze_estimator", interrupted_third)
+    assert gaze_benchmark.main(argv) == 130
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"what was done is kept in {tmp_path / 'b'}" in error
+    assert error.endswith("continue with: python -m minigan.gaze_benchmark " + " ".join(argv))
+    monkeypatch.setattr(benchmark_module, "train_gaze_estimator", train_estimator)
+    assert gaze_benchmark.main(argv) == 0
+    assert "2 of 6 estimators were finished before" in capsys.readouterr().err

@@ -8,7 +8,9 @@ MESSAGE``, and an exit status: 2 for a mistake (a bad value, file, folder or dev
 OSError, RuntimeError, ImportError, ``UsageError``), 130 for Ctrl-C. Anything else is a bug in
 minigan and keeps its traceback.
 """
+import shlex
 import sys
+from contextlib import contextmanager
 
 from minigan.io.interrupt import JobInterrupted
 
@@ -47,3 +49,16 @@ def run_program(prog, body, argv=None, stream=None):
     except (*USER_ERRORS, MemoryError) as error:
         print(f"{prog}: error: {one_line(error)}", file=stream)
         return 2
+
+
+@contextmanager
+def resumable(prog, argv, kept):
+    """Ctrl-C inside the block becomes ``JobInterrupted``: the interruption (its own message, if
+    any), ``kept`` (what of the work stays on disk) and the command that goes on, which is the
+    same command line again."""
+    try:
+        yield
+    except KeyboardInterrupt as stop:
+        again = shlex.join(prog.split() + list(argv))
+        raise JobInterrupted(f"{str(stop) or 'interrupted'}; {kept}; continue with: "
+                             f"{again}") from None
