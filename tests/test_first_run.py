@@ -13,6 +13,7 @@ import pytest
 
 from minigan import backend, bench, gpu_probe
 from minigan.benchmarks import first_run, gpu, probe
+from minigan.benchmarks.timing import import_torch
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / ".ci" / "gpu_first_run.sh"
@@ -234,12 +235,7 @@ def test_bench_on_the_emulator_times_every_row_beside_a_cpu_only_torch():
     report = bench.benchmark(["--device", "emulator", "--batch", "1", "--height", "8",
                               "--width", "12", "--layers", "d_conv5", "--no-iteration",
                               "--repeats", "1", "--warmup", "0"])
-    try:
-        import torch  # noqa: F401
-        torch_importable = True
-    except ImportError:
-        torch_importable = False
-    expected_notes = [] if torch_importable else [
+    expected_notes = [] if import_torch(cuda=False) is not None else [
         "PyTorch not importable (or without CUDA on the GPU path): no torch rows"]
     assert report["notes"] == expected_notes
     assert {row["impl"] for row in report["rows"]} >= {"minigan", "minigan tf32"}
