@@ -30,6 +30,7 @@ setup(
         "minigan-evaluate-gaze=minigan.evaluate_gaze:main",
         "minigan-ablations=minigan.ablations:main",
         "minigan-turing=minigan.turing:main",
+        "minigan-gaze-study=minigan.gaze_study:main",
         "minigan-gaze-benchmark=minigan.gaze_benchmark:main",
     ]},
 )

@@ -1,7 +1,7 @@
 // conv2d.cu: 2-D convolution (cross-correlation, NCHW, square K x K kernel) as implicit GEMM.
 //
-// Reference: minigan/reference/conv.py (conv2d_forward, conv2d_backward_input,
-// conv2d_backward_weight, conv2d_backward_bias). Launch wrappers: minigan/cuda/conv.py.
+// Reference: minigan/reference/conv_spec.py (conv2d_forward, conv2d_backward_input,
+// conv2d_backward_weight, conv2d_backward_bias). Launch wrappers: minigan/cuda/conv_launch.py.
 //
 // Each pass is one matrix product  out (M x Ncol) = A (M x Kdim) @ B (Kdim x Ncol)  whose operands
 // are gathered from the tensors while loading tiles (no im2col buffer ever exists in memory):

@@ -1,7 +1,7 @@
 // maxpool2d.cu: 2-D max-pooling over K x K windows (NCHW), forward with a compact argmax and
 // backward as a gather (each input pixel collects its own gradient: no atomics, deterministic).
 //
-// Reference: minigan/reference/pool.py (max_pool2d_forward, max_pool2d_backward).
+// Reference: minigan/reference/pool_spec.py (max_pool2d_forward, max_pool2d_backward).
 // Launch wrappers: minigan/cuda.py.
 //
 //   y[n, c, oh, ow]      = max_{ky, kx < K} xpad[n, c, oh*s + ky, ow*s + kx]   (padding is -inf)

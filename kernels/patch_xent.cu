@@ -1,7 +1,7 @@
 // patch_xent.cu: softmax cross-entropy per patch of an (N, C, H, W) logit map, fused: the loss,
 // its gradient and (optionally) the partial sums of the loss come out of one kernel.
 //
-// Reference: minigan/reference/xent.py (patch_cross_entropy_forward). Wrappers: minigan/cuda.py.
+// Reference: minigan/reference/xent_spec.py (patch_cross_entropy_forward). Wrappers: minigan/cuda.py.
 //
 //   z = logits[n, :, h, w], t = labels[n, h, w] in [0, C), m = max_c z_c
 //   loss[n, h, w]       = m + log(sum_c exp(z_c - m)) - z_t          (no exp can overflow)

@@ -2,9 +2,9 @@
 
     from minigan import Tensor, nn, optim, functional as F
 
-The library is the packages of this folder (``minigan/LAYERS.md`` gives their order); every
-top-level module (``train_eyes``, ``refine``, ...) is a program, and ``python -m minigan``
-lists them.
+The library is the packages of this folder (the README's table "What is where" gives their
+layers, and ``tests/test_import_layers.py`` holds them); every top-level module
+(``train_eyes``, ``refine``, ...) is a program, and ``python -m minigan`` lists them.
 """
 from minigan import backend
 from minigan import functional

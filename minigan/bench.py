@@ -22,7 +22,7 @@ import json
 import sys
 
 from minigan.benchmarks.iteration import profile_iteration
-from minigan.benchmarks.layers import simgan_layers
+from minigan.benchmarks.simgan_layers import simgan_layers
 from minigan.benchmarks.suite import Settings, format_report, run, select_layers
 from minigan.benchmarks.timing import import_torch
 from minigan.cli import (COUNT, POSITIVE, POSITIVE_INT, Parser, UsageError, add_device,

@@ -58,6 +58,18 @@ def test_a_python_stub_keeps_signature_and_docstring_and_names_the_task():
         namespace["Box"]().volume(1, 2)
 
 
+def test_a_method_without_a_docstring_is_specified_by_its_class_docstring():
+    source = ('class Add:\n    """y = a + b;  dy/da = dy/db = 1."""\n'
+              '    def backward(self, gy):\n        return gy, gy\n')
+    stubbed = stubs.stub(source, "m.py", "Add.backward", "1.2", "task1_2")
+    assert '"""y = a + b;  dy/da = dy/db = 1."""' in stubbed and "return gy, gy" not in stubbed
+    assert "the docstring of class Add is the" in stubbed
+    namespace = {}
+    exec(compile(stubbed, "m.py", "exec"), namespace)
+    with pytest.raises(NotImplementedError, match=r"^task 1\.2: write Add\.backward"):
+        namespace["Add"]().backward(1.0)
+
+
 def test_a_kernel_stub_returns_at_once_and_ignores_names_in_comments_and_strings():
     stubbed = stubs.stub(CUDA_SOURCE, "scale.cu", "scale", "9.2", "task9_2")
     assert "__global__ void __launch_bounds__(256) scale(const T* x, T* y, T a, int n) {\n" \
@@ -223,7 +235,7 @@ def test_grading_uses_only_the_students_task_code(hw2_tree, tmp_path):
 
 def test_a_missing_task_file_scores_zero_with_the_reason(tmp_path):
     (result,) = scoring.grade(reduced(2, "2.4"), tmp_path, ROOT)
-    assert not result.ok and "minigan/reference/xent.py is missing" in result.reason()
+    assert not result.ok and "minigan/reference/xent_spec.py is missing" in result.reason()
 
 
 @pytest.mark.emulator

@@ -7,7 +7,7 @@ import pytest
 
 from minigan import bench, reference
 from minigan.benchmarks import im2col as bench_im2col
-from minigan.benchmarks.layers import simgan_layers
+from minigan.benchmarks.simgan_layers import simgan_layers
 from minigan.benchmarks.timing import median_ms, peak_for
 from minigan.simgan.models import patch_map_size
 

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from command_runs import assert_one_clear_error, call, tiny_run_flags, tree
-from minigan import (ablations, backend, bench, bench_eyes, evaluate_gaze, gaze_benchmark,
+from minigan import (ablations, backend, bench, bench_eyes, evaluate_gaze, gaze_study,
                      make_eyes, refine, train_eyes, turing)
 from minigan.simgan.checkpoint import read_checkpoint, save_checkpoint
 
 PROGRAMS = {"train_eyes": train_eyes, "refine": refine, "make_eyes": make_eyes,
             "evaluate_gaze": evaluate_gaze, "turing": turing, "ablations": ablations,
-            "bench": bench, "bench_eyes": bench_eyes, "gaze_benchmark": gaze_benchmark}
+            "bench": bench, "bench_eyes": bench_eyes, "gaze_study": gaze_study}
 
 
 @pytest.fixture(scope="module")
@@ -225,13 +225,13 @@ CASES = {
     "ablations steps 0": Case("ablations", ["--simgan-steps", "0"], "--simgan-steps"),
     "ablations out under a file": Case("ablations", ["--out", "{root}/file.txt/a"], "--out"),
     # the gaze benchmark
-    "gaze_benchmark seeds 0": Case("gaze_benchmark", ["--seeds", "0"], "--seeds"),
-    "gaze_benchmark bad normalization": Case("gaze_benchmark", ["--normalization", "zscore"],
+    "gaze_study seeds 0": Case("gaze_study", ["--seeds", "0"], "--seeds"),
+    "gaze_study bad normalization": Case("gaze_study", ["--normalization", "zscore"],
                                              "--normalization"),
-    "gaze_benchmark checkpoints": Case("gaze_benchmark", ["--preset", "tiny", "--checkpoints", "0",
+    "gaze_study checkpoints": Case("gaze_study", ["--preset", "tiny", "--checkpoints", "0",
                                                           "5", "--out", "{work}/b"],
                                        "checkpoints"),
-    "gaze_benchmark out under a file": Case("gaze_benchmark", ["--out", "{root}/file.txt/b"],
+    "gaze_study out under a file": Case("gaze_study", ["--out", "{root}/file.txt/b"],
                                             "--out"),
     # the benchmarks
     "bench_eyes n 0": Case("bench_eyes", ["--n", "0"], "--n"),

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan.data.errors import DataError
+from minigan.data.bad_files import DataError
 from minigan.data.eyes import render_eyes
 from minigan.data.folder import load_folder, write_folder
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from minigan.data.errors import DataError
+from minigan.data.bad_files import DataError
 from minigan.data.h5 import load_h5
 
 h5py = pytest.importorskip("h5py")

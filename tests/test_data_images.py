@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from minigan.data.errors import DataError
+from minigan.data.bad_files import DataError
 from minigan.data.images import load_image_gray
 from minigan.io.png import from_uint8, make_grid, save_grid, to_uint8
 

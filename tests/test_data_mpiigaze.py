@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import scipy.io
 
-from minigan.data.errors import DataError
+from minigan.data.bad_files import DataError
 from minigan.data.mpiigaze import load_mpiigaze
 
 

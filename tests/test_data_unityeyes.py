@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from minigan.data.errors import DataError
+from minigan.data.bad_files import DataError
 from minigan.data.unityeyes import load_unityeyes
 
 WIDTH, HEIGHT = 320, 240

@@ -109,6 +109,28 @@ def test_every_package_of_minigan_is_in_the_layer_table():
         f"rows without a package: {sorted(set(LAYERS) - packages)}")
 
 
+def shared_module_names(root=ROOT):
+    """``{file name: [paths]}`` for every module name (``__init__.py`` aside) that more than
+    one file of minigan/ has."""
+    seen = {}
+    for path in sorted((root / "minigan").rglob("*.py")):
+        if path.name != "__init__.py":
+            seen.setdefault(path.name, []).append(str(path.relative_to(root)))
+    return {name: paths for name, paths in seen.items() if len(paths) > 1}
+
+
+def test_no_two_modules_share_a_name():
+    shared = shared_module_names()
+    assert not shared, f"module names used more than once: {shared}"
+
+
+def test_the_name_check_catches_a_shared_name(tmp_path):
+    root = _tree(tmp_path, {"minigan/__init__.py": "", "minigan/a/errors.py": "",
+                            "minigan/b/errors.py": "", "minigan/b/__init__.py": ""})
+    assert shared_module_names(root) == {"errors.py": ["minigan/a/errors.py",
+                                                       "minigan/b/errors.py"]}
+
+
 def test_no_module_imports_up_or_across_the_layers():
     problems = violations()
     assert not problems, "imports against the layer order:\n" + "\n".join(problems)

@@ -12,7 +12,8 @@ import pytest
 from minigan import F, cuda, gradcheck, reference
 from minigan.backend import precision, to_numpy
 from minigan.cuda import checks
-from minigan.reference import conv, conv_fast, parallel
+from minigan.cpu import conv_blocked, threads
+from minigan.reference import conv_spec
 
 from op_cases import (assert_close, central_differences, conv_inputs, f64, output_size,
                       per_device, randn, sampled_indices)
@@ -23,8 +24,8 @@ pytestmark = pytest.mark.usefixtures("strict_fp32")   # TF32 only where a test a
 def conv_implementations(task):
     """Both CPU convolutions; the plain one carries the homework ``task``'s marker (it is the
     code a student writes; the fast one is what the CPU backend runs)."""
-    return pytest.mark.parametrize("impl", [pytest.param(conv, id="plain", marks=task),
-                                            pytest.param(conv_fast, id="fast")])
+    return pytest.mark.parametrize("impl", [pytest.param(conv_spec, id="plain", marks=task),
+                                            pytest.param(conv_blocked, id="fast")])
 
 
 def dot(a, b):
@@ -66,7 +67,7 @@ REFERENCE_SHAPES = [(2, 3, 7, 6, 4, 3, 1, 1), (1, 2, 9, 5, 3, 3, 2, 1), (2, 1, 8
 def test_im2col_columns_are_the_padded_windows(shape):
     n, c, h, w, f, k, s, p = shape
     x = randn(n, c, h, w)
-    cols, (ho, wo) = conv.im2col(x, k, s, p)
+    cols, (ho, wo) = conv_spec.im2col(x, k, s, p)
     assert cols.shape == (c * k * k, n * ho * wo)
     xpad = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
     for image in range(n):
@@ -79,9 +80,9 @@ def test_im2col_columns_are_the_padded_windows(shape):
 @pytest.mark.task2_1
 def test_conv2d_forward_without_bias_and_in_float32():
     x, w, _, _ = conv_inputs(REFERENCE_SHAPES[0], np.float64, seed=10)
-    y32 = conv.conv2d_forward(x.astype(np.float32), w.astype(np.float32), None, 1, 1)
+    y32 = conv_spec.conv2d_forward(x.astype(np.float32), w.astype(np.float32), None, 1, 1)
     assert y32.dtype == np.float32 and y32.flags.c_contiguous
-    np.testing.assert_allclose(y32, conv.conv2d_forward(x, w, None, 1, 1), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(y32, conv_spec.conv2d_forward(x, w, None, 1, 1), rtol=1e-4, atol=1e-4)
 
 
 FAST_SHAPES = [(1, 1, 5, 5, 1, 3, 1, 1), (2, 3, 7, 6, 4, 3, 2, 1), (1, 2, 35, 55, 3, 3, 1, 1),
@@ -94,44 +95,44 @@ FAST_SHAPES = [(1, 1, 5, 5, 1, 3, 1, 1), (2, 3, 7, 6, 4, 3, 2, 1), (1, 2, 35, 55
 @pytest.mark.parametrize("shape", FAST_SHAPES, ids=str)
 def test_fast_conv2d_matches_the_plain_one_in_every_pass(shape, small_chunks, monkeypatch):
     if small_chunks:
-        monkeypatch.setattr(conv_fast, "CHUNK_BYTES", 1)
+        monkeypatch.setattr(conv_blocked, "CHUNK_BYTES", 1)
     x, wt, b, _ = conv_inputs(shape, np.float64, seed=11)
     s, p = shape[6], shape[7]
-    y = conv.conv2d_forward(x, wt, b, s, p)
+    y = conv_spec.conv2d_forward(x, wt, b, s, p)
     gy = randn(*y.shape)
     close = dict(rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(conv_fast.conv2d_forward(x, wt, b, s, p), y, **close)
-    np.testing.assert_allclose(conv_fast.conv2d_forward(x, wt, None, s, p),
-                               conv.conv2d_forward(x, wt, None, s, p), **close)
-    np.testing.assert_allclose(conv_fast.conv2d_backward_input(gy, wt, x.shape, s, p),
-                               conv.conv2d_backward_input(gy, wt, x.shape, s, p), **close)
-    np.testing.assert_allclose(conv_fast.conv2d_backward_weight(gy, x, wt.shape, s, p),
-                               conv.conv2d_backward_weight(gy, x, wt.shape, s, p),
+    np.testing.assert_allclose(conv_blocked.conv2d_forward(x, wt, b, s, p), y, **close)
+    np.testing.assert_allclose(conv_blocked.conv2d_forward(x, wt, None, s, p),
+                               conv_spec.conv2d_forward(x, wt, None, s, p), **close)
+    np.testing.assert_allclose(conv_blocked.conv2d_backward_input(gy, wt, x.shape, s, p),
+                               conv_spec.conv2d_backward_input(gy, wt, x.shape, s, p), **close)
+    np.testing.assert_allclose(conv_blocked.conv2d_backward_weight(gy, x, wt.shape, s, p),
+                               conv_spec.conv2d_backward_weight(gy, x, wt.shape, s, p),
                                rtol=1e-12, atol=1e-11)
-    np.testing.assert_allclose(conv_fast.conv2d_backward_bias(gy), conv.conv2d_backward_bias(gy))
+    np.testing.assert_allclose(conv_blocked.conv2d_backward_bias(gy), conv_spec.conv2d_backward_bias(gy))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fast_conv2d_keeps_the_dtype_and_takes_strided_input(dtype):
     x = randn(2, 6, 9, 11).astype(dtype)[:, ::2]     # not contiguous
     w, b = randn(4, 3, 3, 3).astype(dtype), randn(4).astype(dtype)
-    y = conv_fast.conv2d_forward(x, w, b, 1, 1)
+    y = conv_blocked.conv2d_forward(x, w, b, 1, 1)
     assert y.dtype == dtype and y.flags.c_contiguous
-    np.testing.assert_allclose(y, conv.conv2d_forward(x, w, b, 1, 1), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(y, conv_spec.conv2d_forward(x, w, b, 1, 1), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("split", [True, False], ids=["over-cores", "one-thread"])
 def test_fast_conv2d_gives_the_same_numbers_split_over_cores_or_not(split, monkeypatch):
     if not split:
-        monkeypatch.setattr(parallel, "ThreadpoolController", None)
-    monkeypatch.setattr(parallel, "cores", lambda: 3)
+        monkeypatch.setattr(threads, "ThreadpoolController", None)
+    monkeypatch.setattr(threads, "cores", lambda: 3)
     x, w, b, gy = conv_inputs((5, 3, 9, 11, 4, 3, 2, 1), np.float64)
-    for fast, plain in [(conv_fast.conv2d_forward(x, w, b, 2, 1),
-                         conv.conv2d_forward(x, w, b, 2, 1)),
-                        (conv_fast.conv2d_backward_weight(gy, x, w.shape, 2, 1),
-                         conv.conv2d_backward_weight(gy, x, w.shape, 2, 1)),
-                        (conv_fast.conv2d_backward_input(gy, w, x.shape, 2, 1),
-                         conv.conv2d_backward_input(gy, w, x.shape, 2, 1))]:
+    for fast, plain in [(conv_blocked.conv2d_forward(x, w, b, 2, 1),
+                         conv_spec.conv2d_forward(x, w, b, 2, 1)),
+                        (conv_blocked.conv2d_backward_weight(gy, x, w.shape, 2, 1),
+                         conv_spec.conv2d_backward_weight(gy, x, w.shape, 2, 1)),
+                        (conv_blocked.conv2d_backward_input(gy, w, x.shape, 2, 1),
+                         conv_spec.conv2d_backward_input(gy, w, x.shape, 2, 1))]:
         np.testing.assert_allclose(fast, plain, rtol=1e-12, atol=1e-11)
 
 
@@ -142,9 +143,9 @@ def test_fast_conv2d_gives_the_same_numbers_split_over_cores_or_not(split, monke
 def test_col2im_is_the_adjoint_of_im2col(shape):
     n, c, h, w, f, k, s, p = shape
     x = randn(n, c, h, w)
-    cols, _ = conv.im2col(x, k, s, p)
+    cols, _ = conv_spec.im2col(x, k, s, p)
     dcols = randn(*cols.shape)
-    dx = conv.col2im(dcols, x.shape, k, s, p)
+    dx = conv_spec.col2im(dcols, x.shape, k, s, p)
     assert dx.shape == x.shape
     assert dot(cols, dcols) == pytest.approx(dot(x, dx), rel=1e-12, abs=1e-12)
 
@@ -155,10 +156,10 @@ def test_conv2d_backward_input_and_weight_are_adjoints_of_the_forward_pass(shape
     """y = conv(x, w) is linear in x and in w: <y, gy> = <x, gx> = <w, gw>."""
     x, w, _, gy = conv_inputs(shape, np.float64, seed=12)
     s, p = shape[6], shape[7]
-    gx = conv.conv2d_backward_input(gy, w, x.shape, s, p)
-    gw = conv.conv2d_backward_weight(gy, x, w.shape, s, p)
+    gx = conv_spec.conv2d_backward_input(gy, w, x.shape, s, p)
+    gw = conv_spec.conv2d_backward_weight(gy, x, w.shape, s, p)
     assert gx.shape == x.shape and gw.shape == w.shape
-    forward = dot(conv.conv2d_forward(x, w, None, s, p), gy)
+    forward = dot(conv_spec.conv2d_forward(x, w, None, s, p), gy)
     assert dot(x, gx) == pytest.approx(forward, rel=1e-12)
     assert dot(w, gw) == pytest.approx(forward, rel=1e-12)
 
@@ -167,7 +168,7 @@ def test_conv2d_backward_input_and_weight_are_adjoints_of_the_forward_pass(shape
 @pytest.mark.parametrize("shape", REFERENCE_SHAPES[:3], ids=str)
 def test_conv2d_backward_bias_sums_the_gradient_over_images_and_pixels(shape):
     gy = conv_inputs(shape, np.float64, seed=13)[3]
-    gb = conv.conv2d_backward_bias(gy)
+    gb = conv_spec.conv2d_backward_bias(gy)
     expected = [sum(gy[n, f].sum() for n in range(gy.shape[0])) for f in range(gy.shape[1])]
     np.testing.assert_allclose(gb, expected, rtol=1e-12)
 
@@ -181,7 +182,7 @@ def test_conv2d_backward_input_matches_a_scatter_loop():
         for j in range(gy.shape[3]):
             gpad[:, :, s * i:s * i + k, s * j:s * j + k] += np.einsum("nf,fcuv->ncuv",
                                                                        gy[:, :, i, j], w)
-    np.testing.assert_allclose(conv.conv2d_backward_input(gy, w, x.shape, s, p),
+    np.testing.assert_allclose(conv_spec.conv2d_backward_input(gy, w, x.shape, s, p),
                                gpad[:, :, p:-p, p:-p], rtol=1e-12, atol=1e-12)
 
 

@@ -12,7 +12,7 @@ import pytest
 from minigan import F, cuda, gradcheck, reference
 from minigan.backend import to_numpy
 from minigan.cuda import checks
-from minigan.reference import pool
+from minigan.reference import pool_spec as pool
 
 from op_cases import (assert_close, central_differences, output_size, per_device, randn,
                       sampled_indices)

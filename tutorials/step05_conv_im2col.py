@@ -2,7 +2,7 @@
 
 Teaches: the K x K windows of an image laid out as the columns of one matrix, so that a whole
 convolution becomes one matrix product; the definition's pixel loops against it.
-Opens: minigan/reference/conv.py (im2col, conv2d_forward). Homework task 2.1.
+Opens: minigan/reference/conv_spec.py (im2col, conv2d_forward). Homework task 2.1.
 Run: python tutorials/step05_conv_im2col.py
 
 A 3x3 convolution of x (N, C, H, W) with w (F, C, 3, 3) computes, for every output pixel, the
@@ -20,7 +20,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))   # this cl
 import numpy as np  # noqa: E402
 
 from lesson import QUICK, Checks  # noqa: E402
-from minigan.reference.conv import conv2d_forward, im2col  # noqa: E402
+from minigan.reference.conv_spec import conv2d_forward, im2col  # noqa: E402
 
 check = Checks()
 rng = np.random.default_rng(0)

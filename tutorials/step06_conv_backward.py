@@ -8,7 +8,7 @@ matrix products again (G = dL/dY laid out as (F, N*Ho*Wo)):
 col2im adds every window's gradient back to the pixels it was copied from. That is exactly the
 *adjoint* (transpose) of im2col: <im2col(x), d> = <x, col2im(d)> for all x and d, the identity
 that makes dx right. Each backward pass is checked against central differences of the forward.
-Opens: minigan/reference/conv.py (col2im, conv2d_backward_*). Homework task 2.2.
+Opens: minigan/reference/conv_spec.py (col2im, conv2d_backward_*). Homework task 2.2.
 Run: python tutorials/step06_conv_backward.py
 """
 import pathlib
@@ -19,7 +19,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))   # this cl
 import numpy as np  # noqa: E402
 
 from lesson import Checks  # noqa: E402
-from minigan.reference import conv  # noqa: E402
+from minigan.reference import conv_spec as conv  # noqa: E402
 
 check = Checks()
 rng = np.random.default_rng(0)

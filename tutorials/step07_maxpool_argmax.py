@@ -4,7 +4,7 @@ Teaches: sliding K x K windows (a strided *view*, no copy); the maximum of each 
 it was (u*K + v, stored as int8: K <= 11); the backward pass as a scatter of each output's
 gradient to that one pixel; ties (the first in row-major order wins, as numpy.argmax) and NaN
 (a NaN wins, so it propagates); padding counts as -inf and is never picked.
-Opens: minigan/reference/pool.py. Homework task 2.3.
+Opens: minigan/reference/pool_spec.py. Homework task 2.3.
 Run: python tutorials/step07_maxpool_argmax.py
 """
 import pathlib
@@ -15,7 +15,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))   # this cl
 import numpy as np  # noqa: E402
 
 from lesson import Checks  # noqa: E402
-from minigan.reference.pool import max_pool2d_backward, max_pool2d_forward  # noqa: E402
+from minigan.reference.pool_spec import max_pool2d_backward, max_pool2d_forward  # noqa: E402
 
 check = Checks()
 rng = np.random.default_rng(0)

@@ -4,7 +4,7 @@ Teaches: exp overflows for large logits, so softmax and log-sum-exp subtract the
 (it cancels out); the cross-entropy of a softmax has the gradient softmax - onehot, so the loss
 and its gradient come out of one pass; SimGAN's discriminator classifies every *patch* of its
 output map, so the labels are a (N, H, W) map and the loss a sum over patches.
-Opens: minigan/reference/xent.py. Homework task 2.4.
+Opens: minigan/reference/xent_spec.py. Homework task 2.4.
 Run: python tutorials/step08_softmax_patch_loss.py
 
     loss[n, h, w]  = logsumexp_c z[n, :, h, w] - z[n, t, h, w]
@@ -18,7 +18,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))   # this cl
 import numpy as np  # noqa: E402
 
 from lesson import Checks  # noqa: E402
-from minigan.reference.xent import patch_cross_entropy_forward  # noqa: E402
+from minigan.reference.xent_spec import patch_cross_entropy_forward  # noqa: E402
 
 check = Checks()
 

@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 
 from lesson import Checks, kernel_device  # noqa: E402
 from minigan.benchmarks import kernel_lab  # noqa: E402
-from minigan.benchmarks.layers import simgan_layers  # noqa: E402
+from minigan.benchmarks.simgan_layers import simgan_layers  # noqa: E402
 
 check = Checks()
 device = kernel_device()

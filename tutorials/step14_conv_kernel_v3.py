@@ -25,7 +25,7 @@ from lesson import Checks, kernel_device  # noqa: E402
 from minigan import cuda, emulator  # noqa: E402
 from minigan.backend import to_numpy, xp_for  # noqa: E402
 from minigan.benchmarks import kernel_lab  # noqa: E402
-from minigan.benchmarks.layers import simgan_layers  # noqa: E402
+from minigan.benchmarks.simgan_layers import simgan_layers  # noqa: E402
 from minigan.cuda import plans  # noqa: E402
 from minigan.cuda.compiler import kernels_dir  # noqa: E402
 

@@ -20,9 +20,9 @@ import numpy as np  # noqa: E402
 from lesson import QUICK, Checks, kernel_device  # noqa: E402
 from minigan import reference  # noqa: E402
 from minigan.benchmarks import kernel_lab  # noqa: E402
-from minigan.benchmarks.layers import simgan_layers  # noqa: E402
+from minigan.benchmarks.simgan_layers import simgan_layers  # noqa: E402
 from minigan.benchmarks.timing import gpu_name, peak_for  # noqa: E402
-from minigan.reference.conv import im2col  # noqa: E402
+from minigan.reference.conv_spec import im2col  # noqa: E402
 
 check = Checks()
 device = kernel_device()

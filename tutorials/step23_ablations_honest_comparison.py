@@ -12,7 +12,7 @@ equalization (one line of preprocessing) or a hand-made degradation (blur, noise
 the same gap, the refiner would not be needed. Here every arm is scored by the step-22 critic
 (held-out accuracy against photos: lower = closer to photos), one critic per arm and seed.
 An ablation is the same comparison with one piece of the method switched off
-(python -m minigan.ablations; python -m minigan.gaze_benchmark runs every control row).
+(python -m minigan.ablations; python -m minigan.gaze_study runs every control row).
 Opens: minigan/experiments/statistics.py, minigan/data/normalize.py, minigan/data/degrade.py.
 Homework task 6.2.
 Run: python tutorials/step23_ablations_honest_comparison.py

@@ -1,7 +1,7 @@
 // conv2d_v1_naive.cu: the convolution forward pass as the plainest CUDA kernel, one thread per
 // output element (version 1 of 3; v2 is conv2d_v2_tiled.cu, v3 minigan's kernels/conv2d.cu).
 //
-// Reference: minigan/reference/conv.py (conv2d_forward). Harness: minigan/benchmarks/kernel_lab.py
+// Reference: minigan/reference/conv_spec.py (conv2d_forward). Harness: minigan/benchmarks/kernel_lab.py
 // checks it against the reference (on a GPU, or on the CPU emulator) and times it on a GPU.
 //
 //   y[n, f, oh, ow] = b[f] + sum_{c,ky,kx} w[f, c, ky, kx] * x[n, c, oh*s - p + ky, ow*s - p + kx]

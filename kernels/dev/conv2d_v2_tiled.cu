@@ -1,7 +1,7 @@
 // conv2d_v2_tiled.cu: the convolution forward pass as a tiled matrix product in shared memory
 // (version 2 of 3; v1 is conv2d_v1_naive.cu, v3 minigan's kernels/conv2d.cu).
 //
-// Reference: minigan/reference/conv.py (conv2d_forward). Harness: minigan/benchmarks/kernel_lab.py.
+// Reference: minigan/reference/conv_spec.py (conv2d_forward). Harness: minigan/benchmarks/kernel_lab.py.
 //
 // The convolution is one matrix product  Y (M x Ncol) = A (M x Kdim) @ B (Kdim x Ncol)  with
 //

@@ -30,7 +30,7 @@ import time
 import numpy as np
 
 from minigan.backend import to_numpy, xp_for
-from minigan.benchmarks.layers import simgan_layers
+from minigan.benchmarks.simgan_layers import simgan_layers
 from minigan.benchmarks.timing import device_sync, import_torch
 
 NEEDS_GPU = "needs a real GPU"

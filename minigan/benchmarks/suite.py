@@ -15,7 +15,7 @@ import numpy as np
 from minigan.backend import xp_for
 from minigan.benchmarks.gpu import (GEMM_SIZE, counterpart, format_summary, measure_peaks,
                                     summary, with_tf32)
-from minigan.benchmarks.layers import implementations, set_tf32, simgan_layers
+from minigan.benchmarks.simgan_layers import implementations, set_tf32, simgan_layers
 from minigan.benchmarks.timing import (gpu_name, median_ms, peak_for, sgemm_tflops, torch_sync)
 
 

@@ -15,7 +15,7 @@ from minigan.cli.arguments import (COUNT, NON_NEGATIVE, POSITIVE, POSITIVE_INT, 
                                    show_defaults)
 from minigan.cli.device import (DEVICE_CHOICES, DEVICE_ENV, add_device, device_from, preset_for,
                                  preset_in_argv)
-from minigan.cli.errors import UsageError, one_line, resumable, run_program
+from minigan.cli.program import UsageError, one_line, resumable, run_program
 
 __all__ = ["Parser", "POSITIVE_INT", "COUNT", "POSITIVE", "NON_NEGATIVE", "add_progress",
            "add_seed", "check_output", "check_source", "progress_bar_wanted", "show_defaults",

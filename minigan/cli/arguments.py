@@ -10,7 +10,7 @@ import math
 import os
 import sys
 
-from minigan.cli.errors import UsageError, one_line
+from minigan.cli.program import UsageError, one_line
 from minigan.data.sources import parse_source
 from minigan.io.folders import check_writable_file, check_writable_folder
 

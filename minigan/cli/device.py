@@ -9,7 +9,7 @@ import os
 
 from minigan.backend import CHOICES, ENVIRONMENT_VARIABLE, resolve_device, set_default_device
 from minigan.cli.arguments import Parser
-from minigan.cli.errors import UsageError
+from minigan.cli.program import UsageError
 
 DEVICE_ENV = ENVIRONMENT_VARIABLE
 DEVICE_CHOICES = CHOICES

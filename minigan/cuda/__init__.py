@@ -16,10 +16,10 @@ on tensor cores; default: ``minigan.backend.precision.allow_tf32``) and the forw
 ``residual`` and ``relu`` (see ``conv``).
 """
 from minigan.cuda.compiler import kernels_dir
-from minigan.cuda.conv import (conv2d_backward_bias, conv2d_backward_input,
-                               conv2d_backward_weight, conv2d_forward)
-from minigan.cuda.pool import max_pool2d_backward, max_pool2d_forward
-from minigan.cuda.xent import patch_cross_entropy_forward, patch_cross_entropy_sum
+from minigan.cuda.conv_launch import (conv2d_backward_bias, conv2d_backward_input,
+                                      conv2d_backward_weight, conv2d_forward)
+from minigan.cuda.pool_launch import max_pool2d_backward, max_pool2d_forward
+from minigan.cuda.xent_launch import patch_cross_entropy_forward, patch_cross_entropy_sum
 
 # The ops of minigan.reference, with the same names and parameters (the fused sum is extra).
 OPS = ("conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight", "conv2d_backward_bias",

@@ -13,7 +13,7 @@ files), ``batches`` (``ArrayDataset``), ``sources`` (``load_source`` by name), `
 (``DataError``).
 """
 from minigan.data.batches import ArrayDataset, Batch
-from minigan.data.errors import DataError
+from minigan.data.bad_files import DataError
 from minigan.data.eyes import STYLES, EyeBatch, render_eyes, sample_eye_params
 from minigan.data.image_statistics import eye_statistics, format_statistics
 from minigan.data.normalize import equalize_histogram, standardize

@@ -17,12 +17,12 @@ and a different eye around it. Each style's appearance and noise come from strea
 ``SeedSequence([seed, style id])``, so they never change the geometry. Everything is vectorised
 over the batch, in chunks of 32 eyes whose arrays stay in the CPU cache, one thread per core.
 """
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from minigan.cpu.threads import cores
 from minigan.data import eye_camera, eye_geometry, eye_shading, eye_styles, eye_texture
 from minigan.data.eye_geometry import sample_eye_params  # noqa: F401  (public here)
 
@@ -96,7 +96,7 @@ def render_eyes(n, style="synthetic", seed=0, params=None):
                                         _take(look, part), rng)
 
     # NumPy releases the GIL inside its array loops, so threads use all the cores
-    with ThreadPoolExecutor(max_workers=max(1, min(len(parts), _cores()))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(len(parts), cores()))) as pool:
         list(pool.map(render_part, range(len(parts))))
 
     landmarks = eye_geometry.eyelid_landmarks(params, geometry)
@@ -115,13 +115,6 @@ def _render_chunk(style, params, geometry, look, rng):
     if style == "photo":
         return eye_camera.webcam(luminance, geometry, look, rng)
     return (2.0 * luminance - 1.0).astype(np.float32)
-
-
-def _cores():
-    """CPU cores this process may run on (not the host's count, in a container)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _take(arrays, part):

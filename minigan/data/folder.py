@@ -19,7 +19,7 @@ import re
 import numpy as np
 
 from minigan.data.batches import ArrayDataset
-from minigan.data.errors import BadFiles, DataError
+from minigan.data.bad_files import BadFiles, DataError
 from minigan.data.images import EYE_SIZE, IMAGE_SUFFIXES, load_image_gray
 from minigan.io.png import save_png, to_uint8
 

@@ -21,7 +21,7 @@ import os
 import numpy as np
 
 from minigan.data.batches import ArrayDataset
-from minigan.data.errors import BadFiles, DataError
+from minigan.data.bad_files import BadFiles, DataError
 from minigan.data.folder import natural_key
 from minigan.data.images import EYE_SIZE, resize_array
 from minigan.io.png import from_uint8

@@ -4,7 +4,7 @@ The pixel conversions (uint8 <-> [-1, 1]) and PNG writing live in ``minigan.io.p
 """
 import numpy as np
 
-from minigan.data.errors import DataError
+from minigan.data.bad_files import DataError
 from minigan.io.png import from_uint8, pil_image
 
 EYE_SIZE = (35, 55)  # (H, W) of every eye image in minigan

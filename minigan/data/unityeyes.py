@@ -30,7 +30,7 @@ import re
 import numpy as np
 
 from minigan.data.batches import ArrayDataset
-from minigan.data.errors import BadFiles, DataError
+from minigan.data.bad_files import BadFiles, DataError
 from minigan.data.folder import natural_key
 from minigan.data.images import EYE_SIZE, open_gray, resize_gray
 from minigan.io.png import from_uint8

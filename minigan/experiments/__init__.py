@@ -9,17 +9,17 @@
     turing_page     make_turing_page: the visual Turing test (Table 1) as one HTML file
     curve_plot      draw_cumulative_curves: Figure 7 with Pillow
     ablation_study  run_ablations: no history buffer, global adversarial loss, lambda sweep
-    benchmark_protocol, benchmark, benchmark_report
-                    the gaze benchmark: replicate seeds x estimator seeds, every control row,
-                    SimGAN at fixed iterations, ablation arms; run_benchmark -> tables
+    gaze_study_protocol, gaze_study_run, gaze_study_report
+                    the gaze study: replicate seeds x estimator seeds, every control row,
+                    SimGAN at fixed iterations, ablation arms; run_study -> tables
     statistics      t_interval, paired_difference: intervals over seeds
 
 Commands: ``python -m minigan.evaluate_gaze``, ``python -m minigan.turing``,
-``python -m minigan.ablations``, ``python -m minigan.gaze_benchmark``.
+``python -m minigan.ablations``, ``python -m minigan.gaze_study``.
 """
 from minigan.experiments.ablation_study import ablation_configs, ablation_variants, run_ablations
-from minigan.experiments.benchmark_protocol import ABLATIONS, Arm, BenchmarkConfig
-from minigan.experiments.benchmark_report import run_benchmark
+from minigan.experiments.gaze_study_protocol import ABLATIONS, Arm, StudyConfig
+from minigan.experiments.gaze_study_report import run_study
 from minigan.experiments.curve_plot import draw_cumulative_curves
 from minigan.experiments.gaze_estimator import (ESTIMATOR_PRESETS, GazeEstimator, gaze_loss,
                                                 predict_gaze, train_gaze_estimator)
@@ -37,4 +37,4 @@ __all__ = ["GazeEstimator", "ESTIMATOR_PRESETS", "gaze_loss", "train_gaze_estima
            "pupil_shift", "binomial_p_value", "Critic", "CriticConfig", "critic_accuracy",
            "realism_report", "make_turing_page", "load_turing_images", "draw_cumulative_curves",
            "ablation_configs", "ablation_variants", "run_ablations", "ABLATIONS", "Arm",
-           "BenchmarkConfig", "run_benchmark", "paired_difference", "t_interval"]
+           "StudyConfig", "run_study", "paired_difference", "t_interval"]

@@ -13,7 +13,7 @@ by R itself, as in the paper, so the average cannot hide what the history buffer
                               loss scaled to the local D's patch count (``global_loss_scale``)
     lambda = x                lam=x, for each x of the sweep (the paper gives no value)
 
-One seed per call (``--seed``); ``python -m minigan.gaze_benchmark --ablations`` runs the
+One seed per call (``--seed``); ``python -m minigan.gaze_study --ablations`` runs the
 ablations over several seeds with every control row and paired intervals.
 
 Each refiner is then evaluated as ``gaze_eval.evaluate_refiner`` does, but only the estimator

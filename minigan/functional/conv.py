@@ -4,7 +4,7 @@ x (N, C, H, W), weight (F, C, K, K), bias (F,) or None -> y (N, F, Ho, Wo),
 
     Ho = (H + 2p - K) // s + 1,   y[n,f,i,j] = b[f] + sum_{c,u,v} w[f,c,u,v] xpad[n,c,s*i+u,s*j+v]
 
-The math lives in ``minigan.reference.conv`` (NumPy) and ``kernels/conv2d.cu`` (CUDA); this op
+The math lives in ``minigan.reference.conv_spec`` (NumPy) and ``kernels/conv2d.cu`` (CUDA); this op
 checks its arguments, then calls forward, grad-input, grad-weight and grad-bias of whichever
 implementation matches the arrays' device.
 """

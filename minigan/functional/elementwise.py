@@ -35,7 +35,8 @@ def _check_dtypes(op_name, a, b):
 
 
 class _Binary(Function):
-    """y = f(a, b) broadcast; subclasses define ``compute`` and return ``self.reduce(ga, gb)``."""
+    """y = f(a, b) broadcast; subclasses define ``compute``, and their ``backward`` returns
+    ``self.unbroadcast(ga, gb)``: each gradient summed back to its input's shape."""
 
     def forward(self, a, b):
         _check_dtypes(type(self).__name__, a, b)
@@ -46,7 +47,7 @@ class _Binary(Function):
             raise ValueError(f"{type(self).__name__}: shapes {a.shape} and {b.shape} "
                              f"do not broadcast ({error})") from None
 
-    def reduce(self, ga, gb):
+    def unbroadcast(self, ga, gb):
         return (sum_to(ga, self.a_shape) if self.needs_input_grad[0] else None,
                 sum_to(gb, self.b_shape) if self.needs_input_grad[1] else None)
 
@@ -57,9 +58,7 @@ class Add(_Binary):
         return a + b
 
     def backward(self, gy):
-        """(ga, gb) = (gy, gy); gy has the broadcast shape of a and b, and ``self.reduce`` sums
-        each back to its input's shape (None for an input that needs no gradient)."""
-        return self.reduce(gy, gy)
+        return self.unbroadcast(gy, gy)
 
 
 def add(a, b):
@@ -72,8 +71,7 @@ class Sub(_Binary):
         return a - b
 
     def backward(self, gy):
-        """(ga, gb) = (gy, -gy), summed back to a's and b's shapes by ``self.reduce``."""
-        return self.reduce(gy, -gy)
+        return self.unbroadcast(gy, -gy)
 
 
 def sub(a, b):
@@ -87,8 +85,7 @@ class Mul(_Binary):
         return a * b
 
     def backward(self, gy):
-        """(ga, gb) = (gy * b, gy * a), summed back to a's and b's shapes by ``self.reduce``."""
-        return self.reduce(gy * self.b, gy * self.a)
+        return self.unbroadcast(gy * self.b, gy * self.a)
 
 
 def mul(a, b):
@@ -102,10 +99,8 @@ class Div(_Binary):
         return a / b
 
     def backward(self, gy):
-        """(ga, gb) = (gy / b, -gy * a / b^2), summed back to the inputs' shapes by
-        ``self.reduce``."""
         gb = -gy * self.a / (self.b * self.b) if self.needs_input_grad[1] else gy
-        return self.reduce(gy / self.b, gb)
+        return self.unbroadcast(gy / self.b, gb)
 
 
 def div(a, b):
@@ -121,13 +116,13 @@ class Pow(_Binary):
 
     def backward(self, gy):
         """(ga, gb) = (gy * b * a^(b-1), gy * y * log a), summed back to the input shapes by
-        ``self.reduce``; where a <= 0, log 1 stands for log a (gb = 0 there)."""
+        ``self.unbroadcast``; where a <= 0, log 1 stands for log a (gb = 0 there)."""
         ga = gy * self.b * self.a ** (self.b - 1) if self.needs_input_grad[0] else gy
         gb = gy
         if self.needs_input_grad[1]:
             xp = get_array_module(self.a)
             gb = gy * self.y * xp.log(xp.where(self.a > 0, self.a, 1))
-        return self.reduce(ga, gb)
+        return self.unbroadcast(ga, gb)
 
 
 def pow(a, b):  # noqa: A001 - the op's name

@@ -7,7 +7,7 @@ patch_cross_entropy: logits (N, C, H, W), labels (N, H, W) ints in [0, C):
     reduction 'sum' -> sum of loss, 'mean' -> sum / (N*H*W), 'none' -> loss itself
 
 The loss and its gradient softmax - onehot come out of one fused pass
-(``minigan.reference.xent`` on the CPU, ``kernels/patch_xent.cu`` on the GPU).
+(``minigan.reference.xent_spec`` on the CPU, ``kernels/patch_xent.cu`` on the GPU).
 """
 import numpy as np
 

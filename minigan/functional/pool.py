@@ -2,7 +2,7 @@
 
 x (N, C, H, W) -> y (N, C, Ho, Wo), Ho = (H + 2p - K) // s + 1, each output the maximum of its
 K x K window (K = ``kernel_size``; padding counts as -inf). Backward sends each gy to the
-window's argmax, which the forward pass stores (``minigan.reference.pool``,
+window's argmax, which the forward pass stores (``minigan.reference.pool_spec``,
 ``kernels/maxpool2d.cu``).
 """
 from minigan.autograd import Function

@@ -3,7 +3,7 @@ time limit. Student trees, markers and grades are all generated from this table.
 
 A task's ``stub`` targets are ``path::qualified_name`` relative to the checkout:
 
-* ``minigan/reference/conv.py::im2col`` (or ``Class.method``): a Python function, of the
+* ``minigan/reference/conv_spec.py::im2col`` (or ``Class.method``): a Python function, of the
   library or of a tutorial step (``tutorials/step10_train_a_cnn.py::train_step``); the student
   gets its signature and docstring (the specification) and a body that raises
   ``NotImplementedError`` naming the task;
@@ -56,9 +56,9 @@ TENSOR = "minigan/autograd/tensor.py::"
 ELEMENTWISE = "minigan/functional/elementwise.py::"
 REDUCE = "minigan/functional/reduce.py::"
 SHAPE = "minigan/functional/shape.py::"
-CONV = "minigan/reference/conv.py::"
-POOL = "minigan/reference/pool.py::"
-XENT = "minigan/reference/xent.py::"
+CONV = "minigan/reference/conv_spec.py::"
+POOL = "minigan/reference/pool_spec.py::"
+XENT = "minigan/reference/xent_spec.py::"
 MODULE = "minigan/nn/module.py::"
 STEP10 = "tutorials/step10_train_a_cnn.py::"
 LOSSES = "minigan/simgan/losses.py::"

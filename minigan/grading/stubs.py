@@ -4,7 +4,8 @@ A target's *body* is the part a student writes:
 
 * Python (``path.py::name`` or ``path.py::Class.method``): the lines after the docstring to the
   end of the function (``ast`` gives them); the signature and docstring stay. A stub body is one
-  ``raise NotImplementedError("task 2.1: ...")``.
+  ``raise NotImplementedError("task 2.1: ...")``. The specification is the function's
+  docstring, or for a method without one (a one-line ``backward``), its class's docstring.
 * CUDA (``path.cu::kernel``): the braces of the kernel's definition and everything between,
   found by brace matching on the source with its comments and literals blanked out. A stub body
   returns at once.
@@ -26,6 +27,7 @@ class Region(NamedTuple):
     start: int    # character offsets of the body in the text: text[start:end]
     end: int
     indent: str   # indentation of the body's lines (Python)
+    spec: str = "its docstring"   # where the specification is (Python)
 
 
 def kind(path):
@@ -71,7 +73,7 @@ def stub_body(text, path, name, task_id, marker):
     if kind(path) == "python":
         indent = region.indent
         return (f'{indent}raise NotImplementedError(\n'
-                f'{indent}    "task {task_id}: write {name} in {path}; its docstring is the "\n'
+                f'{indent}    "task {task_id}: write {name} in {path}; {region.spec} is the "\n'
                 f'{indent}    "specification. Test: {test}")\n')
     return ("{\n"
             f"    // TODO(task {task_id}): write this kernel; the comment at the top of this file\n"
@@ -92,7 +94,7 @@ def _python_region(text, path, name, need_docstring):
         tree = ast.parse(text)
     except SyntaxError as error:
         raise StubError(f"{path} does not parse ({error.msg} at line {error.lineno})") from None
-    node = tree
+    node, parent = tree, None
     for part in name.split("."):
         found = [child for child in getattr(node, "body", [])
                  if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
@@ -100,20 +102,21 @@ def _python_region(text, path, name, need_docstring):
         if len(found) != 1:
             what = "no" if not found else f"{len(found)} definitions of"
             raise StubError(f"{path}: {what} {name!r} (looked for {part!r})")
-        node = found[0]
+        parent, node = node, found[0]
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         raise StubError(f"{path}::{name} is a class, not a function")
-    head = node.body[0]
-    has_docstring = (isinstance(head, ast.Expr) and isinstance(head.value, ast.Constant)
-                     and isinstance(head.value.value, str))
-    if need_docstring and not has_docstring:
+    has_docstring = ast.get_docstring(node) is not None
+    spec = "its docstring"
+    if not has_docstring and isinstance(parent, ast.ClassDef) and ast.get_docstring(parent):
+        spec = f"the docstring of class {parent.name}"
+    elif need_docstring and not has_docstring:
         raise StubError(f"{path}::{name} has no docstring (a student's specification)")
     first = node.body[1] if has_docstring and len(node.body) > 1 else node.body[0]
     if first.lineno == node.lineno:
         raise StubError(f"{path}::{name}: its body shares a line with the def")
     starts = _line_starts(text)
     start_line = node.body[0].end_lineno if has_docstring else first.lineno - 1   # 0-based
-    return Region(starts[start_line], starts[node.end_lineno], " " * first.col_offset)
+    return Region(starts[start_line], starts[node.end_lineno], " " * first.col_offset, spec)
 
 
 def _line_starts(text):

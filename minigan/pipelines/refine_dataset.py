@@ -31,7 +31,7 @@ import zlib
 
 import numpy as np
 
-from minigan.data.errors import BadFiles, DataError
+from minigan.data.bad_files import BadFiles, DataError
 from minigan.data.eyes import render_eyes, sample_eye_params
 from minigan.data.folder import LABELS_FILE, list_images, read_labels
 from minigan.data.images import EYE_SIZE, load_image_gray

@@ -11,8 +11,8 @@ pool "forward", "backward"; loss "fused" (loss, its gradient and the sum).
     GPU: minigan (kernels/*.cu, strict fp32), minigan tf32 (its tensor-core convs),
          im2col+cuBLAS (``minigan.benchmarks.im2col`` on CuPy), torch fp32 (cuDNN, TF32 off),
          torch tf32 (PyTorch's default for convolutions)
-    CPU: minigan (the CPU backend, ``minigan.reference.cpu``), plain im2col (the readable
-         reference convolution, ``minigan.reference.conv``), torch cpu
+    CPU: minigan (the CPU backend, ``minigan.cpu``), plain im2col (the readable
+         reference convolution, ``minigan.reference.conv_spec``), torch cpu
 """
 from typing import Callable, Dict, NamedTuple
 
@@ -21,8 +21,8 @@ import numpy as np
 from minigan.backend import xp_for
 from minigan.benchmarks import im2col as bench_im2col
 from minigan.benchmarks.gpu import FixedPrecisionConv
-from minigan.reference import conv as plain_conv
-from minigan.reference import cpu
+from minigan.reference import conv_spec as plain_conv
+from minigan import cpu
 from minigan.benchmarks.timing import conv_flops
 from minigan.reference.geometry import conv2d_output_size
 

@@ -1,5 +1,5 @@
 """Max-pooling on the GPU: launch wrappers for ``kernels/maxpool2d.cu``, same API as
-``minigan.reference.pool``.
+``minigan.reference.pool_spec``.
 
     max_pool2d_forward(x, kernel, stride, padding)                    -> y, argmax (int8)
     max_pool2d_backward(gy, argmax, x_shape, kernel, stride, padding) -> gx

@@ -1,5 +1,5 @@
 """Patch-wise softmax cross-entropy on the GPU: launch wrappers for ``kernels/patch_xent.cu``,
-same API as ``minigan.reference.xent`` (plus a fused sum).
+same API as ``minigan.reference.xent_spec`` (plus a fused sum).
 
     patch_cross_entropy_forward(logits, labels)  -> loss (N, H, W), dlogits (N, C, H, W)
     patch_cross_entropy_sum(logits, labels)      -> total (0-d), dlogits   [one fused pass]

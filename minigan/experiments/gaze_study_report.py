@@ -1,4 +1,4 @@
-"""The benchmark's numbers: per-seed values, intervals, paired differences, tables, figures.
+"""The gaze study's numbers: per-seed values, intervals, paired differences, tables, figures.
 
 Each estimator gives a mean angular error and a % within 7 degrees on the replicate's test set;
 a row's value for a seed is the average over its estimator seeds, and the table gives, over
@@ -10,8 +10,8 @@ import os
 
 import numpy as np
 
-from minigan.experiments.benchmark import Benchmark, arm_iterations, row_key
-from minigan.experiments.benchmark_protocol import SIMGAN
+from minigan.experiments.gaze_study_run import GazeStudy, arm_iterations, row_key
+from minigan.experiments.gaze_study_protocol import SIMGAN
 from minigan.experiments.curve_plot import draw_cumulative_curves
 from minigan.experiments.statistics import paired_difference, t_interval
 from minigan.io.atomic import write_json, write_text
@@ -201,10 +201,10 @@ def write_summary(summary, samples, out_dir):
     write_json(os.path.join(out_dir, "results.json"), summary)
 
 
-def run_benchmark(config, out_dir, log=print, progress=False, status_every=60.0):
-    """Run (or finish) the benchmark of ``config`` in ``out_dir``; returns the summary, also
+def run_study(config, out_dir, log=print, progress=False, status_every=60.0):
+    """Run (or finish) the gaze study of ``config`` in ``out_dir``; returns the summary, also
     written there (``table.md``, ``results.json``, figures)."""
-    results, shifts, samples = Benchmark(config, out_dir, log, progress, status_every).run()
+    results, shifts, samples = GazeStudy(config, out_dir, log, progress, status_every).run()
     summary = summarize(config, results, shifts, out_dir)
     write_summary(summary, samples, out_dir)
     return summary

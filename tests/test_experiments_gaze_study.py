@@ -4,20 +4,20 @@ import json
 import numpy as np
 import pytest
 
-from minigan import gaze_benchmark
-from minigan.experiments import benchmark as benchmark_module
-from minigan.experiments.benchmark_protocol import ABLATIONS, BenchmarkConfig
-from minigan.experiments.benchmark_report import run_benchmark
+from minigan import gaze_study
+from minigan.experiments import gaze_study_run as study_module
+from minigan.experiments.gaze_study_protocol import ABLATIONS, StudyConfig
+from minigan.experiments.gaze_study_report import run_study
 
 
 def tiny(**changes):
-    return BenchmarkConfig.preset("tiny", device="cpu", **changes)
+    return StudyConfig.preset("tiny", device="cpu", **changes)
 
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     out = tmp_path_factory.mktemp("benchmark")
-    return out, run_benchmark(tiny(), out, log=None, progress=None)
+    return out, run_study(tiny(), out, log=None, progress=None)
 
 
 def test_the_table_has_every_control_row_and_the_curve(finished):
@@ -52,24 +52,24 @@ def test_running_again_trains_nothing(finished, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("trained again")
 
-    monkeypatch.setattr(benchmark_module, "train_gaze_estimator", refuse)
-    monkeypatch.setattr(benchmark_module, "train", refuse)
-    again = run_benchmark(tiny(), out, log=None, progress=None)
+    monkeypatch.setattr(study_module, "train_gaze_estimator", refuse)
+    monkeypatch.setattr(study_module, "train", refuse)
+    again = run_study(tiny(), out, log=None, progress=None)
     assert again["rows"] == summary["rows"]
 
 
 def test_another_protocol_in_the_same_folder_is_refused(finished):
     out, _ = finished
     with pytest.raises(ValueError, match="normalization"):
-        run_benchmark(tiny(normalization="none"), out, log=None, progress=None)
+        run_study(tiny(normalization="none"), out, log=None, progress=None)
 
 
 def test_the_upper_bound_trains_on_photo_geometry_with_the_same_gaze(tmp_path):
-    bench = benchmark_module.Benchmark(tiny(), tmp_path, log=None)
+    bench = study_module.GazeStudy(tiny(), tmp_path, log=None)
     data = bench.replicate_data(0)
     assert not np.array_equal(data["photo"], data["synthetic"])
     from minigan.data.eyes import render_eyes
-    photo = render_eyes(48, "photo", seed=benchmark_module.data_seed("train", 0))
+    photo = render_eyes(48, "photo", seed=study_module.data_seed("train", 0))
     np.testing.assert_array_equal(data["photo"], photo.images)
     np.testing.assert_allclose(photo.gaze, data["gaze"], atol=1e-6)
 
@@ -77,7 +77,7 @@ def test_the_upper_bound_trains_on_photo_geometry_with_the_same_gaze(tmp_path):
 def test_ablation_arms_share_runs_and_name_their_references():
     names = {arm.name for arm in ABLATIONS} | {"SimGAN"}
     assert all(arm.reference in names for arm in ABLATIONS)
-    runs = {benchmark_module.run_name(arm) for arm in ABLATIONS}
+    runs = {study_module.run_name(arm) for arm in ABLATIONS}
     assert "simgan" in runs       # R's own weights come from the SimGAN runs themselves
     authors = [arm for arm in ABLATIONS if arm.authors][0]
     config = tiny().simgan_config(authors, 0)
@@ -94,11 +94,11 @@ def test_bad_configs_name_the_field(changes, match):
 
 
 def test_the_command_prints_the_table_and_bad_flags_are_one_line(tmp_path, capsys):
-    assert gaze_benchmark.main(["--preset", "tiny", "--seeds", "1", "--estimator-seeds", "1",
+    assert gaze_study.main(["--preset", "tiny", "--seeds", "1", "--estimator-seeds", "1",
                                 "--out", str(tmp_path / "b"), "--no-progress",
                                 "--device", "cpu"]) == 0
     assert "Synthetic, as rendered" in capsys.readouterr().out
-    assert gaze_benchmark.main(["--preset", "tiny", "--checkpoints", "0", "1",
+    assert gaze_study.main(["--preset", "tiny", "--checkpoints", "0", "1",
                                 "--out", str(tmp_path / "c"), "--device", "cpu"]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "checkpoints" in error[0]
@@ -108,7 +108,7 @@ def test_ctrl_c_prints_the_same_command_to_continue_and_keeps_finished_estimator
         tmp_path, monkeypatch, capsys):
     argv = ["--preset", "tiny", "--seeds", "1", "--estimator-seeds", "1",
             "--out", str(tmp_path / "b"), "--no-progress", "--device", "cpu"]
-    train_estimator = benchmark_module.train_gaze_estimator
+    train_estimator = study_module.train_gaze_estimator
     calls = []
 
     def interrupted_third(*args, **kwargs):
@@ -117,11 +117,11 @@ def test_ctrl_c_prints_the_same_command_to_continue_and_keeps_finished_estimator
             raise KeyboardInterrupt
         return train_estimator(*args, **kwargs)
 
-    monkeypatch.setattr(benchmark_module, "train_gaze_estimator", interrupted_third)
-    assert gaze_benchmark.main(argv) == 130
+    monkeypatch.setattr(study_module, "train_gaze_estimator", interrupted_third)
+    assert gaze_study.main(argv) == 130
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert f"what was done is kept in {tmp_path / 'b'}" in error
-    assert error.endswith("continue with: python -m minigan.gaze_benchmark " + " ".join(argv))
-    monkeypatch.setattr(benchmark_module, "train_gaze_estimator", train_estimator)
-    assert gaze_benchmark.main(argv) == 0
+    assert error.endswith("continue with: python -m minigan.gaze_study " + " ".join(argv))
+    monkeypatch.setattr(study_module, "train_gaze_estimator", train_estimator)
+    assert gaze_study.main(argv) == 0
     assert "2 of 6 estimators were finished before" in capsys.readouterr().err

@@ -1,12 +1,12 @@
-"""2-D convolution for the CPU backend: the math of ``minigan.reference.conv``, arranged so that
-the time goes into the matrix product.
+"""2-D convolution for the CPU backend: the math of ``minigan.reference.conv_spec``, arranged
+so that the time goes into the matrix product.
 
-Same functions, arguments and results as ``conv.py`` (the readable im2col specification; the
+Same functions, arguments and results as ``conv_spec`` (the readable im2col specification; the
 tests hold the two to the same outputs). x (N, C, H, W), w (F, C, K, K), gy = dL/dy (N, F, Ho, Wo).
 
 Images go through in chunks of m, with ``CHUNK_BYTES`` of columns (so they stay in a core's
 cache, in buffers reused from chunk to chunk), and the batch is split over the cores
-(``minigan.reference.parallel``). The columns of a chunk come from the K*K shifted slices of
+(``minigan.cpu.threads``). The columns of a chunk come from the K*K shifted slices of
 ``minigan.reference.windows``: contiguous copies on an Ho x Wq grid per image, whose Wq - Wo
 junk columns are cropped (forward) or meet zeros (backward):
 
@@ -24,7 +24,7 @@ convolution without padding or stride needs no columns: y[n] = W @ x[n], one pro
 """
 import numpy as np
 
-from minigan.reference.parallel import over_images
+from minigan.cpu.threads import over_images
 from minigan.reference.windows import from_phases, grid, phases_buffer, tap_slices, to_phases
 
 CHUNK_BYTES = 1 << 20   # the columns of one chunk of images: well inside a core's L2 cache

@@ -1,4 +1,4 @@
-"""The benchmark's protocol, fixed before any test result is seen: seeds, rows, sizes, metric.
+"""The gaze study's protocol, fixed before any test result is seen: seeds, rows, sizes, metric.
 
 A *replicate* is one seed s: SimGAN's initialization and training data (``TrainConfig.seed =
 s``), the estimators' training eyes and the held-out photo test set (``eval_data.data_seed``),
@@ -71,8 +71,8 @@ ABLATIONS = (
 
 
 @dataclass
-class BenchmarkConfig:
-    """Sizes and seeds of the benchmark. Defaults: the ``cpu`` preset, sized to finish in about
+class StudyConfig:
+    """Sizes and seeds of the gaze study. Defaults: the ``cpu`` preset, sized to finish in about
     two hours on one CPU core (five SimGAN runs of ~5 minutes, 90 estimators of ~1 minute;
     the ablations add ~1 hour): 5 replicates x 3 estimator seeds, 2,000 training and 2,000
     test eyes, the small estimator for 400 steps, SimGAN's CPU preset evaluated at iterations
@@ -129,25 +129,25 @@ class BenchmarkConfig:
                      "simgan_steps", "pupil_n", "ablation_estimator_seeds"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"BenchmarkConfig.{name} must be a positive integer, "
+                raise ValueError(f"StudyConfig.{name} must be a positive integer, "
                                  f"got {value!r}")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0:
-            raise ValueError(f"BenchmarkConfig.seeds must be distinct seeds >= 0, got {self.seeds}")
+            raise ValueError(f"StudyConfig.seeds must be distinct seeds >= 0, got {self.seeds}")
         if not set(self.ablation_seeds) <= set(self.seeds):
-            raise ValueError(f"BenchmarkConfig.ablation_seeds {self.ablation_seeds} must be "
+            raise ValueError(f"StudyConfig.ablation_seeds {self.ablation_seeds} must be "
                              f"among the seeds {self.seeds}")
         if self.ablation_estimator_seeds > self.estimator_seeds:
-            raise ValueError("BenchmarkConfig.ablation_estimator_seeds must be at most "
+            raise ValueError("StudyConfig.ablation_estimator_seeds must be at most "
                              f"estimator_seeds ({self.estimator_seeds})")
         if self.normalization not in NORMALIZATIONS:
-            raise ValueError(f"BenchmarkConfig.normalization must be one of {NORMALIZATIONS}, "
+            raise ValueError(f"StudyConfig.normalization must be one of {NORMALIZATIONS}, "
                              f"got {self.normalization!r}")
         if not self.checkpoints or self.checkpoints[0] < 0 \
                 or self.checkpoints[-1] != self.simgan_steps:
-            raise ValueError(f"BenchmarkConfig.checkpoints {self.checkpoints} must be iterations "
+            raise ValueError(f"StudyConfig.checkpoints {self.checkpoints} must be iterations "
                              f">= 0 ending at simgan_steps ({self.simgan_steps})")
         if self.simgan_preset not in ("cpu", "gpu"):
-            raise ValueError(f"BenchmarkConfig.simgan_preset must be cpu or gpu, "
+            raise ValueError(f"StudyConfig.simgan_preset must be cpu or gpu, "
                              f"got {self.simgan_preset!r}")
 
     def to_dict(self):

@@ -1,5 +1,5 @@
 """Convolution on the GPU: launch wrappers for ``kernels/conv2d.cu``, same API as
-``minigan.reference.conv``.
+``minigan.reference.conv_spec``.
 
     conv2d_forward(x, w, b, stride, padding)                 -> y        (N, F, Ho, Wo)
     conv2d_backward_input(gy, w, x_shape, stride, padding)   -> gx       (N, C, H, W)

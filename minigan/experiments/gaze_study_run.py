@@ -1,8 +1,8 @@
-"""Run the benchmark of ``benchmark_protocol``: SimGAN runs, then one gaze estimator per row,
+"""Run the gaze study of ``gaze_study_protocol``: SimGAN runs, then one gaze estimator per row,
 replicate seed and estimator seed; every finished piece is kept, so a stopped run goes on.
 
-    config = BenchmarkConfig.preset("cpu")
-    result = run_benchmark(config, "runs/benchmark")     # -> summary (benchmark_report)
+    config = StudyConfig.preset("cpu")
+    result = run_study(config, "runs/gaze_study")     # -> summary (gaze_study_report)
 
 Folder ``OUT``:
 
@@ -26,7 +26,7 @@ from minigan.data.degrade import degrade
 from minigan.data.eyes import render_eyes
 from minigan.data.normalize import normalize
 from minigan.experiments import metrics
-from minigan.experiments.benchmark_protocol import CONTROL_ROWS
+from minigan.experiments.gaze_study_protocol import CONTROL_ROWS
 from minigan.experiments.eval_data import data_seed, refine_all
 from minigan.experiments.gaze_estimator import predict_gaze, train_gaze_estimator
 from minigan.io.atomic import write_json
@@ -80,15 +80,15 @@ def _check_protocol(out_dir, config):
         if found != protocol:
             changed = sorted(k for k in protocol if not isinstance(found, dict)
                              or found.get(k) != protocol[k])
-            raise ValueError(f"{out_dir} holds a benchmark with another protocol (it differs in "
+            raise ValueError(f"{out_dir} holds a gaze study with another protocol (it differs in "
                              f"{', '.join(changed) or 'format'}); choose another output folder, "
                              "or the settings it was made with")
     else:
         write_json(path, protocol)
 
 
-class Benchmark:
-    """One benchmark folder: the jobs of ``config`` and where their results go."""
+class GazeStudy:
+    """One gaze study folder: the jobs of ``config`` and where their results go."""
 
     def __init__(self, config, out_dir, log=print, progress=False, status_every=60.0):
         self.config, self.out = config, os.fspath(out_dir)
@@ -155,7 +155,7 @@ class Benchmark:
         jobs_done = sum(os.path.exists(self.part_path(s, key, k))
                         for s in seeds for key, _, _, k in jobs[s])
         # a run costs about as much as SIMGAN_COST estimators until both kinds have been timed
-        self.status = Progress("benchmark", {"SimGAN runs": (runs_total, runs_done, SIMGAN_COST),
+        self.status = Progress("gaze study", {"SimGAN runs": (runs_total, runs_done, SIMGAN_COST),
                                              "gaze estimators": (jobs_total, jobs_done, 1.0)},
                                bar=False, every_s=0, stream=LogLines(self.log))
         if runs_done or jobs_done:
