@@ -12,7 +12,7 @@ from minigan import functional as F  # noqa: F401
 from minigan import nn, optim
 from minigan.autograd import Function, Tensor, gradcheck, no_grad
 from minigan.backend import get_default_device, set_default_device
-from minigan.nn.init import manual_seed
+from minigan.functional.generator import manual_seed
 
 __version__ = "0.1.0"
 __all__ = ["Tensor", "Function", "no_grad", "functional", "F", "nn", "optim", "gradcheck",

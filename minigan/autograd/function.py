@@ -2,8 +2,9 @@
 
 ``Function.__call__`` runs ``forward`` on raw arrays and links the output into the graph (the
 output's ``creator`` is the function, the function's ``inputs`` are the input tensors, and
-``input_versions`` their versions at that moment), so that ``Tensor.backward`` can later call
-``backward`` with the gradient of the output.
+``input_versions`` and ``output_version`` the versions at that moment), so that
+``Tensor.backward`` can later call ``backward`` with the gradient of the output. An output that
+is a view of an input's array shares that input's version counter.
 """
 import numpy as np
 
@@ -24,16 +25,21 @@ class Function:
     def __call__(self, *inputs):
         like = _first_tensor(inputs)
         tensors = [x if isinstance(x, Tensor) else as_tensor(x, like) for x in inputs]
+        for t in tensors:
+            t._check_not_stale()
         if len(tensors) > 1:
             _check_same_device(type(self).__name__, tensors)
         self.needs_input_grad = tuple(t._requires_grad for t in tensors)
-        output = Tensor.wrap(self.forward(*[t._data for t in tensors]))
+        array = self.forward(*[t._data for t in tensors])
+        source = _shares_memory_with(array, tensors)
+        output = Tensor.wrap(array) if source is None else source._alias(array)
         if (grad_mode.is_grad_enabled() and any(self.needs_input_grad)
                 and output._data.dtype.kind == "f"):
             output._requires_grad = True
             output.creator = self
             self.inputs = tensors
             self.input_versions = [t._version for t in tensors]
+            self.output_version = output._version
         return output
 
     def forward(self, *arrays):
@@ -41,6 +47,19 @@ class Function:
 
     def backward(self, gy):
         raise NotImplementedError
+
+
+def may_share_memory(a, b):
+    """Whether arrays ``a`` and ``b`` (of one device) may overlap in memory."""
+    if type(a) is not type(b):
+        return False
+    xp = np if isinstance(a, np.ndarray) else backend.get_array_module(a)
+    return bool(xp.may_share_memory(a, b))
+
+
+def _shares_memory_with(array, tensors):
+    """The input whose array ``array`` may be a view of (reshape, indexing ...), or None."""
+    return next((t for t in tensors if may_share_memory(array, t._data)), None)
 
 
 def _first_tensor(values):

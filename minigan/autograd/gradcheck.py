@@ -49,15 +49,15 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0, check=None, de
     for i, (array, tensor) in enumerate(zip(leaves, tensors)):
         if not check[i]:
             continue
-        analytic = np.zeros_like(array) if tensor.grad is None else to_numpy(tensor.grad)
+        analytic = np.zeros_like(array) if tensor.grad is None else to_numpy(tensor.grad.data)
         numerical = np.zeros_like(array)
         flat = array.reshape(-1)
         for j in range(flat.size):
             original = flat[j]
             flat[j] = original + eps
-            plus = float((evaluate(leaves)[1].numpy() * weights).sum())
+            plus = float((to_numpy(evaluate(leaves)[1].data) * weights).sum())
             flat[j] = original - eps
-            minus = float((evaluate(leaves)[1].numpy() * weights).sum())
+            minus = float((to_numpy(evaluate(leaves)[1].data) * weights).sum())
             flat[j] = original
             numerical.reshape(-1)[j] = (plus - minus) / (2 * eps)
         excess = np.abs(analytic - numerical) - (atol + rtol * np.abs(numerical))

@@ -8,7 +8,12 @@ The math lives in ``minigan.reference.conv_spec`` (NumPy) and ``kernels/conv2d.c
 checks its arguments, then calls forward, grad-input, grad-weight and grad-bias of whichever
 implementation matches the arrays' device.
 """
+from __future__ import annotations
+
+from typing import Optional
+
 from minigan.autograd import Function
+from minigan.autograd.hints import TensorLike, Window
 from minigan.functional.dispatch import implementation
 from minigan.reference.geometry import conv2d_geometry, square
 
@@ -59,7 +64,8 @@ class Conv2d(Function):
         return gx, gw, gb
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0):  # noqa: A002 - PyTorch's name
+def conv2d(input: TensorLike, weight: TensorLike, bias: Optional[TensorLike] = None,
+           stride: Window = 1, padding: Window = 0) -> Tensor:  # noqa: A002 - PyTorch's name
     """y = conv2d(input, weight) + bias, ``stride`` and ``padding`` each an int or a pair of
     equal ints; see the module docstring for shapes."""
     stride, padding = square("conv2d", "stride", stride), square("conv2d", "padding", padding)

@@ -4,10 +4,16 @@ x, a, b, y: arrays of any shape (a and b broadcast against each other). For y = 
 broadcasting, dL/da is gy * dy/da *summed back* to a's shape (``sum_to``): a dimension that was
 stretched receives the sum of the gradients of its copies.
 """
+from __future__ import annotations
+
+from typing import Any, Optional
+
 import numpy as np
 
 from minigan.autograd import Function, as_tensor
+from minigan.autograd.hints import TensorLike
 from minigan.backend import get_array_module
+from minigan.functional.inplace import in_place
 
 
 def sum_to(array, shape):
@@ -61,8 +67,17 @@ class Add(_Binary):
         return self.unbroadcast(gy, gy)
 
 
-def add(a, b):
+def add(a: TensorLike, b: TensorLike) -> Tensor:
     return Add()(a, b)
+
+
+def _scaled(other, alpha):
+    return other if alpha == 1 else mul(other, alpha)
+
+
+def add_(x: TensorLike, other: TensorLike, alpha: float = 1) -> Tensor:
+    """x <- x + alpha * other, in place."""
+    return in_place(x, lambda t, o: add(t, _scaled(o, alpha)), as_tensor(other, like=x))
 
 
 class Sub(_Binary):
@@ -74,8 +89,13 @@ class Sub(_Binary):
         return self.unbroadcast(gy, -gy)
 
 
-def sub(a, b):
+def sub(a: TensorLike, b: TensorLike) -> Tensor:
     return Sub()(a, b)
+
+
+def sub_(x: TensorLike, other: TensorLike, alpha: float = 1) -> Tensor:
+    """x <- x - alpha * other, in place."""
+    return in_place(x, lambda t, o: sub(t, _scaled(o, alpha)), as_tensor(other, like=x))
 
 
 class Mul(_Binary):
@@ -88,8 +108,12 @@ class Mul(_Binary):
         return self.unbroadcast(gy * self.b, gy * self.a)
 
 
-def mul(a, b):
+def mul(a: TensorLike, b: TensorLike) -> Tensor:
     return Mul()(a, b)
+
+
+def mul_(x: TensorLike, other: TensorLike) -> Tensor:
+    return in_place(x, mul, as_tensor(other, like=x))
 
 
 class Div(_Binary):
@@ -103,8 +127,12 @@ class Div(_Binary):
         return self.unbroadcast(gy / self.b, gb)
 
 
-def div(a, b):
+def div(a: TensorLike, b: TensorLike) -> Tensor:
     return Div()(a, b)
+
+
+def div_(x: TensorLike, other: TensorLike) -> Tensor:
+    return in_place(x, div, as_tensor(other, like=x))
 
 
 class Pow(_Binary):
@@ -125,7 +153,7 @@ class Pow(_Binary):
         return self.unbroadcast(ga, gb)
 
 
-def pow(a, b):  # noqa: A001 - the op's name
+def pow(a: TensorLike, b: TensorLike) -> Tensor:  # noqa: A001 - the op's name
     return Pow()(a, b)
 
 
@@ -135,11 +163,10 @@ class Neg(Function):
         return -x
 
     def backward(self, gy):
-        """gx = -gy (x, gy: one shape)."""
         return -gy
 
 
-def neg(x):
+def neg(x: TensorLike) -> Tensor:
     return Neg()(x)
 
 
@@ -150,11 +177,10 @@ class Exp(Function):
         return self.y
 
     def backward(self, gy):
-        """gx = gy * y, with y = e^x kept from the forward pass."""
         return gy * self.y
 
 
-def exp(x):
+def exp(x: TensorLike) -> Tensor:
     return Exp()(x)
 
 
@@ -165,11 +191,10 @@ class Log(Function):
         return get_array_module(x).log(x)
 
     def backward(self, gy):
-        """gx = gy / x."""
         return gy / self.x
 
 
-def log(x):
+def log(x: TensorLike) -> Tensor:
     return Log()(x)
 
 
@@ -180,11 +205,10 @@ class Sqrt(Function):
         return self.y
 
     def backward(self, gy):
-        """gx = gy / (2 y), with y = sqrt(x) kept from the forward pass."""
         return gy / (2 * self.y)
 
 
-def sqrt(x):
+def sqrt(x: TensorLike) -> Tensor:
     return Sqrt()(x)
 
 
@@ -195,11 +219,10 @@ class Tanh(Function):
         return self.y
 
     def backward(self, gy):
-        """gx = gy * (1 - y^2), with y = tanh x kept from the forward pass."""
         return gy * (1 - self.y * self.y)
 
 
-def tanh(x):
+def tanh(x: TensorLike) -> Tensor:
     return Tanh()(x)
 
 
@@ -210,11 +233,10 @@ class Sigmoid(Function):
         return self.y
 
     def backward(self, gy):
-        """gx = gy * y * (1 - y), with y = sigmoid(x) kept from the forward pass."""
         return gy * self.y * (1 - self.y)
 
 
-def sigmoid(x):
+def sigmoid(x: TensorLike) -> Tensor:
     return Sigmoid()(x)
 
 
@@ -239,12 +261,17 @@ class LeakyReLU(Function):
         return xp.where(self.positive, gy, gy * self.negative_slope).astype(gy.dtype, copy=False)
 
 
-def relu(x):
-    return LeakyReLU(0.0)(x)
+def leaky_relu(x: TensorLike, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    function = LeakyReLU(negative_slope)
+    return in_place(x, function) if inplace else function(x)
 
 
-def leaky_relu(x, negative_slope=0.01):
-    return LeakyReLU(negative_slope)(x)
+def relu(x: TensorLike, inplace: bool = False) -> Tensor:
+    return leaky_relu(x, 0.0, inplace)
+
+
+def relu_(x: TensorLike) -> Tensor:
+    return relu(x, inplace=True)
 
 
 class Abs(Function):
@@ -255,11 +282,10 @@ class Abs(Function):
         return xp.abs(x)
 
     def backward(self, gy):
-        """gx = gy * sign(x) (``self.sign``; 0 at x = 0)."""
         return gy * self.sign
 
 
-def abs(x):  # noqa: A001
+def abs(x: TensorLike) -> Tensor:  # noqa: A001
     return Abs()(x)
 
 
@@ -282,17 +308,22 @@ class Clamp(Function):
         return y.astype(x.dtype, copy=False)
 
     def backward(self, gy):
-        """gx = gy where min <= x <= max (``self.inside``), else 0."""
         return gy * self.inside
 
 
-def clamp(x, min=None, max=None):  # noqa: A002
+def clamp(x: TensorLike, min: Optional[float] = None,  # noqa: A002 - PyTorch's names
+          max: Optional[float] = None) -> Tensor:  # noqa: A002
     if min is None and max is None:
         raise ValueError("clamp: give at least one of min and max")
     for name, bound in (("min", min), ("max", max)):
         if bound is not None and not np.isscalar(bound):
             raise TypeError(f"clamp: {name} must be a number, got {type(bound).__name__}")
     return Clamp(min, max)(x)
+
+
+def clamp_(x: TensorLike, min: Optional[float] = None,  # noqa: A002
+           max: Optional[float] = None) -> Tensor:  # noqa: A002
+    return in_place(x, lambda t: clamp(t, min, max))
 
 
 class AsType(Function):
@@ -308,5 +339,5 @@ class AsType(Function):
         return gy.astype(self.x_dtype)
 
 
-def astype(x, dtype):
+def astype(x: TensorLike, dtype: Any) -> Tensor:
     return AsType(dtype)(x) if np.dtype(dtype) != as_tensor(x).dtype else x

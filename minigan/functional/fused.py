@@ -17,7 +17,12 @@ Backward, with z = y the output and g = dL/dz:
     d residual = g_pre
     dx, dweight, dbias = conv2d's backward of g_pre
 """
+from __future__ import annotations
+
+from typing import Optional
+
 from minigan.autograd import Function
+from minigan.autograd.hints import TensorLike, Window
 from minigan.backend import device_of, get_array_module
 from minigan.functional.conv import check_conv2d_arguments
 from minigan.functional.dispatch import implementation
@@ -88,7 +93,9 @@ def _check_residual(residual, x, expected):
                         f"{residual.dtype}")
 
 
-def fused_conv2d(x, weight, bias=None, stride=1, padding=0, residual=None, activation=None):
+def fused_conv2d(x: TensorLike, weight: TensorLike, bias: Optional[TensorLike] = None,
+                 stride: Window = 1, padding: Window = 0, residual: Optional[TensorLike] = None,
+                 activation: Optional[str] = None) -> Tensor:
     """act(conv2d(x, weight, bias) + residual) in one op, ``stride`` and ``padding`` an int or a
     pair of equal ints; see the module docstring."""
     op = FusedConv2d(stride, padding, activation, bias is not None, residual is not None)

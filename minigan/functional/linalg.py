@@ -4,7 +4,12 @@ a (..., n, k), b (..., k, m) -> y = a @ b (..., n, m);  ga = gy @ b^T,  gb = a^T
 (transposes over the last two axes, summed back over broadcast batch axes). 1-D operands are
 treated as in NumPy (row / column vectors).
 """
+from __future__ import annotations
+
+from typing import Optional
+
 from minigan.autograd import Function
+from minigan.autograd.hints import TensorLike
 from minigan.backend import get_array_module
 from minigan.functional.elementwise import _check_dtypes, sum_to
 
@@ -41,5 +46,11 @@ class MatMul(Function):
         return ga, gb
 
 
-def matmul(a, b):
+def matmul(a: TensorLike, b: TensorLike) -> Tensor:
     return MatMul()(a, b)
+
+
+def linear(x: TensorLike, weight: TensorLike, bias: Optional[TensorLike] = None) -> Tensor:
+    """y = x @ weight^T + bias: x (..., in), weight (out, in), bias (out,) -> y (..., out)."""
+    y = matmul(x, weight.T)
+    return y if bias is None else y + bias

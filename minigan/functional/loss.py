@@ -1,5 +1,5 @@
 """Losses: patch-wise softmax cross-entropy (SimGAN's local adversarial loss), classification
-cross-entropy, L1 and mean squared error.
+cross-entropy, binary cross-entropy on logits, L1 and mean squared error.
 
 patch_cross_entropy: logits (N, C, H, W), labels (N, H, W) ints in [0, C):
 
@@ -9,9 +9,14 @@ patch_cross_entropy: logits (N, C, H, W), labels (N, H, W) ints in [0, C):
 The loss and its gradient softmax - onehot come out of one fused pass
 (``minigan.reference.xent_spec`` on the CPU, ``kernels/patch_xent.cu`` on the GPU).
 """
+from __future__ import annotations
+
+from typing import Optional
+
 import numpy as np
 
 from minigan.autograd import Function, Tensor, as_tensor
+from minigan.autograd.hints import TensorLike
 from minigan.backend import get_array_module
 from minigan.functional.dispatch import implementation
 from minigan.functional import elementwise as E
@@ -84,12 +89,12 @@ class PatchCrossEntropy(Function):
         return self.dlogits * scale
 
 
-def patch_cross_entropy(logits, labels, reduction="sum"):
+def patch_cross_entropy(logits: TensorLike, labels: TensorLike, reduction: str = "sum") -> Tensor:
     """Softmax cross-entropy per patch of an (N, C, H, W) logit map; see the module docstring."""
     return PatchCrossEntropy(labels, reduction)(logits)
 
 
-def cross_entropy(logits, labels, reduction="mean"):
+def cross_entropy(logits: TensorLike, labels: TensorLike, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy of (N, C) logits against (N,) integer labels."""
     logits = as_tensor(logits)
     if logits.ndim != 2:
@@ -116,19 +121,62 @@ def _check_same_shape(name, a, b):
         raise ValueError(f"{name}: prediction has shape {a.shape} but target has shape {b.shape}")
 
 
-def l1_loss(prediction, target, reduction="mean"):
+def l1_loss(prediction: TensorLike, target: TensorLike, reduction: str = "mean") -> Tensor:
     """sum or mean of |prediction - target| (SimGAN's self-regularization uses 'sum' or 'mean')."""
     prediction, target = as_tensor(prediction), as_tensor(target, like=as_tensor(prediction))
     _check_same_shape("l1_loss", prediction, target)
     return _reduce(E.abs(E.sub(prediction, target)), reduction)
 
 
-def mse_loss(prediction, target, reduction="mean"):
+def mse_loss(prediction: TensorLike, target: TensorLike, reduction: str = "mean") -> Tensor:
     """sum or mean of (prediction - target)^2."""
     prediction, target = as_tensor(prediction), as_tensor(target, like=as_tensor(prediction))
     _check_same_shape("mse_loss", prediction, target)
     diff = E.sub(prediction, target)
     return _reduce(E.mul(diff, diff), reduction)
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """Per element, with l = 1 + (pos_weight - 1) t and softplus(z) = log(1 + e^z) (stable):
+
+        loss = (1 - t) x + l softplus(-x)        (pos_weight 1: max(x, 0) - x t + log(1 + e^-|x|))
+        dloss/dx = (1 - t) - l (1 - sigmoid(x))     (pos_weight 1: sigmoid(x) - t)
+        dloss/dt = -x + (pos_weight - 1) softplus(-x),   dloss/dpos_weight = t softplus(-x)
+    """
+    def forward(self, x, t, pos_weight):
+        xp = get_array_module(x)
+        self.x, self.t, self.pos_weight = x, t, pos_weight
+        self.softplus = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))   # softplus(-x)
+        self.l = 1 + (pos_weight - 1) * t
+        return (1 - t) * x + self.l * self.softplus
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        sigmoid = (xp.tanh(self.x * 0.5) + 1) * 0.5
+        gx = gy * ((1 - self.t) - self.l * (1 - sigmoid))
+        gt = gp = None
+        if self.needs_input_grad[1]:
+            gt = gy * (-self.x + (self.pos_weight - 1) * self.softplus)
+        if self.needs_input_grad[2]:
+            gp = E.sum_to(gy * self.t * self.softplus, self.pos_weight.shape)
+        return gx, gt, gp
+
+
+def binary_cross_entropy_with_logits(input: TensorLike, target: TensorLike,  # noqa: A002
+                                     weight: Optional[TensorLike] = None, *,
+                                     reduction: str = "mean",
+                                     pos_weight: Optional[TensorLike] = None) -> Tensor:
+    """Binary cross-entropy of ``sigmoid(input)`` against ``target`` in [0, 1] (same shape),
+    computed from the logits without overflow; ``weight`` multiplies each element's loss and
+    ``pos_weight`` (broadcast over the last dimension, as in PyTorch) the positive term."""
+    x = as_tensor(input)
+    t = as_tensor(target, like=x)
+    _check_same_shape("binary_cross_entropy_with_logits", x, t)
+    pos_weight = as_tensor(1.0 if pos_weight is None else pos_weight, like=x)
+    loss = BinaryCrossEntropyWithLogits()(x, t, pos_weight)
+    if weight is not None:
+        loss = E.mul(loss, as_tensor(weight, like=x))
+    return _reduce(loss, reduction)
 
 
 def _softmax_dim(dim, ndim):
@@ -138,7 +186,7 @@ def _softmax_dim(dim, ndim):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def softmax(logits, dim=None):
+def softmax(logits: TensorLike, dim: Optional[int] = None) -> Tensor:
     """exp(z - max z) / sum exp(z - max z) along ``dim`` (a differentiable composition)."""
     logits = as_tensor(logits)
     dim = _softmax_dim(dim, logits.ndim)
@@ -147,7 +195,7 @@ def softmax(logits, dim=None):
     return E.div(e, R.sum(e, dim, keepdim=True))
 
 
-def log_softmax(logits, dim=None):
+def log_softmax(logits: TensorLike, dim: Optional[int] = None) -> Tensor:
     """z - max z - log sum exp(z - max z) along ``dim``."""
     logits = as_tensor(logits)
     dim = _softmax_dim(dim, logits.ndim)
@@ -155,5 +203,5 @@ def log_softmax(logits, dim=None):
     return E.sub(shifted, E.log(R.sum(E.exp(shifted), dim, keepdim=True)))
 
 
-__all__ = ["patch_cross_entropy", "cross_entropy", "l1_loss", "mse_loss", "softmax",
-           "log_softmax", "patch_labels"]
+__all__ = ["patch_cross_entropy", "cross_entropy", "binary_cross_entropy_with_logits",
+           "l1_loss", "mse_loss", "softmax", "log_softmax", "patch_labels"]

@@ -16,7 +16,12 @@ Backward, with g_hat = gy weight and means over the m values of a channel:
     eval:      gx = g_hat / sqrt(running_var + eps)
     gweight = sum gy x_hat,   gbias = sum gy
 """
+from __future__ import annotations
+
+from typing import Optional
+
 from minigan.autograd import Function, Tensor
+from minigan.autograd.hints import TensorLike
 from minigan.backend import get_array_module
 
 
@@ -68,8 +73,10 @@ class BatchNorm(Function):
         return tuple(gxs)
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,  # noqa: A002
-               momentum=0.1, eps=1e-5):
+def batch_norm(input: TensorLike, running_mean: Optional[Tensor],  # noqa: A002
+               running_var: Optional[Tensor], weight: Optional[TensorLike] = None,
+               bias: Optional[TensorLike] = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> Tensor:
     """Normalize each channel of ``input`` (N, C, *); see the module docstring.
 
     In training mode the batch statistics normalize and, when given, ``running_mean`` and

@@ -13,7 +13,12 @@ Along one axis of length n padded by a before and b after, y[i] = x[src(i - a)] 
 so the gradient is gx[k] = sum of gy[i] over every i with src(i - a) = k: the middle block of
 gy, plus each padded row or column folded back onto the one it copies.
 """
+from __future__ import annotations
+
+from typing import Sequence
+
 from minigan.autograd import Function, as_tensor
+from minigan.autograd.hints import TensorLike
 from minigan.backend import get_array_module
 
 MODES = ("constant", "reflect", "replicate")
@@ -65,7 +70,8 @@ class Pad(Function):
         return _fold(gx, gx.ndim - 1, left, right, self.mode)
 
 
-def pad(input, pad, mode="constant", value=0.0):  # noqa: A002 - PyTorch's names
+def pad(input: TensorLike, pad: Sequence[int], mode: str = "constant",
+        value: TensorLike = 0.0) -> Tensor:  # noqa: A002 - PyTorch's names
     """Pad the last two dimensions of ``input`` (at least 2-D) by ``pad = (left, right, top,
     bottom)`` (a 2-tuple pads only the last dimension), ``mode`` one of constant | reflect |
     replicate, as ``torch.nn.functional.pad``."""

@@ -5,7 +5,10 @@ K x K window (K = ``kernel_size``; padding counts as -inf). Backward sends each 
 window's argmax, which the forward pass stores (``minigan.reference.pool_spec``,
 ``kernels/maxpool2d.cu``).
 """
+from __future__ import annotations
+
 from minigan.autograd import Function
+from minigan.autograd.hints import TensorLike, Window
 from minigan.functional.dispatch import implementation
 from minigan.reference.geometry import pool_geometry, square
 
@@ -40,7 +43,8 @@ class MaxPool2d(Function):
                                              self.stride, self.padding)
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0):  # noqa: A002 - PyTorch's name
+def max_pool2d(input: TensorLike, kernel_size: Window, stride: Window = None,
+               padding: Window = 0) -> Tensor:  # noqa: A002 - PyTorch's name
     """Max over K x K windows moved by ``stride`` (default: ``kernel_size``); each argument an
     int or a pair of equal ints. See the module docstring for shapes."""
     kernel_size = square("max_pool2d", "kernel_size", kernel_size)

@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, max/min (and amax/amin), argmax/argmin.
+"""Reductions: sum, mean, var/std, max/min (and amax/amin), argmax/argmin.
 
 x: any shape. ``dim``: an int, a tuple of ints, or None for every dimension; ``keepdim=True``
 keeps each reduced dimension with size 1. As in PyTorch, NumPy's names ``axis`` and
@@ -10,10 +10,17 @@ Backward broadcasts gy back over the reduced dimensions; ``amax``/``max(x)`` sen
 positions that hold the maximum, split equally between ties; ``max(x, dim)`` sends it to the
 one index it returned.
 """
-import operator
-from collections import namedtuple
+from __future__ import annotations
 
-from minigan.autograd import Function, Tensor
+import operator
+import warnings
+from collections import namedtuple
+from typing import Optional, Union
+
+import numpy as np
+
+from minigan.autograd import Function, Tensor, as_tensor
+from minigan.autograd.hints import Dim, TensorLike
 from minigan.backend import get_array_module
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -68,13 +75,15 @@ class Sum(Function):
                                self.x_shape).copy()
 
 
-def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
+def sum(x: TensorLike, dim: Dim = None, keepdim: bool = False, *, axis: Dim = None,  # noqa: A001
+        keepdims: Optional[bool] = None) -> Tensor:
     dim, keepdim = _dim_alias("sum", dim, keepdim, axis, keepdims)
     return Sum(dim, keepdim)(x)
 
 
 class Mean(Sum):
-    """y = sum of x over ``dim`` / count;  dy/dx = 1 / count (x floating, as in PyTorch)."""
+    """y = sum of x over ``dim`` / count;  dy/dx = 1 / count (count: the elements each mean
+    averages; x floating, as in PyTorch): gx is ``Sum.backward`` of gy / count."""
     def forward(self, x):
         if x.dtype.kind != "f":
             raise TypeError(f"mean: needs a floating tensor, got dtype {x.dtype} "
@@ -86,14 +95,50 @@ class Mean(Sum):
         return (total / self.count).astype(x.dtype, copy=False)
 
     def backward(self, gy):
-        """gx = gy / count broadcast back as ``Sum.backward`` does (count: the number of
-        elements each mean averaged)."""
         return super().backward(gy / self.count)
 
 
-def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+def mean(x: TensorLike, dim: Dim = None, keepdim: bool = False, *, axis: Dim = None,
+         keepdims: Optional[bool] = None) -> Tensor:
     dim, keepdim = _dim_alias("mean", dim, keepdim, axis, keepdims)
     return Mean(dim, keepdim)(x)
+
+
+def var(x: TensorLike, dim: Dim = None, unbiased: Optional[bool] = None, keepdim: bool = False, *,
+        correction: Optional[int] = None) -> Tensor:
+    """sum over ``dim`` of (x - mean x)^2 / (n - correction), n values per result.
+
+    correction 1 (the unbiased estimate) is PyTorch's default; ``unbiased=False`` or
+    ``correction=0`` gives the mean square deviation. ``var(x, False)`` is ``unbiased=False``,
+    as in PyTorch. n - correction <= 0 gives inf or nan, with a warning. A composition of
+    differentiable ops: gx = gy * 2 (x - mean x) / (n - correction).
+    """
+    if isinstance(dim, bool):  # torch.var(x, unbiased)
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError("var/std: give unbiased or correction, not both")
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    x = as_tensor(x)
+    dims = _normalize_dims(dim, x.ndim)
+    n = 1
+    for d in dims:
+        n *= x.shape[d]
+    centred = x - mean(x, dims, keepdim=True)
+    total = sum(centred * centred, dims, keepdim)
+    dof = n - correction
+    if dof > 0:
+        return total / dof
+    warnings.warn(f"var(): degrees of freedom is <= 0 ({n} values, correction {correction})",
+                  RuntimeWarning, stacklevel=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return total / 0
+
+
+def std(x: TensorLike, dim: Dim = None, unbiased: Optional[bool] = None, keepdim: bool = False, *,
+        correction: Optional[int] = None) -> Tensor:
+    """sqrt(var(x, ...)): see ``var``."""
+    return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
 
 
 class Amax(Function):
@@ -120,7 +165,7 @@ class Amax(Function):
         return gy * mask / mask.sum(axis=self.dims, keepdims=True)
 
 
-def amax(x, dim=None, keepdim=False):
+def amax(x: TensorLike, dim: Dim = None, keepdim: bool = False) -> Tensor:
     return Amax(dim, keepdim)(x)
 
 
@@ -129,7 +174,7 @@ class Amin(Amax):
     pick = "min"
 
 
-def amin(x, dim=None, keepdim=False):
+def amin(x: TensorLike, dim: Dim = None, keepdim: bool = False) -> Tensor:
     return Amin(dim, keepdim)(x)
 
 
@@ -181,12 +226,14 @@ def _extremum(op, whole, along, x, dim, keepdim, axis, keepdims):
     return ValuesIndices(values, Tensor.wrap(function.indices.astype("int64", copy=False)))
 
 
-def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
+def max(x: TensorLike, dim: Optional[int] = None, keepdim: bool = False, *, axis: Dim = None,  # noqa: A001
+        keepdims: Optional[bool] = None) -> Union[Tensor, ValuesIndices]:
     """max(x): the largest element (0-d); max(x, dim): (values, indices) along ``dim``."""
     return _extremum("max", Amax, MaxAlongDim, x, dim, keepdim, axis, keepdims)
 
 
-def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
+def min(x: TensorLike, dim: Optional[int] = None, keepdim: bool = False, *, axis: Dim = None,  # noqa: A001
+        keepdims: Optional[bool] = None) -> Union[Tensor, ValuesIndices]:
     """min(x): the smallest element (0-d); min(x, dim): (values, indices) along ``dim``."""
     return _extremum("min", Amin, MinAlongDim, x, dim, keepdim, axis, keepdims)
 
@@ -205,11 +252,13 @@ def _arg(op, x, dim, keepdim, axis, keepdims):
     return Tensor.wrap(index.astype(xp.int64, copy=False))
 
 
-def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+def argmax(x: TensorLike, dim: Optional[int] = None, keepdim: bool = False, *, axis: Dim = None,
+           keepdims: Optional[bool] = None) -> Tensor:
     """Index of the largest element (flat when ``dim`` is None), int64, no gradient."""
     return _arg("argmax", x, dim, keepdim, axis, keepdims)
 
 
-def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+def argmin(x: TensorLike, dim: Optional[int] = None, keepdim: bool = False, *, axis: Dim = None,
+           keepdims: Optional[bool] = None) -> Tensor:
     """Index of the smallest element (flat when ``dim`` is None), int64, no gradient."""
     return _arg("argmin", x, dim, keepdim, axis, keepdims)

@@ -1,14 +1,21 @@
 """Shape ops: reshape/view, permute/transpose, squeeze/unsqueeze/flatten, broadcast_to, cat,
-stack, indexing, clone: each op's class, then its wrapper(s).
+stack, indexing and assigning by index, clone, copying values: each op's class, then its
+wrapper(s).
 
-None of them changes a value, so each backward only moves gy back into x's place.
+None of them computes a new value, so each backward only moves gy back into place.
 """
+from __future__ import annotations
+
 import itertools
 import operator
+from typing import Any, Sequence
 
 from minigan.autograd import Function, Tensor, as_tensor
+from minigan.autograd.function import may_share_memory
+from minigan.autograd.hints import Dim, TensorLike
 from minigan.backend import get_array_module, scatter_add
 from minigan.functional.elementwise import sum_to
+from minigan.functional.inplace import in_place
 
 
 def _shape_arg(shape):
@@ -26,7 +33,8 @@ def _dim(dim, ndim, op):
 
 
 class Reshape(Function):
-    """y = x with ``shape`` (same elements in the same order; one entry may be -1)."""
+    """y = x with ``shape`` (same elements in the same order; one entry may be -1);
+    gx = gy reshaped to x's shape."""
     def __init__(self, shape):
         self.shape = tuple(shape)
 
@@ -39,19 +47,26 @@ class Reshape(Function):
                              f"as {self.shape}") from None
 
     def backward(self, gy):
-        """gx = gy reshaped to x's shape (the elements keep their order)."""
         return gy.reshape(self.x_shape)
 
 
-def reshape(x, *shape):
+def reshape(x: TensorLike, *shape: int) -> Tensor:
     """x (any shape) -> the same elements in ``shape``: ``reshape(x, 2, -1)`` or ``(2, -1)``."""
     return Reshape(_shape_arg(shape))(x)
 
 
-view = reshape  # minigan never shares memory between tensors, so a view is a reshape
+def view(x: TensorLike, *shape: int) -> Tensor:
+    """``reshape`` that shares x's memory, as PyTorch's ``view``: a layout that would need a
+    copy (a transposed tensor, say) is an error."""
+    y = reshape(x, *shape)
+    if y.numel() and not may_share_memory(y.data, as_tensor(x).data):
+        raise RuntimeError(f"view size is not compatible with input tensor's size and stride "
+                           f"(shape {as_tensor(x).shape} -> {y.shape} needs a copy); use "
+                           ".reshape(...) instead")
+    return y
 
 
-def flatten(x, start_dim=0, end_dim=-1):
+def flatten(x: TensorLike, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions start_dim..end_dim into one: (2, 3, 4, 5), 1, 2 -> (2, 12, 5)."""
     x = as_tensor(x)
     if x.ndim == 0:
@@ -62,7 +77,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, x.shape[:start] + (-1,) + x.shape[end + 1:])
 
 
-def squeeze(x, dim=None):
+def squeeze(x: TensorLike, dim: Dim = None) -> Tensor:
     """Drop dimensions of size 1 (only ``dim``, an int or tuple, when given; a ``dim`` whose
     size is not 1 is kept, as in PyTorch)."""
     x = as_tensor(x)
@@ -73,7 +88,7 @@ def squeeze(x, dim=None):
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
 
 
-def unsqueeze(x, dim):
+def unsqueeze(x: TensorLike, dim: int) -> Tensor:
     """Insert a dimension of size 1 at ``dim`` (in [-ndim - 1, ndim]): (2, 3), 1 -> (2, 1, 3)."""
     x = as_tensor(x)
     dim = _dim(dim, x.ndim + 1, "unsqueeze")
@@ -102,12 +117,12 @@ class Permute(Function):
         return gy.transpose(inverse)
 
 
-def permute(x, *dims):
+def permute(x: TensorLike, *dims: int) -> Tensor:
     """Reorder the dimensions: ``permute(x, 2, 0, 1)`` makes (C, H, W) of (H, W, C)."""
     return Permute(_shape_arg(dims))(x)
 
 
-def transpose(x, dim0, dim1):
+def transpose(x: TensorLike, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions: (2, 3, 4), 0, 2 -> (4, 3, 2)."""
     x = as_tensor(x)
     dims = list(range(x.ndim))
@@ -117,7 +132,8 @@ def transpose(x, dim0, dim1):
 
 
 class BroadcastTo(Function):
-    """y = x repeated along broadcast dimensions to ``shape``; backward sums gy back."""
+    """y = x repeated along broadcast dimensions to ``shape``;
+    gx = ``sum_to(gy, x's shape)``: each stretched dimension receives the sum of its copies'."""
     def __init__(self, shape):
         self.shape = tuple(shape)
 
@@ -126,15 +142,14 @@ class BroadcastTo(Function):
         try:
             return get_array_module(x).broadcast_to(x, self.shape).copy()
         except ValueError:
-            raise ValueError(f"broadcast_to: shape {x.shape} cannot broadcast to {self.shape}") from None
+            raise ValueError(f"broadcast_to: shape {x.shape} cannot broadcast to "
+                             f"{self.shape}") from None
 
     def backward(self, gy):
-        """gx = ``sum_to(gy, x's shape)``: each stretched dimension receives the sum of
-        its copies' gradients."""
         return sum_to(gy, self.x_shape)
 
 
-def broadcast_to(x, shape):
+def broadcast_to(x: TensorLike, shape: Sequence[int]) -> Tensor:
     return BroadcastTo(shape)(x)
 
 
@@ -158,7 +173,7 @@ class Cat(Function):
         return tuple(get_array_module(gy).split(gy, bounds, axis=self.dim))
 
 
-def cat(tensors, dim=0):
+def cat(tensors: Sequence[TensorLike], dim: int = 0) -> Tensor:
     """Join tensors along an existing ``dim``; all other dimensions must agree."""
     tensors = list(tensors)
     if not tensors:
@@ -169,7 +184,7 @@ def cat(tensors, dim=0):
 concatenate = cat
 
 
-def stack(tensors, dim=0):
+def stack(tensors: Sequence[TensorLike], dim: int = 0) -> Tensor:
     """Join equally shaped tensors along a new dimension ``dim``."""
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
@@ -198,12 +213,97 @@ class GetItem(Function):
         return gx
 
 
-def getitem(x, index):
+def _index_arrays(index):
+    """Tensors in an index (a mask, integer positions) as their arrays."""
     if isinstance(index, Tensor):
-        index = index.data
-    elif isinstance(index, tuple):
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return GetItem(index)(x)
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+def getitem(x: TensorLike, index: Any) -> Tensor:
+    return GetItem(_index_arrays(index))(x)
+
+
+class SetItem(Function):
+    """y = x with y[index] = v (v broadcast into the indexed place);
+    gx = gy with 0 at index, gv = gy[index] summed back to v's shape."""
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, x, v):
+        self.v_shape, self.v_dtype = v.shape, v.dtype
+        y = x.copy()
+        try:
+            y[self.index] = v
+        except ValueError as error:
+            raise ValueError(f"t[index] = value: value of shape {v.shape} does not fit "
+                             f"the indexed part of shape {x.shape} ({error})") from None
+        return y
+
+    def backward(self, gy):
+        gx = gv = None
+        if self.needs_input_grad[0]:
+            gx = gy.copy()
+            gx[self.index] = 0
+        if self.needs_input_grad[1]:
+            picked = gy[self.index]
+            missing = len(self.v_shape) - picked.ndim   # v may carry leading 1s
+            if missing > 0:
+                picked = picked.reshape((1,) * missing + picked.shape)
+            gv = sum_to(picked, self.v_shape).astype(self.v_dtype, copy=False)
+        return gx, gv
+
+
+def setitem(x: TensorLike, index: Any, value: TensorLike) -> Tensor:
+    """``x[index] = value``, in place."""
+    function = SetItem(_index_arrays(index))
+    return in_place(x, function, as_tensor(value, like=x))
+
+
+class CopyValues(Function):
+    """y = src broadcast to x's shape in x's dtype (x gives only shape and dtype);
+    gx = 0, gsrc = gy summed back to src's shape, in src's dtype."""
+    def forward(self, x, src):
+        self.src_shape, self.src_dtype = src.shape, src.dtype
+        try:
+            return get_array_module(x).broadcast_to(src, x.shape).astype(x.dtype)
+        except ValueError:
+            raise ValueError(f"copy_: src of shape {src.shape} does not broadcast to the "
+                             f"tensor's shape {x.shape}") from None
+
+    def backward(self, gy):
+        gx = get_array_module(gy).zeros_like(gy) if self.needs_input_grad[0] else None
+        gsrc = (sum_to(gy, self.src_shape).astype(self.src_dtype, copy=False)
+                if self.needs_input_grad[1] else None)
+        return gx, gsrc
+
+
+def copy_(x: TensorLike, src: TensorLike) -> Tensor:
+    """x <- src broadcast to x's shape and cast to x's dtype, in place (the gradient flows to
+    src); a src on another device is moved unless it requires grad."""
+    src = as_tensor(src, like=x)
+    if src.device != x.device:
+        if src.requires_grad:
+            raise RuntimeError(f"copy_: src is on {src.device}, the tensor on {x.device}; "
+                               "move src with .to(device) first to keep its gradient")
+        src = src.to(x.device)
+    return in_place(x, CopyValues(), src)
+
+
+def fill_(x: TensorLike, value: TensorLike) -> Tensor:
+    """x <- value everywhere (a number or a one-element tensor), in place."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise RuntimeError(f"fill_ only supports a one-element value tensor, got shape "
+                               f"{value.shape}")
+        value = reshape(value, ())
+    return copy_(x, value)
+
+
+def zero_(x: TensorLike) -> Tensor:
+    return fill_(x, 0)
 
 
 class Clone(Function):
@@ -212,9 +312,14 @@ class Clone(Function):
         return x.copy()
 
     def backward(self, gy):
-        """gx = gy: a copy passes its gradient on unchanged."""
         return gy
 
 
-def clone(x):
+def clone(x: TensorLike) -> Tensor:
     return Clone()(x)
+
+
+def contiguous(x: TensorLike) -> Tensor:
+    """x itself when its array is C-contiguous, else a contiguous copy (in the graph)."""
+    x = as_tensor(x)
+    return x if x.is_contiguous() else clone(x)

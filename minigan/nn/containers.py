@@ -1,5 +1,6 @@
 """Modules that hold other modules: ``Sequential`` (applies them in order) and ``ModuleList``
 (a list whose modules are registered, so their parameters train and their state is saved)."""
+from minigan.autograd import Tensor
 from minigan.nn.module import Module
 
 
@@ -10,14 +11,14 @@ class ModuleList(Module):
         super().__init__()
         self.extend(modules)
 
-    def append(self, module):
+    def append(self, module: Module) -> "ModuleList":
         if not isinstance(module, Module):
             raise TypeError(f"{type(self).__name__}: element {len(self)} is a "
                             f"{type(module).__name__}, not a Module")
         setattr(self, str(len(self)), module)
         return self
 
-    def extend(self, modules):
+    def extend(self, modules) -> "ModuleList":
         for module in modules:
             self.append(module)
         return self
@@ -50,7 +51,7 @@ class Sequential(ModuleList):
             return Sequential(*list(self._modules.values())[index])
         return super().__getitem__(index)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         for module in self._modules.values():
             x = module(x)
         return x

@@ -5,14 +5,16 @@ Weights start as PyTorch's defaults: Kaiming-uniform with a = sqrt(5), i.e. U(-1
 batch norm starts at weight 1, bias 0.
 """
 import math
+from typing import Optional
 
 import numpy as np
 
 from minigan import functional as F
 from minigan.autograd import Tensor
-from minigan.reference.geometry import square
-from minigan.nn.init import get_rng
+from minigan.autograd.hints import Window
+from minigan.functional.generator import get_rng
 from minigan.nn.module import Module, Parameter
+from minigan.reference.geometry import square
 
 
 def _uniform(shape, bound, rng, dtype, device):
@@ -30,8 +32,10 @@ class Conv2d(Module):
 
     PADDING_MODES = ("zeros", "reflect", "replicate")
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
-                 padding_mode="zeros", rng=None, dtype=np.float32, device=None):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Window,
+                 stride: Window = 1, padding: Window = 0, bias: bool = True,
+                 padding_mode: str = "zeros", rng: Optional[np.random.Generator] = None,
+                 dtype=np.float32, device: Optional[str] = None):
         super().__init__()
         k = square("Conv2d", "kernel_size", kernel_size)
         s, p = square("Conv2d", "stride", stride), square("Conv2d", "padding", padding)
@@ -53,7 +57,7 @@ class Conv2d(Module):
             return x, p
         return F.pad(x, (p, p, p, p), mode=self.padding_mode), 0
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         x, padding = self.padded(x)
         return F.conv2d(x, self.weight, self.bias, self.stride[0], padding)
 
@@ -67,16 +71,17 @@ class Conv2d(Module):
 class Linear(Module):
     """y = x @ weight.T + bias; x (..., in), weight (out, in), bias (out,) -> y (..., out)."""
 
-    def __init__(self, in_features, out_features, bias=True, rng=None, dtype=np.float32, device=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 rng: Optional[np.random.Generator] = None, dtype=np.float32,
+                 device: Optional[str] = None):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         bound = 1 / math.sqrt(in_features)
         self.weight = _uniform((out_features, in_features), bound, rng, dtype, device)
         self.bias = _uniform((out_features,), bound, rng, dtype, device) if bias else None
 
-    def forward(self, x):
-        y = F.matmul(x, self.weight.T)
-        return y if self.bias is None else y + self.bias
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}"
@@ -85,13 +90,13 @@ class Linear(Module):
 class MaxPool2d(Module):
     """y = max over kernel_size x kernel_size windows moved by ``stride`` (default kernel_size)."""
 
-    def __init__(self, kernel_size, stride=None, padding=0):
+    def __init__(self, kernel_size: Window, stride: Optional[Window] = None, padding: Window = 0):
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding = padding
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
 
     def extra_repr(self):
@@ -107,8 +112,9 @@ class BatchNorm2d(Module):
     adds the parameters ``weight`` (1) and ``bias`` (0). All of them are in the state dict.
     """
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, dtype=np.float32, device=None):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: Optional[float] = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, dtype=np.float32,
+                 device: Optional[str] = None):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -120,7 +126,7 @@ class BatchNorm2d(Module):
             self.register_buffer(name, Tensor(initial, device=device) if track_running_stats
                                  else None)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 4:
             raise ValueError(f"BatchNorm2d: expected input (N, C, H, W), got shape {x.shape}")
         momentum = self.momentum
@@ -140,41 +146,64 @@ class BatchNorm2d(Module):
 
 
 class ReLU(Module):
-    """y = max(x, 0)."""
-    def forward(self, x):
-        return F.relu(x)
+    """y = max(x, 0); ``inplace``: x itself becomes y (``F.relu_``)."""
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.relu(x, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
-    """y = x if x > 0 else negative_slope * x."""
-    def __init__(self, negative_slope=0.01):
+    """y = x if x > 0 else negative_slope * x; ``inplace``: x itself becomes y."""
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace
 
-    def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope)
+    def forward(self, x: Tensor) -> Tensor:
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self):
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class Dropout(Module):
+    """``F.dropout`` with probability p while training; the identity in eval mode."""
+    def __init__(self, p: float = 0.5, inplace: bool = False,
+                 rng: Optional[np.random.Generator] = None):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p, self.inplace, self.rng = p, inplace, rng
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout(x, self.p, self.training, self.inplace, self.rng)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Tanh(Module):
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return F.tanh(x)
 
 
 class Sigmoid(Module):
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return F.sigmoid(x)
 
 
 class Flatten(Module):
     """Merge dimensions start_dim..end_dim: (N, C, H, W) -> (N, C*H*W) with the defaults."""
-    def __init__(self, start_dim=1, end_dim=-1):
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return F.flatten(x, self.start_dim, self.end_dim)
 
     def extra_repr(self):
@@ -182,5 +211,5 @@ class Flatten(Module):
 
 
 class Identity(Module):
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return x

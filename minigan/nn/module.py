@@ -10,9 +10,13 @@ and silently leaves those modules out of ``parameters()``, ``state_dict()`` and 
 classic bug of a model whose layers never train. ``nn.ModuleList`` registers them.
 """
 from collections import namedtuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
-from minigan.autograd.tensor import Tensor
-from minigan.backend import resolve_device, to_device, to_numpy
+import numpy as np
+
+from minigan.autograd.tensor import Tensor, zero_grads
+from minigan.autograd.torch_names import missing_attribute
+from minigan.backend import device_of, resolve_device, to_device, to_numpy
 from minigan.io.npz import load_npz, save_npz
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -21,7 +25,7 @@ IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_k
 class Parameter(Tensor):
     """A Tensor that a Module owns and an optimizer updates (requires_grad=True)."""
 
-    def __init__(self, data, dtype=None, device=None):
+    def __init__(self, data, dtype=None, device: Optional[str] = None):
         super().__init__(data, requires_grad=True, dtype=dtype, device=device)
 
 
@@ -41,33 +45,17 @@ class Module:
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
-        """``self.name = value``, registering what the module owns for the traversals below:
+        """``self.name = value``, registering what the module owns for the traversals below.
 
-        * ``name`` is a buffer: replace it (a Tensor or None; anything else is a TypeError
-          "<Class>.<name> is a buffer: assign a Tensor or None, not <type>");
-        * a list, tuple or dict holding a Module or Parameter: TypeError "<Class>.<name>: a
-          plain <type> of modules would not be registered ... use nn.ModuleList or
-          nn.Sequential";
-        * anything else: drop ``name`` from ``_parameters`` and ``_modules``, then enter it in
-          ``_parameters`` if it is a Parameter, in ``_modules`` if it is a Module (so a plain
-          value assigned over a parameter unregisters it);
-
-        then set the attribute itself with ``object.__setattr__``. Before ``Module.__init__``
-        ran (no ``_parameters`` in ``self.__dict__``): RuntimeError "<Class>.__init__ must call
-        super().__init__() before assigning attributes".
+        First ``self._check_assignment(name, value)`` (it refuses what cannot be assigned).
+        Then: ``name`` is a buffer: replace it in ``_buffers``; otherwise drop ``name`` from
+        ``_parameters`` and ``_modules``, then enter it in ``_parameters`` if it is a
+        Parameter, in ``_modules`` if it is a Module (so a plain value assigned over a
+        parameter unregisters it). Last, set the attribute itself with ``object.__setattr__``.
         """
-        if "_parameters" not in self.__dict__:
-            raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() "
-                               "before assigning attributes")
+        self._check_assignment(name, value)
         if name in self._buffers:
-            if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"{type(self).__name__}.{name} is a buffer: assign a Tensor or "
-                                f"None, not {type(value).__name__}")
             self._buffers[name] = value
-        elif _holds_modules(value):
-            raise TypeError(f"{type(self).__name__}.{name}: a plain {type(value).__name__} of "
-                            "modules would not be registered (no parameters, state_dict or "
-                            "to(device) for them); use nn.ModuleList or nn.Sequential")
         else:
             self._parameters.pop(name, None)
             self._modules.pop(name, None)
@@ -77,7 +65,20 @@ class Module:
                 self._modules[name] = value
         object.__setattr__(self, name, value)
 
-    def register_buffer(self, name, tensor):
+    def _check_assignment(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() "
+                               "before assigning attributes")
+        if name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"{type(self).__name__}.{name} is a buffer: assign a Tensor or "
+                                f"None, not {type(value).__name__}")
+        elif _holds_modules(value):
+            raise TypeError(f"{type(self).__name__}.{name}: a plain {type(value).__name__} of "
+                            "modules would not be registered (no parameters, state_dict or "
+                            "to(device) for them); use nn.ModuleList or nn.Sequential")
+
+    def register_buffer(self, name: str, tensor: Optional[Tensor]) -> None:
         """Register ``tensor`` (or None) as state that is saved and moved but not trained."""
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: '{name}' must be a Tensor or None, "
@@ -94,7 +95,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     # -- traversal --------------------------------------------------------------------------
-    def named_parameters(self, prefix=""):
+    def named_parameters(self, prefix: str = "") -> Iterator[Tuple[str, "Parameter"]]:
         """``(prefix + name, parameter)`` pairs: this module's parameters in the order they
         were assigned, then those of each sub-module in turn, named by its attribute and a dot
         ("0.weight", "blocks.1.conv.bias")."""
@@ -103,54 +104,92 @@ class Module:
         for name, m in self._modules.items():
             yield from m.named_parameters(prefix + name + ".")
 
-    def parameters(self):
+    def parameters(self) -> List["Parameter"]:
         return [p for _, p in self.named_parameters()]
 
-    def named_buffers(self, prefix=""):
+    def named_buffers(self, prefix: str = "") -> Iterator[Tuple[str, Tensor]]:
         for name, b in self._buffers.items():
             if b is not None:
                 yield prefix + name, b
         for name, m in self._modules.items():
             yield from m.named_buffers(prefix + name + ".")
 
-    def buffers(self):
+    def buffers(self) -> List[Tensor]:
         return [b for _, b in self.named_buffers()]
 
-    def modules(self):
-        yield self
+    def named_modules(self, prefix: str = "") -> Iterator[Tuple[str, "Module"]]:
+        """``(name, module)`` for this module ("" or ``prefix``) and every one below it."""
+        yield prefix, self
+        for name, m in self._modules.items():
+            yield from m.named_modules(prefix + ("." if prefix else "") + name)
+
+    def modules(self) -> Iterator["Module"]:
+        return (m for _, m in self.named_modules())
+
+    def named_children(self) -> Iterator[Tuple[str, "Module"]]:
+        return iter(self._modules.items())
+
+    def children(self) -> Iterator["Module"]:
+        return iter(self._modules.values())
+
+    def apply(self, fn: Callable[["Module"], None]) -> "Module":
+        """``fn(m)`` for every sub-module, the deepest first, then for this module; returns
+        self (``model.apply(init_weights)``)."""
         for m in self._modules.values():
-            yield from m.modules()
+            m.apply(fn)
+        fn(self)
+        return self
 
-    def zero_grad(self):
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
         for p in self.parameters():
-            p.grad = None
+            p.requires_grad_(requires_grad)
+        return self
 
-    def train(self, mode=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's gradient: None, or zeros in place (``set_to_none=False``)."""
+        zero_grads(self.parameters(), set_to_none)
+
+    def train(self, mode: bool = True) -> "Module":
         for m in self.modules():
             object.__setattr__(m, "training", mode)
         return self
 
-    def eval(self):
+    def eval(self) -> "Module":
         return self.train(False)
 
-    def to(self, device):
-        """Move every parameter and buffer to ``device`` in place; returns self."""
+    def to(self, device: str) -> "Module":
+        """Move every parameter and buffer (and gradient) to ``device`` in place; returns self."""
         device = resolve_device(device)
+        return self._convert(lambda array: to_device(array, device) if device_of(array) != device
+                             else array)
+
+    def double(self) -> "Module":
+        """Every floating parameter and buffer (and gradient) as float64, in place."""
+        return self._convert(lambda array: _floating_as(array, np.float64))
+
+    def float(self) -> "Module":
+        """Every floating parameter and buffer (and gradient) as float32, in place."""
+        return self._convert(lambda array: _floating_as(array, np.float32))
+
+    def _convert(self, convert):
         for t in self.parameters() + self.buffers():
-            if t.device != device:  # moving replaces .data: only when it really moves
-                t.data = to_device(t.data, device)
-            if t.grad is not None:
-                t.grad = to_device(t.grad, device)
+            grad, t.grad = t.grad, None
+            array = convert(t.data)
+            if array is not t.data:  # replacing .data counts up the version: only on a change
+                t.data = array
+            if grad is not None:
+                moved = convert(grad.data)
+                t.grad = grad if moved is grad.data else Tensor.wrap(moved)
         return self
 
-    def cpu(self):
+    def cpu(self) -> "Module":
         return self.to("cpu")
 
-    def cuda(self):
+    def cuda(self) -> "Module":
         return self.to("cuda")
 
     @property
-    def device(self):
+    def device(self) -> str:
         tensors = self.parameters() or self.buffers()
         return tensors[0].device if tensors else "cpu"
 
@@ -162,51 +201,34 @@ class Module:
         for name, m in self._modules.items():
             yield from m._named_state(prefix + name + ".")
 
-    def state_dict(self):
+    def state_dict(self) -> Dict[str, np.ndarray]:
         """``{name: NumPy array}``: a copy of every parameter and buffer, named and ordered as
         ``_named_state`` gives them (a later change to the module does not change it)."""
-        return {name: t.numpy().copy() for name, t in self._named_state()}
+        return {name: to_numpy(t.data).copy() for name, t in self._named_state()}
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict: Dict, strict: bool = True) -> IncompatibleKeys:
         """Copy arrays into the parameters and buffers, as PyTorch does.
 
-        ``state_dict`` maps names (those of ``_named_state``) to arrays or Tensors. Every shape
-        must fit and, with ``strict``, every name must match; otherwise nothing is loaded and
-        one RuntimeError "Error(s) in loading state_dict for <Class>:" lists, a line each,
-        "Unexpected key(s) in state_dict: 'a', 'b'", "Missing key(s) in state_dict: 'c'" (these
-        two only with ``strict``) and "size mismatch for <name>: shape <s> in the state dict,
-        <t> in the model". Without ``strict`` the names that match are loaded. Each value is
-        cast to its tensor's dtype and moved to its device; assigning ``.data`` counts up the
-        tensor's version. Returns ``IncompatibleKeys(missing_keys, unexpected_keys)``.
+        ``state_dict`` maps names (those of ``_named_state``) to arrays or Tensors.
+        ``_check_state_dict(self, own, arrays, state_dict, strict)`` raises when a shape does
+        not fit or, with ``strict``, a name is missing or unexpected; then nothing is loaded.
+        Without ``strict`` the names that match are loaded. Each value is cast to its tensor's
+        dtype and moved to its device by assigning ``.data`` (which counts up its version).
+        Returns ``IncompatibleKeys(missing_keys, unexpected_keys)``.
         """
         own = dict(self._named_state())
-        missing = [name for name in own if name not in state_dict]
-        unexpected = [name for name in state_dict if name not in own]
-        errors = []
-        if strict and unexpected:
-            errors.append("Unexpected key(s) in state_dict: " + ", ".join(map(repr, unexpected)))
-        if strict and missing:
-            errors.append("Missing key(s) in state_dict: " + ", ".join(map(repr, missing)))
-        arrays = {}
-        for name, t in own.items():
-            if name in state_dict:
-                value = state_dict[name]
-                arrays[name] = to_numpy(value.data if isinstance(value, Tensor) else value)
-                if arrays[name].shape != t.shape:
-                    errors.append(f"size mismatch for {name}: shape {arrays[name].shape} in the "
-                                  f"state dict, {t.shape} in the model")
-        if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n    "
-                               + "\n    ".join(errors))
+        arrays = {name: to_numpy(value.data if isinstance(value, Tensor) else value)
+                  for name, value in state_dict.items() if name in own}
+        missing, unexpected = _check_state_dict(self, own, arrays, state_dict, strict)
         for name, array in arrays.items():
             own[name].data = to_device(array.astype(own[name].dtype), own[name].device)
         return IncompatibleKeys(missing, unexpected)
 
-    def save(self, path):
+    def save(self, path) -> None:
         """Write the state dict to ``path`` (.npz, atomically)."""
         save_npz(path, self.state_dict())
 
-    def load(self, path):
+    def load(self, path) -> "Module":
         """Read a state dict written by ``save``; see ``load_state_dict`` for the checks."""
         self.load_state_dict(load_npz(path))
         return self
@@ -220,3 +242,29 @@ class Module:
 
     def extra_repr(self):
         return ""
+
+    def __getattr__(self, name):
+        raise missing_attribute("Module", f"'{type(self).__name__}' object", name,
+                                dir(type(self)) + list(self.__dict__))
+
+
+def _check_state_dict(module, own, arrays, state_dict, strict):
+    """(missing, unexpected) names; one RuntimeError listing every mismatch, as PyTorch's."""
+    missing = [name for name in own if name not in state_dict]
+    unexpected = [name for name in state_dict if name not in own]
+    errors = []
+    if strict and unexpected:
+        errors.append("Unexpected key(s) in state_dict: " + ", ".join(map(repr, unexpected)))
+    if strict and missing:
+        errors.append("Missing key(s) in state_dict: " + ", ".join(map(repr, missing)))
+    errors += [f"size mismatch for {name}: shape {array.shape} in the state dict, "
+               f"{own[name].shape} in the model"
+               for name, array in arrays.items() if array.shape != own[name].shape]
+    if errors:
+        raise RuntimeError(f"Error(s) in loading state_dict for {type(module).__name__}:\n    "
+                           + "\n    ".join(errors))
+    return missing, unexpected
+
+
+def _floating_as(array, dtype):
+    return array.astype(dtype) if array.dtype.kind == "f" and array.dtype != dtype else array

@@ -1,9 +1,11 @@
 """Stochastic gradient descent with momentum, Nesterov momentum and weight decay."""
+from typing import Iterable
+
 from minigan.optim.optimizer import Optimizer
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent, as in PyTorch:
+    """Stochastic gradient descent, as in PyTorch (each option per parameter group):
 
         g = grad + weight_decay * p
         buf = momentum * buf + g          (buf = g on the first step)
@@ -11,24 +13,30 @@ class SGD(Optimizer):
         p  -= lr * g                                                (momentum = 0)
     """
 
-    hyperparameters = ("lr", "momentum", "weight_decay", "nesterov")
+    options = ("lr", "momentum", "weight_decay", "nesterov")
     buffers = ("momentum_buffer",)
 
-    def __init__(self, params, lr=0.001, momentum=0.0, weight_decay=0.0, nesterov=False):
-        if nesterov and momentum <= 0:
-            raise ValueError("SGD: nesterov=True needs momentum > 0")
-        super().__init__(params, lr=lr, momentum=momentum, weight_decay=weight_decay,
-                         nesterov=bool(nesterov))
+    def __init__(self, params: Iterable, lr: float = 0.001, momentum: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay,
+                                      nesterov=bool(nesterov)))
 
-    def update(self, i, p, g):
-        """Parameter ``i`` after one step: p (an array) and its gradient g (p's shape) -> the
-        new p by the class docstring's formula, an array of p's dtype. Parameter i's momentum
-        buffer is ``self.state["momentum_buffer"][i]`` (None until the first step sets it)."""
-        if self.weight_decay:
-            g = g + self.weight_decay * p
-        if self.momentum:
-            buf = self.state["momentum_buffer"][i]
-            buf = g.copy() if buf is None else self.momentum * buf + g
-            self.state["momentum_buffer"][i] = buf
-            g = g + self.momentum * buf if self.nesterov else buf
-        return p - (self.lr * g).astype(p.dtype, copy=False)
+    def _check_options(self, group):
+        super()._check_options(group)
+        if group["nesterov"] and group["momentum"] <= 0:
+            raise ValueError("SGD: nesterov=True needs momentum > 0")
+
+    def update(self, group, state, p, g):
+        """One step of a parameter: p (an array) and its gradient g (p's shape) -> the new p by
+        the class docstring's formula, an array of p's dtype. ``group`` holds the options
+        (``group["lr"]`` ...); the momentum buffer is ``state["momentum_buffer"]`` (absent
+        until the first step sets it)."""
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p
+        momentum = group["momentum"]
+        if momentum:
+            buf = state.get("momentum_buffer")
+            buf = g.copy() if buf is None else momentum * buf + g
+            state["momentum_buffer"] = buf
+            g = g + momentum * buf if group["nesterov"] else buf
+        return p - (group["lr"] * g).astype(p.dtype, copy=False)

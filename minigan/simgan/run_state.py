@@ -108,7 +108,8 @@ def restore(trainer, path):
                          f"({' '.join(str(error).split())}); the file is damaged or was not "
                          "written by minigan") from None
     for optimizer in (trainer.refiner_optimizer, trainer.discriminator_optimizer):
-        optimizer.lr = trainer.config.lr  # the one hyperparameter that may change on resuming
+        for group in optimizer.param_groups:
+            group["lr"] = trainer.config.lr  # the one hyperparameter that may change on resuming
     trainer.counters = counters
     trainer.elapsed = float(meta.get("elapsed_s", 0.0))
     trainer.run_id = meta.get("run_id")

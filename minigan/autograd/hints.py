@@ -1,0 +1,15 @@
+"""The type hints of minigan's public API.
+
+    TensorLike  what an op takes as a tensor: a Tensor, an array, a (nested) list or a number
+    Dim         a dimension, several, or None for all of them
+    Window      a kernel size, stride or padding: one int, or a pair of equal ints
+"""
+from typing import Sequence, Tuple, Union
+
+import numpy as np
+
+from minigan.autograd.tensor import Tensor
+
+TensorLike = Union[Tensor, np.ndarray, Sequence, float, int]
+Dim = Union[int, Tuple[int, ...], None]
+Window = Union[int, Tuple[int, int]]
