@@ -1,6 +1,7 @@
-"""The engine: tensors, the graph and its backward walk, gradient accumulation, no_grad and
-detach, the version counter, which tensors may require gradients, and the gradient check
-itself. The ops' own tests are in tests/test_op_*.py."""
+"""The engine: tensors, the graph and its backward walk, gradient accumulation into ``.grad``
+(a Tensor), no_grad and detach, the version counter, which tensors may require gradients, the
+errors for names minigan lacks, and the gradient check itself. The ops' own tests are in
+tests/test_op_*.py, the in-place ops' in tests/test_inplace.py."""
 import numpy as np
 import pytest
 
@@ -86,14 +87,16 @@ def test_tensor_facts_and_to_cpu():
     assert t.shape == (2, 3) and t.ndim == 2 and t.device == "cpu"
     assert t.size() == (2, 3) and t.size(-1) == 3 and t.numel() == 6 and t.dim() == 2
     assert t.to("cpu") is t
-    assert isinstance(t.numpy(), np.ndarray)
+    assert isinstance(t.detach().numpy(), np.ndarray) and t.detach().data is t.data
+    with pytest.raises(RuntimeError, match=r"Use tensor.detach\(\).numpy\(\) instead"):
+        t.numpy()
 
 
 def test_manual_seed_makes_initialisation_reproducible():
     minigan.manual_seed(5)
-    a = minigan.nn.Conv2d(2, 3, 3).weight.numpy()
+    a = minigan.nn.Conv2d(2, 3, 3).weight.detach().numpy()
     minigan.manual_seed(5)
-    b = minigan.nn.Conv2d(2, 3, 3).weight.numpy()
+    b = minigan.nn.Conv2d(2, 3, 3).weight.detach().numpy()
     np.testing.assert_array_equal(a, b)
 
 
@@ -104,7 +107,7 @@ def test_changing_an_input_after_an_op_used_it_makes_backward_refuse():
     w.data = w.data + 1
     with pytest.raises(RuntimeError, match=r"input 0 of Exp \(shape \(3,\)\) was changed after "
                                            r"Exp used it \(its data is at version 1, Exp saw "
-                                           r"version 0\)"):
+                                           r"version 0: an in-place op"):
         y.backward()
 
 
@@ -112,7 +115,7 @@ def test_changing_an_input_after_an_op_used_it_makes_backward_refuse():
 def test_changing_a_tensor_after_backward_is_fine():
     w = Tensor(np.ones(3), requires_grad=True)
     (w * w).sum().backward()
-    w.data = w.data - 0.1 * w.grad          # what an optimizer step does
+    w.data = w.data - 0.1 * w.grad.data     # what an optimizer step does
     w.grad = None
     (w * w).sum().backward()
     np.testing.assert_allclose(w.grad, 2 * 0.8 * np.ones(3))
@@ -282,3 +285,72 @@ def test_gradcheck_reports_a_wrong_gradient():
 
     with pytest.raises(GradcheckError, match="input 0 .* elements differ"):
         gradcheck(lambda x: WrongSquare()(x), [np.random.default_rng(0).standard_normal(3)])
+
+
+def test_grad_is_a_tensor_that_accumulates_in_place():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (x * 3).sum().backward()
+    grad = x.grad
+    assert isinstance(grad, Tensor) and not grad.requires_grad and grad.is_leaf
+    (x * x).sum().backward()
+    assert x.grad is grad
+    np.testing.assert_array_equal(grad.numpy(), [5.0, 7.0])
+    grad.zero_()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+
+
+def test_a_gradient_is_never_an_array_another_leaf_or_the_caller_holds():
+    a, b = Tensor(np.ones(2), requires_grad=True), Tensor(np.ones(2), requires_grad=True)
+    seed = np.ones(2)
+    (a + b).backward(seed)                  # Add passes one array to both inputs
+    a.grad.mul_(5)
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(seed, [1.0, 1.0])
+
+
+def test_assigning_grad_takes_a_tensor_of_the_same_shape_dtype_and_device():
+    w = Tensor(np.ones(3), requires_grad=True)
+    w.grad = Tensor(np.full(3, 2.0))
+    w.grad = None
+    with pytest.raises(TypeError, match="got grad of type numpy.ndarray .*Tensor\\(array\\)"):
+        w.grad = np.ones(3)
+    with pytest.raises(RuntimeError, match="gradient of shape \\(2,\\) to a tensor of shape"):
+        w.grad = Tensor(np.ones(2))
+    with pytest.raises(RuntimeError, match="gradient of dtype float32 to a tensor of dtype "
+                                           "float64"):
+        w.grad = Tensor(np.ones(3, np.float32))
+
+
+def test_numpy_asarray_follows_numpy_and_refuses_a_tensor_that_requires_grad():
+    np.testing.assert_array_equal(np.asarray(Tensor(np.arange(3.0))), [0.0, 1.0, 2.0])
+    assert isinstance(np.ones(2) + Tensor(np.ones(2)), Tensor)
+    with pytest.raises(RuntimeError, match="requires grad"):
+        np.asarray(Tensor(np.ones(2), requires_grad=True))
+    assert Tensor(np.ones(2), requires_grad=True).sum().item() == 2.0   # item() is fine
+
+
+def test_grad_fn_is_the_creator_and_requires_grad_is_fixed_on_a_tensor_in_the_graph():
+    x = Tensor(np.ones(2), requires_grad=True)
+    y = x * 2
+    assert y.grad_fn is y.creator and type(y.grad_fn).__name__ == "Mul" and x.grad_fn is None
+    with pytest.raises(RuntimeError, match="only change requires_grad flags of leaf"):
+        y.requires_grad = False
+
+
+def test_assigning_data_counts_up_the_version_and_takes_a_tensor():
+    x = Tensor(np.ones(2))
+    x.data = Tensor(np.zeros(2))
+    assert isinstance(x.data, np.ndarray) and x._version == 1
+
+
+def test_a_missing_pytorch_name_says_what_minigan_offers():
+    t = Tensor(np.ones(2))
+    with pytest.raises(AttributeError, match="minigan does not have PyTorch's expand; use "
+                                             "t.broadcast_to"):
+        t.expand(3, 2)
+    with pytest.raises(AttributeError, match="'Tensor' object has no attribute 'sahpe': "
+                                             "minigan does not have it; did you mean 'shape'"):
+        t.sahpe
+    with pytest.raises(AttributeError, match="minigan does not have it .*dir\\(\\)"):
+        t.no_such_thing
+    assert not hasattr(t, "__no_such_dunder__") and getattr(t, "cumsum", None) is None

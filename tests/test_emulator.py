@@ -153,7 +153,8 @@ def test_simgan_trains_resumes_refines_and_evaluates_on_the_emulator(tmp_path):
     on_cpu = load_refiner(tmp_path / "cpu" / "checkpoints" / "last.npz", device="cpu")
     emulated = load_refiner(tmp_path / "emulator" / "checkpoints" / "last.npz", device="cpu")
     for (name, a), (_, b) in zip(on_cpu.named_parameters(), emulated.named_parameters()):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-3, atol=1e-4, err_msg=name)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-3, atol=1e-4,
+                                   err_msg=name)
     train(TrainConfig.cpu_preset(device="emulator", **dict(SIMGAN_CONFIG, steps=3)), synthetic,
           real, tmp_path / "emulator", progress=False, resume=True)
 

@@ -45,8 +45,8 @@ def test_parameters_are_registered_by_name():
 def test_default_init_is_kaiming_uniform_bound():
     conv = nn.Conv2d(4, 16, 3, rng=np.random.default_rng(0))
     bound = 1 / np.sqrt(4 * 9)
-    assert np.abs(conv.weight.numpy()).max() <= bound
-    assert np.abs(conv.weight.numpy()).max() > 0.9 * bound
+    assert np.abs(conv.weight.detach().numpy()).max() <= bound
+    assert np.abs(conv.weight.detach().numpy()).max() > 0.9 * bound
 
 
 @pytest.mark.task3_1
@@ -55,7 +55,7 @@ def test_state_dict_roundtrip_through_npz(tmp_path):
     a.save(tmp_path / "model.npz")
     b.load(tmp_path / "model.npz")
     for (_, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
-        np.testing.assert_array_equal(pa.numpy(), pb.numpy())
+        np.testing.assert_array_equal(pa.detach().numpy(), pb.detach().numpy())
 
 
 @pytest.mark.task3_1
@@ -95,8 +95,9 @@ def test_load_state_dict_without_strict_loads_what_matches():
     state["bogus"] = np.zeros(1)
     missing, unexpected = model.load_state_dict(state, strict=False)
     assert (missing, unexpected) == (["0.bias"], ["bogus"])
-    np.testing.assert_array_equal(model[0].weight.numpy(), other[0].weight.numpy())
-    assert not np.array_equal(model[0].bias.numpy(), other[0].bias.numpy())
+    np.testing.assert_array_equal(model[0].weight.detach().numpy(),
+                                  other[0].weight.detach().numpy())
+    assert not np.array_equal(model[0].bias.detach().numpy(), other[0].bias.detach().numpy())
 
 
 @pytest.mark.task3_1
@@ -147,8 +148,8 @@ def test_buffers_are_saved_and_moved_but_not_trained():
 
 
 def test_optimizers_refuse_what_is_not_a_tensor():
-    with pytest.raises(TypeError, match="parameter 0 is a dict, not a Tensor"):
-        optim.SGD([{"params": []}], lr=0.1)
+    with pytest.raises(TypeError, match="parameter 0 of group 0 is a ndarray, not a Tensor"):
+        optim.SGD([np.ones(3)], lr=0.1)
 
 
 def test_train_and_eval_flags_propagate():
@@ -175,9 +176,10 @@ def test_sgd_matches_formula(nesterov):
     p = nn.Parameter(p0.copy())
     opt = optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.01, nesterov=nesterov)
     for g in grads:
-        p.grad = g
+        p.grad = Tensor(g)
         opt.step()
-    np.testing.assert_allclose(p.numpy(), sgd_reference(p0, grads, 0.1, 0.9, 0.01, nesterov))
+    np.testing.assert_allclose(p.detach().numpy(),
+                               sgd_reference(p0, grads, 0.1, 0.9, 0.01, nesterov))
 
 
 @pytest.mark.task3_3
@@ -189,11 +191,11 @@ def test_adam_matches_formula():
     m = v = np.zeros(5)
     expected = p0.copy()
     for t, g in enumerate(grads, 1):
-        p.grad = g
+        p.grad = Tensor(g)
         opt.step()
         m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
         expected -= 0.01 * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
-    np.testing.assert_allclose(p.numpy(), expected)
+    np.testing.assert_allclose(p.detach().numpy(), expected)
 
 
 @pytest.mark.task3_3
@@ -205,12 +207,12 @@ def test_adam_adds_weight_decay_to_the_gradient():
     m = v = np.zeros(5)
     expected = p0.copy()
     for t, g in enumerate(grads, 1):
-        p.grad = g
+        p.grad = Tensor(g)
         opt.step()
         g = g + 0.5 * expected
         m, v = 0.8 * m + 0.2 * g, 0.9 * v + 0.1 * g * g
         expected -= 0.1 * (m / (1 - 0.8 ** t)) / (np.sqrt(v / (1 - 0.9 ** t)) + 1e-8)
-    np.testing.assert_allclose(p.numpy(), expected)
+    np.testing.assert_allclose(p.detach().numpy(), expected)
 
 
 @pytest.mark.parametrize("make", [
@@ -222,19 +224,19 @@ def test_optimizer_state_roundtrip_resumes_exactly(make):
     straight = nn.Parameter(np.ones(4))
     opt = make([straight])
     for g in grads:
-        straight.grad = g
+        straight.grad = Tensor(g)
         opt.step()
     resumed = nn.Parameter(np.ones(4))
     first = make([resumed])
     for g in grads[:2]:
-        resumed.grad = g
+        resumed.grad = Tensor(g)
         first.step()
     second = make([resumed])
     second.load_state_dict(first.state_dict())
     for g in grads[2:]:
-        resumed.grad = g
+        resumed.grad = Tensor(g)
         second.step()
-    np.testing.assert_array_equal(straight.numpy(), resumed.numpy())
+    np.testing.assert_array_equal(straight.detach().numpy(), resumed.detach().numpy())
 
 
 def test_optimizer_state_with_wrong_keys_is_rejected():
@@ -248,3 +250,174 @@ def test_bad_optimizer_settings():
         optim.SGD([nn.Parameter(np.ones(1))], lr=-1)
     with pytest.raises(ValueError, match="empty parameter list"):
         optim.Adam([])
+
+
+def test_param_groups_have_their_own_lr_and_the_defaults_fill_the_rest():
+    a, b = nn.Parameter(np.ones(2)), nn.Parameter(np.ones(3))
+    opt = optim.SGD([{"params": [a], "lr": 1.0}, {"params": b}], lr=0.1, momentum=0.5)
+    assert [g["lr"] for g in opt.param_groups] == [1.0, 0.1]
+    assert opt.param_groups[1]["momentum"] == 0.5 and opt.defaults["lr"] == 0.1
+    a.grad, b.grad = Tensor(np.ones(2)), Tensor(np.ones(3))
+    opt.step()
+    np.testing.assert_allclose(a.detach().numpy(), [0.0, 0.0])
+    np.testing.assert_allclose(b.detach().numpy(), [0.9] * 3)
+    opt.param_groups[0]["lr"] = 0.0               # what a scheduler does
+    opt.step()
+    np.testing.assert_allclose(a.detach().numpy(), [0.0, 0.0])
+    c = nn.Parameter(np.ones(1))
+    opt.add_param_group({"params": [c], "momentum": 0.0})
+    assert opt.param_groups[2] == {"params": [c], "momentum": 0.0, "lr": 0.1,
+                                   "weight_decay": 0.0, "nesterov": False}
+
+
+def test_bad_param_groups_are_refused():
+    a = nn.Parameter(np.ones(2))
+    with pytest.raises(ValueError, match="unknown option\\(s\\) \\['betas'\\]"):
+        optim.SGD([{"params": [a], "betas": (0.9, 0.9)}], lr=0.1)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        optim.SGD([{"params": [a]}, {"params": [a]}], lr=0.1)
+    with pytest.raises(ValueError, match="lr must be >= 0"):
+        optim.Adam([{"params": [a], "lr": -1.0}])
+    with pytest.raises(ValueError, match="betas must be two numbers"):
+        optim.AdamW([a], betas=(0.9, 1.0))
+
+
+def test_optimizer_state_with_groups_round_trips_and_a_one_group_state_keeps_its_keys():
+    rng = np.random.default_rng(0)
+
+    def run(steps, state=None):
+        a, b = nn.Parameter(np.ones(2)), nn.Parameter(np.ones(3))
+        opt = optim.Adam([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
+        if state is not None:
+            a.data, b.data, _ = state[1], state[2], opt.load_state_dict(state[0])
+        for g in steps:
+            a.grad, b.grad = Tensor(g[:2]), Tensor(g[2:])
+            opt.step()
+        return opt.state_dict(), a.detach().numpy().copy(), b.detach().numpy().copy()
+    grads = [rng.standard_normal(5) for _ in range(4)]
+    straight, halfway = run(grads), run(grads[:2])
+    resumed = run(grads[2:], halfway)
+    np.testing.assert_array_equal(straight[1], resumed[1])
+    np.testing.assert_array_equal(straight[2], resumed[2])
+    assert straight[0]["group1.lr"] == 0.5 and "step.0" not in straight[0]
+    single = optim.SGD([nn.Parameter(np.ones(2))], lr=0.1, momentum=0.9).state_dict()
+    assert list(single) == ["step", "lr", "momentum", "weight_decay", "nesterov"]
+
+
+def test_adam_counts_the_steps_of_each_parameter_as_pytorch_does():
+    """A parameter without a gradient is skipped: its bias correction starts at its own
+    first step, and the state dict keeps that count."""
+    a, b = nn.Parameter(np.ones(2)), nn.Parameter(np.ones(2))
+    opt = optim.Adam([a, b], lr=0.1)
+    a.grad = Tensor(np.ones(2))
+    opt.step()
+    b.grad = Tensor(np.full(2, 3.0))
+    opt.step()
+    np.testing.assert_allclose(b.detach().numpy(), [0.9, 0.9])    # the first step: lr * sign
+    state = opt.state_dict()
+    assert int(state["step"]) == 2 and int(state["step.1"]) == 1 and "step.0" not in state
+    again = optim.Adam([a, b], lr=0.1)
+    again.load_state_dict(state)
+    assert again.state[b]["step"] == 1 and again.state[a]["step"] == 2
+
+
+def test_adamw_decays_the_weights_apart_from_the_gradient():
+    rng = np.random.default_rng(2)
+    p0, grads = rng.standard_normal(4), [rng.standard_normal(4) for _ in range(3)]
+    p = nn.Parameter(p0.copy())
+    opt = optim.AdamW([p], lr=0.1, weight_decay=0.2)
+    m = v = np.zeros(4)
+    expected = p0.copy()
+    for t, g in enumerate(grads, 1):
+        p.grad = Tensor(g)
+        opt.step()
+        expected = expected * (1 - 0.1 * 0.2)
+        m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
+        expected -= 0.1 * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+    np.testing.assert_allclose(p.detach().numpy(), expected)
+    assert optim.AdamW([p]).defaults["weight_decay"] == 0.01
+
+
+def test_the_step_writes_into_the_parameter_s_memory():
+    p = nn.Parameter(np.ones(3))
+    view = p.detach()
+    opt = optim.SGD([p], lr=0.5)
+    p.grad = Tensor(np.ones(3))
+    opt.step()
+    np.testing.assert_array_equal(view.numpy(), [0.5] * 3)
+
+
+def test_zero_grad_of_module_and_optimizer_with_and_without_set_to_none():
+    model = nn.Linear(2, 1)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    model(Tensor(np.ones((3, 2), np.float32))).sum().backward()
+    opt.zero_grad(set_to_none=False)
+    assert all(p.grad is not None and not p.grad.numpy().any() for p in model.parameters())
+    opt.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_schedulers_set_the_lr_of_every_group_and_resume_from_their_state():
+    def make():
+        opt = optim.SGD([{"params": [nn.Parameter(np.ones(1))], "lr": 1.0},
+                         {"params": [nn.Parameter(np.ones(1))]}], lr=0.1)
+        return opt, optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.1)
+    opt, scheduler = make()
+    for _ in range(3):
+        opt.step()
+        scheduler.step()
+    assert scheduler.get_last_lr() == pytest.approx([0.1, 0.01])
+    assert [g["lr"] for g in opt.param_groups] == scheduler.get_last_lr()
+    other_opt, other = make()
+    other_opt.load_state_dict(opt.state_dict())
+    other.load_state_dict(scheduler.state_dict())
+    for s in (scheduler, other):
+        s.step()
+    assert other.get_last_lr() == scheduler.get_last_lr() == pytest.approx([0.01, 0.001])
+    with pytest.raises(TypeError, match="is not an Optimizer"):
+        optim.lr_scheduler.CosineAnnealingLR([1], T_max=3)
+
+
+def test_module_apply_children_named_modules_and_requires_grad_():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Sequential(nn.Linear(3, 1)))
+    seen = []
+    assert model.apply(lambda m: seen.append(type(m).__name__)) is model
+    assert seen == ["Linear", "ReLU", "Linear", "Sequential", "Sequential"]
+    assert [n for n, _ in model.named_modules()] == ["", "0", "1", "2", "2.0"]
+    assert [n for n, _ in model.named_children()] == ["0", "1", "2"]
+    assert len(list(model.children())) == 3
+    assert model.requires_grad_(False) is model
+    assert not any(p.requires_grad for p in model.parameters())
+
+
+def test_module_double_float_and_to_convert_parameters_buffers_and_gradients():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2))
+    model(Tensor(np.ones((2, 1, 4, 4), np.float32))).sum().backward()
+    assert model.double() is model
+    assert all(p.dtype == np.float64 and p.grad.dtype == np.float64 for p in model.parameters())
+    assert model[1].running_mean.dtype == np.float64
+    assert model[1].num_batches_tracked.dtype == np.int64       # not floating: kept
+    grad = model[0].weight.grad
+    assert model.float().to("cpu") is model and model[0].weight.dtype == np.float32
+    assert model[0].weight.grad is not grad and model[0].weight.grad.dtype == np.float32
+
+
+def test_clip_grad_norm_scales_to_the_joint_norm_and_clip_grad_value_clamps():
+    a, b = nn.Parameter(np.array([3.0, 0.0])), nn.Parameter(np.array([4.0]))
+    a.grad, b.grad = Tensor(np.array([3.0, 0.0])), Tensor(np.array([4.0]))
+    norm = nn.utils.clip_grad_norm_([a, b], max_norm=1.0)
+    assert norm.item() == 5.0
+    np.testing.assert_allclose(np.concatenate([a.grad.numpy(), b.grad.numpy()]),
+                               np.array([3.0, 0.0, 4.0]) / (5.0 + 1e-6))
+    assert nn.utils.clip_grad_norm_(a, 10.0).item() == pytest.approx(0.6, rel=1e-5)
+    nn.utils.clip_grad_value_([a, b], clip_value=0.5)
+    assert b.grad.numpy().max() == 0.5
+
+
+def test_the_readme_s_engine_in_ten_lines_runs():
+    readme = (TUTORIALS.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The engine in ten lines", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace = {}
+    exec(compile(code, "README.md (the engine in ten lines)", "exec"), namespace)  # noqa: S102
+    assert 0.0 <= namespace["accuracy"] <= 1.0 and len(code.strip().splitlines()) <= 11

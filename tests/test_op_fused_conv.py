@@ -30,7 +30,7 @@ def forward_and_grads(op, arrays, device="cpu"):
                for a in arrays]
     out = op(*tensors)
     out.backward(np.linspace(-1, 1, out.numel()).reshape(out.shape).astype(out.dtype))
-    return out.numpy(), [to_numpy(t.grad) for t in tensors if t is not None]
+    return out.detach().numpy(), [to_numpy(t.grad) for t in tensors if t is not None]
 
 
 CASES = [  # (bias, residual, activation, stride, padding)
@@ -111,7 +111,7 @@ def test_refiner_with_fused_layers_is_bit_for_bit_the_unfused_refiner_on_the_cpu
             p.grad = None
         out = forward(Tensor(x))
         (out * out).sum().backward()
-        outputs.append(out.numpy())
+        outputs.append(out.detach().numpy())
         grads.append([to_numpy(p.grad) for p in refiner.parameters()])
     np.testing.assert_array_equal(outputs[0], outputs[1])
     for fused_grad, plain_grad in zip(*grads):

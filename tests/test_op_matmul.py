@@ -30,3 +30,11 @@ def test_matmul_gradcheck(shapes, device):
 def test_shapes_that_do_not_align_are_rejected():
     with pytest.raises(ValueError, match="do not align"):
         Tensor(np.ones((2, 3))) @ Tensor(np.ones((4, 2)))
+
+
+def test_linear_is_x_times_weight_transposed_plus_bias(device):
+    x, w, b = randn(2, 3, 4), randn(5, 4), randn(5)
+    y = F.linear(Tensor(x, device=device), Tensor(w, device=device), Tensor(b, device=device))
+    np.testing.assert_allclose(y.numpy(), x @ w.T + b, rtol=1e-12)
+    gradcheck(F.linear, [x, w, b], device=device)
+    gradcheck(lambda x, w: F.linear(x, w), [x, w], device=device)

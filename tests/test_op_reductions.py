@@ -1,5 +1,5 @@
-"""Reductions: sum, mean, amax, amin over ``dim`` (None, an int or a tuple; ``keepdim``), max and
-min (whole, or along a dim with their indices), argmax, argmin.
+"""Reductions: sum, mean, var, std, amax, amin over ``dim`` (None, an int or a tuple;
+``keepdim``), max and min (whole, or along a dim with their indices), argmax, argmin.
 
 Forward against NumPy and the float64 gradient check on every device; which element gets the
 gradient of a maximum among ties; the PyTorch and NumPy spellings of the arguments.
@@ -31,6 +31,37 @@ def test_reduction_forward_is_numpys(name, dim, keepdim, device):
 def test_reduction_gradcheck(name, dim, keepdim, device):
     reduce = REDUCTIONS[name][0]
     gradcheck(lambda x: reduce(x, dim=dim, keepdim=keepdim), [randn(2, 3, 4)], device=device)
+
+
+CORRECTIONS = [({}, 1), ({"unbiased": True}, 1), ({"unbiased": False}, 0),
+               ({"correction": 0}, 0), ({"correction": 2}, 2)]
+
+
+@pytest.mark.parametrize("dim,keepdim", DIMS)
+@pytest.mark.parametrize("spelling,ddof", CORRECTIONS)
+def test_var_and_std_are_numpys_with_ddof_the_correction(dim, keepdim, spelling, ddof, device):
+    x = randn(2, 3, 4)
+    t = Tensor(x, device=device)
+    np.testing.assert_allclose(F.var(t, dim, keepdim=keepdim, **spelling).numpy(),
+                               np.var(x, axis=dim, keepdims=keepdim, ddof=ddof), rtol=1e-12)
+    np.testing.assert_allclose(t.std(dim, keepdim=keepdim, **spelling).numpy(),
+                               np.std(x, axis=dim, keepdims=keepdim, ddof=ddof), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dim,keepdim", DIMS)
+def test_var_and_std_gradcheck(dim, keepdim, device):
+    gradcheck(lambda x: F.var(x, dim, keepdim=keepdim), [randn(2, 3, 4)], device=device)
+    gradcheck(lambda x: F.std(x, dim, correction=0, keepdim=keepdim), [randn(2, 3, 4)],
+              device=device)
+
+
+def test_var_without_degrees_of_freedom_warns_and_gives_nan_or_inf():
+    with pytest.warns(RuntimeWarning, match="degrees of freedom is <= 0"):
+        assert np.isnan(Tensor(np.ones(1)).var().item())
+    with pytest.warns(RuntimeWarning, match="degrees of freedom"):
+        assert np.isinf(Tensor(np.array([0.0, 1.0])).var(correction=2).item())
+    assert Tensor(np.ones(1)).var(unbiased=False).item() == 0.0
+    assert Tensor(np.arange(4.0)).var(False).item() == np.var(np.arange(4.0))  # var(unbiased)
 
 
 @pytest.mark.task1_4
