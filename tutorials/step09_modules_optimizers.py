@@ -3,9 +3,11 @@
 Teaches: a Module knows its parameters because assigning one as an attribute registers it
 (``Module.__setattr__``), under its name, and those of its sub-modules under theirs
 ("body.0.weight"); the state dict maps those names to arrays, and an .npz file holds it. An
-optimizer knows no model, only a list of parameters, and moves each against its gradient:
-SGD with momentum (and Nesterov's variant) and Adam, each checked step by step against its
-formula, then both solving a least-squares problem.
+optimizer knows no model, only its parameter groups, and moves each parameter against its
+gradient, in place: first the loop a student writes by hand (``p -= lr * p.grad`` under
+``no_grad``), which is ``optim.SGD`` bit for bit; then SGD with momentum (and Nesterov's
+variant) and Adam, each checked step by step against its formula, then both solving a
+least-squares problem.
 Opens: minigan/nn/module.py, minigan/optim/sgd.py, minigan/optim/adam.py. Homework tasks
 3.1, 3.2 and 3.3.
 Run: python tutorials/step09_modules_optimizers.py
@@ -53,7 +55,39 @@ other = Regressor()
 with tempfile.TemporaryDirectory() as folder:
     model.save(pathlib.Path(folder) / "model.npz")
     other.load(pathlib.Path(folder) / "model.npz")
-check.close("after load: the same outputs", other(x).numpy(), model(x).numpy())
+check.close("after load: the same outputs", other(x).detach().numpy(), model(x).detach().numpy())
+
+# The first training loop: p -= lr * p.grad changes the parameter in place (its .grad is a
+# Tensor). Under no_grad() it is an update; outside, PyTorch and minigan refuse it, since the
+# graph of the next backward() would start from values that are gone.
+target = Tensor(np.random.default_rng(2).standard_normal((5, 1)).astype(np.float32))
+
+
+def fit(make_step, steps=20):
+    """Regressor's outputs after ``steps`` updates on mean((y - target)^2); ``make_step(model)``
+    gives the update."""
+    minigan.manual_seed(1)
+    fitted = Regressor()
+    step = make_step(fitted)
+    for _ in range(steps):
+        fitted.zero_grad()
+        F.mse_loss(fitted(x), target).backward()
+        step()
+    return fitted(x).detach().numpy()
+
+
+def by_hand(fitted, lr=0.1):
+    def step():
+        with minigan.no_grad():
+            for p in fitted.parameters():
+                p -= lr * p.grad
+    return step
+
+
+check.close("p -= lr * p.grad is optim.SGD, bit for bit", fit(by_hand),
+            fit(lambda fitted: optim.SGD(fitted.parameters(), lr=0.1).step), rtol=0)
+check.raises("outside no_grad() the update is refused", RuntimeError,
+             lambda: model.scale.__isub__(0.1), "a leaf Variable that requires grad")
 
 # SGD and Adam, three steps each, against their formulas written out.
 rng = np.random.default_rng(1)
@@ -65,9 +99,9 @@ def run(make, grads):
     p = nn.Parameter(p0.copy())
     optimizer = make([p])
     for g in grads:
-        p.grad = g
+        p.grad = Tensor(g)
         optimizer.step()
-    return p.numpy()
+    return p.detach().numpy()
 
 
 for nesterov in (False, True):
@@ -99,5 +133,6 @@ for name, make, steps in (("SGD", lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    check.close(f"{name}: {steps} steps reach the least-squares w", w.numpy(), best, atol=1e-4)
+    check.close(f"{name}: {steps} steps reach the least-squares w", w.detach().numpy(), best,
+                atol=1e-4)
 check.finish()

@@ -45,7 +45,7 @@ check.true("patch map: ceil(ceil(35/2)/2) x ceil(ceil(55/2)/2)",
            (h, w) == (math.ceil(math.ceil(35 / 2) / 2), math.ceil(math.ceil(55 / 2) / 2)),
            f"{h} x {w} = {h * w} patches")
 check.true("D's logits are (N, 2, h, w)", logits.shape == (4, 2, h, w))
-check.true("R's output lies in [-1, 1] (tanh)", float(np.abs(refined.numpy()).max()) <= 1)
+check.true("R's output lies in [-1, 1] (tanh)", float(np.abs(refined.detach().numpy()).max()) <= 1)
 
 
 def log_softmax(z):
@@ -54,7 +54,7 @@ def log_softmax(z):
 
 
 # 2. The adversarial losses against NumPy: sum over the patches, mean over the images.
-z_refined, z_real = logits.numpy(), discriminator(y).numpy()
+z_refined, z_real = logits.detach().numpy(), discriminator(y).detach().numpy()
 check.close("local adversarial loss, label 1 (refined)",
             local_adversarial_loss(logits, 1).item(),
             -log_softmax(z_refined)[:, 1].sum() / 4, rtol=1e-5)
@@ -74,7 +74,7 @@ lam = 0.05
 moved = Tensor(x.numpy() + rng.normal(0, 0.1, x.shape).astype(np.float32), requires_grad=True)
 loss = self_regularization(moved, x, lam)
 loss.backward()
-difference = moved.numpy() - x.numpy()
+difference = moved.detach().numpy() - x.numpy()
 check.close("l_reg = lambda * mean_i sum |R(x) - x|", loss.item(),
             lam * np.abs(difference).sum() / 4, rtol=1e-5)
 check.close("d l_reg / d R(x) = lambda / N * sign", moved.grad, lam / 4 * np.sign(difference),
@@ -87,5 +87,5 @@ print(f"per image: {35 * 55} pixel terms in l_reg, {h * w} patch terms in l_real
 total = realism_loss(discriminator(refiner(x))) + self_regularization(refiner(x), x, lam)
 total.backward()
 check.true("every R weight gets a gradient from l_real + l_reg",
-           all(p.grad is not None and np.abs(p.grad).sum() > 0 for p in refiner.parameters()))
+           all(p.grad is not None and np.abs(p.grad.numpy()).sum() > 0 for p in refiner.parameters()))
 check.finish()
