@@ -14,7 +14,7 @@ Two layouts are read:
 Images of another size are resized to 35 x 55; colour is averaged to gray. The packs store
 UnityEyes' look vector (y up), so ``look_vec`` is turned into minigan's ``gaze`` like the
 UnityEyes loader does, ``(x, -y, z)`` normalized; a ``gaze`` array is taken as it is.
-h5py is an optional dependency: ``pip install h5py``.
+h5py is an optional dependency: ``pip install "minigan[h5]"`` (or ``pip install h5py``).
 """
 import os
 
@@ -34,7 +34,8 @@ def _h5py():
     try:
         import h5py
     except ImportError as error:
-        raise ImportError("reading .h5 eye packs needs h5py: pip install h5py") from error
+        raise ImportError("reading .h5 eye packs needs h5py: pip install 'minigan[h5]' "
+                          "(or pip install h5py)") from error
     return h5py
 
 
