@@ -4,8 +4,9 @@ A person sees ``n`` real(-style) and ``n`` refined images, one at a time in a ra
 answers "real" or "refined" for each; labelled examples of both kinds stay on screen the whole
 time (the paper showed 20). At the end the page reports the accuracy, the confusion matrix in
 the form of Table 1, and the one-sided exact binomial p-value of the number correct against
-chance (H0: P(correct) = 1/2; the paper: 517 of 1000, p = 0.148), computed in JavaScript with
-the same sum as ``metrics.binomial_p_value(k, n, 0.5, "greater")``.
+chance (H0: P(correct) = 1/2; the paper: 517 of 1000, p = 0.148), computed in JavaScript: the
+same number as ``scipy.stats.binomtest(k, n, 0.5, "greater").pvalue``, which the browser test
+holds it to.
 
 Everything is inside the file: the images as base64 PNG data URIs, the true answers as JSON
 (so the page needs no server; a participant who reads the source can cheat, which is fine for
