@@ -17,13 +17,14 @@ UnityEyes loader does, ``(x, -y, z)`` normalized; a ``gaze`` array is taken as i
 h5py is an optional dependency: ``pip install "minigan[h5]"`` (or ``pip install h5py``).
 """
 import os
+from typing import Optional, Tuple
 
 import numpy as np
 
 from minigan.data.batches import ArrayDataset
 from minigan.data.bad_files import BadFiles, DataError
 from minigan.data.folder import natural_key
-from minigan.data.images import EYE_SIZE, resize_array
+from minigan.data.images import EYE_SIZE, PathLike, resize_array
 from minigan.io.png import from_uint8
 
 _EXPECTED = ("an 'image' group of (35, 55) uint8 datasets (optional 'look_vec' group with the "
@@ -39,7 +40,8 @@ def _h5py():
     return h5py
 
 
-def load_h5(path, n=None, skip_bad=False, size=EYE_SIZE):
+def load_h5(path: PathLike, n: Optional[int] = None, skip_bad: bool = False,
+            size: Tuple[int, int] = EYE_SIZE) -> ArrayDataset:
     """Read up to ``n`` images (and gaze labels when present) from an HDF5 pack."""
     h5py = _h5py()
     if not os.path.isfile(path):

@@ -16,10 +16,12 @@ import base64
 import html
 import io
 import json
+from typing import Optional, Tuple
 
 import numpy as np
 
 from minigan.io.png import to_uint8
+from minigan.simgan.models import Refiner
 
 DISPLAY_SCALE = 6      # CSS pixels per image pixel for the image under test
 EXAMPLE_SCALE = 2      # ... for the labelled examples
@@ -34,7 +36,8 @@ def png_data_uri(image):
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def make_turing_page(real, refined, n, seed=0, examples=10, title="Real or refined?"):
+def make_turing_page(real: np.ndarray, refined: np.ndarray, n: int, seed: int = 0,
+                     examples: int = 10, title: str = "Real or refined?") -> str:
     """Build the page; returns the HTML text.
 
     ``real``, ``refined``: ``(M, 1, H, W)`` in [-1, 1] with ``M >= n + examples``. The trials
@@ -80,7 +83,9 @@ def make_turing_page(real, refined, n, seed=0, examples=10, title="Real or refin
     return page
 
 
-def load_turing_images(refined, real, count, seed=0, refiner=None, device=None, skip_bad=False):
+def load_turing_images(refined: str, real: str, count: int, seed: int = 0,
+                       refiner: Optional[Refiner] = None, device: Optional[str] = None,
+                       skip_bad: bool = False) -> Tuple[np.ndarray, np.ndarray]:
     """``(refined_images, real_images)``, ``count`` of each, from two data source specs
     (``minigan.data.sources``: ``builtin:photo``, ``folder:DIR``, ``mpiigaze:DIR`` ...).
 
