@@ -25,8 +25,9 @@ def installed(tmp_path_factory):
     work = tmp_path_factory.mktemp("pkg")
     source = copy_tree(ROOT, work / "src")  # the files a fresh clone has
     target = work / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                    "--target", str(target), str(source)], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                    "--no-build-isolation", "--target", str(target), str(source)],
+                   check=True, capture_output=True)
     return target
 
 
