@@ -350,7 +350,7 @@ def test_a_missing_pytorch_name_says_what_minigan_offers():
         t.expand(3, 2)
     with pytest.raises(AttributeError, match="'Tensor' object has no attribute 'sahpe': "
                                              "minigan does not have it; did you mean 'shape'"):
-        t.sahpe
+        _ = t.sahpe
     with pytest.raises(AttributeError, match="minigan does not have it .*dir\\(\\)"):
-        t.no_such_thing
+        _ = t.no_such_thing
     assert not hasattr(t, "__no_such_dunder__") and getattr(t, "cumsum", None) is None

@@ -556,11 +556,11 @@ def test_every_pytorch_name_minigan_lacks_raises_an_error_that_says_so(key, owne
 
 def test_a_typo_of_a_real_name_gets_did_you_mean():
     with pytest.raises(AttributeError, match="did you mean 'shape'"):
-        Tensor(X).shpae
+        _ = Tensor(X).shpae
     with pytest.raises(AttributeError, match="did you mean 'parameters'"):
         minigan.nn.Linear(2, 2).paramters()
     with pytest.raises(AttributeError, match="did you mean 'Sequential'"):
-        minigan.nn.Sequental
+        _ = minigan.nn.Sequental
     with pytest.raises(AttributeError, match=r"the out-of-place t = t.unsqueeze"):
         Tensor(X).unsqueeze_(0)
 

@@ -85,7 +85,8 @@ def sgd_expectation(trainer, module, loss_of):
         p.grad = None
     sum(terms.values()).backward()
     lr = trainer.config.lr
-    after = {name: p.detach().numpy() - lr * p.grad.numpy() for name, p in module.named_parameters()}
+    after = {name: p.detach().numpy() - lr * p.grad.numpy()
+             for name, p in module.named_parameters()}
     for p in trainer.refiner.parameters() + trainer.discriminator.parameters():
         p.grad = None
     return {k: v.item() for k, v in terms.items()}, after
@@ -106,7 +107,8 @@ def test_a_refiner_step_is_one_sgd_step_on_realism_plus_self_regularization(data
         assert record[key] == pytest.approx(value, rel=1e-5), key
     assert record["refiner_loss"] == pytest.approx(sum(expected.values()), rel=1e-5)
     for name, p in trainer.refiner.named_parameters():
-        np.testing.assert_allclose(p.detach().numpy(), after[name], rtol=1e-5, atol=1e-7, err_msg=name)
+        np.testing.assert_allclose(p.detach().numpy(), after[name], rtol=1e-5, atol=1e-7,
+                                   err_msg=name)
 
 
 @pytest.mark.task5_4
@@ -132,7 +134,8 @@ def test_a_discriminator_step_is_one_sgd_step_on_fresh_history_and_real(data, tm
                                                          rel=1e-5)
     assert record["d_accuracy_real"] == pytest.approx(accuracy_real)
     for name, p in trainer.discriminator.named_parameters():
-        np.testing.assert_allclose(p.detach().numpy(), after[name], rtol=1e-5, atol=1e-7, err_msg=name)
+        np.testing.assert_allclose(p.detach().numpy(), after[name], rtol=1e-5, atol=1e-7,
+                                   err_msg=name)
     # after the step the first b/2 fresh images fill the buffer's two empty slots (B = 4)
     np.testing.assert_array_equal(trainer.history.images[2:], fresh[:2])
 

@@ -1,10 +1,14 @@
-"""The public API of the data, the trainer, the pipelines and the experiments the programs call
-is annotated: every parameter and every return, with names that resolve (``get_type_hints``)."""
+"""The public API is annotated: every parameter and every return, with names that resolve
+(``get_type_hints``). The engine (Tensor, functional, nn, optim) and the data, the trainer, the
+pipelines and the experiments the programs call."""
 import inspect
 import typing
 
 import pytest
 
+import minigan
+from minigan import functional, nn, optim
+from minigan.autograd import Tensor
 from minigan.data import batches, degrade, eye_geometry, eyes, folder, h5, image_statistics
 from minigan.data import mpiigaze, normalize, sources, unityeyes
 from minigan.experiments import ablation_study, gaze_eval, gaze_study_report, turing_page
@@ -29,11 +33,35 @@ API = [
 ]
 
 
+
+def _public_methods(cls):
+    """The public methods and properties ``cls`` defines itself, and its ``__init__``."""
+    for name, member in vars(cls).items():
+        if name.startswith("_") and name != "__init__":
+            continue
+        member = member.fget if isinstance(member, property) else member
+        if inspect.isfunction(member):
+            yield member
+
+
+def _engine_api():
+    functions = [getattr(functional, name) for name in functional.__all__]
+    functions += [nn.utils.clip_grad_norm_, nn.utils.clip_grad_value_, minigan.manual_seed,
+                  minigan.no_grad, minigan.gradcheck]
+    classes = [Tensor] + [getattr(module, name) for module in (nn, optim, optim.lr_scheduler)
+                          for name in module.__all__]
+    methods = [m for cls in classes if inspect.isclass(cls) for m in _public_methods(cls)]
+    return list(dict.fromkeys(functions + methods))   # once each: Tensor.sum is F.sum
+
+
+API += _engine_api()
+
+
 @pytest.mark.parametrize("function", API, ids=lambda f: f"{f.__module__}.{f.__qualname__}")
 def test_every_parameter_and_return_is_annotated(function):
     signature = inspect.signature(function)
     bare = [name for name, parameter in signature.parameters.items()
-            if name != "self" and parameter.annotation is inspect.Parameter.empty]
+            if name not in ("self", "cls") and parameter.annotation is inspect.Parameter.empty]
     assert not bare, f"parameters without a type hint: {bare}"
     if function.__name__ != "__init__":
         assert signature.return_annotation is not inspect.Signature.empty, "no return type hint"

@@ -110,7 +110,7 @@ for nesterov in (False, True):
         buf = g if buf is None else 0.9 * buf + g
         p = p - 0.1 * (g + 0.9 * buf if nesterov else buf)
     check.close(f"SGD, momentum 0.9, nesterov={nesterov}: vs formula",
-                run(lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=nesterov), grads),
+                run(lambda ps, n=nesterov: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=n), grads),
                 p, rtol=1e-12)
 p, m, v = p0.copy(), 0, 0
 for t, g in enumerate(grads, 1):

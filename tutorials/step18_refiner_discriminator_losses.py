@@ -87,5 +87,6 @@ print(f"per image: {35 * 55} pixel terms in l_reg, {h * w} patch terms in l_real
 total = realism_loss(discriminator(refiner(x))) + self_regularization(refiner(x), x, lam)
 total.backward()
 check.true("every R weight gets a gradient from l_real + l_reg",
-           all(p.grad is not None and np.abs(p.grad.numpy()).sum() > 0 for p in refiner.parameters()))
+           all(p.grad is not None and np.abs(p.grad.numpy()).sum() > 0
+               for p in refiner.parameters()))
 check.finish()

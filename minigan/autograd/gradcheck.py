@@ -8,6 +8,8 @@ For a function f of tensors x_1..x_k we compare, for every element x_i[j],
 where w is a fixed random weighting of the outputs (so every output element matters and one
 scalar suffices). Run it in float64 on the CPU: float32 round-off swamps the difference.
 """
+from typing import Callable, Optional, Sequence
+
 import numpy as np
 
 from minigan.autograd.tensor import Tensor
@@ -18,13 +20,16 @@ class GradcheckError(AssertionError):
     """Raised when analytic and numerical gradients disagree."""
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0, check=None, device="cpu"):
+def gradcheck(fn: Callable[..., Tensor], inputs: Sequence, eps: float = 1e-6, atol: float = 1e-5,
+              rtol: float = 1e-4, seed: int = 0, check: Optional[Sequence[bool]] = None,
+              device: str = "cpu") -> bool:
     """Check ``fn(*inputs)`` (a Tensor) against central differences; returns True or raises.
 
     inputs: arrays or Tensors; each floating one is made a float64 leaf that requires grad
     (``check`` = list of booleans limits which are checked); ``device='cuda'`` runs ``fn`` on the
-    GPU (the kernels) while the differences are still taken in float64. Raises ``GradcheckError`` listing
-    the worst elements (index, analytic, numerical) when |a - n| > atol + rtol * |n| anywhere.
+    GPU (the kernels) while the differences are still taken in float64. Raises
+    ``GradcheckError`` listing the worst elements (index, analytic, numerical) when
+    |a - n| > atol + rtol * |n| anywhere.
     """
     leaves = []
     for value in inputs:

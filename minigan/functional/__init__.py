@@ -12,6 +12,7 @@ initial weights and dropout masks (``minigan.manual_seed``).
 import numpy as np
 
 from minigan.autograd import Tensor, as_tensor
+from minigan.autograd.hints import TensorLike
 from minigan.autograd.torch_names import missing_attribute
 from minigan.functional.compare import eq, ge, gt, le, lt, ne
 from minigan.functional.conv import conv2d
@@ -42,13 +43,21 @@ def _comparison(op):
 
 
 def _cast(dtype):
-    return lambda self: astype(self, dtype)
+    def cast(self) -> Tensor:
+        return astype(self, dtype)
+    return cast
 
 
 def _with_alpha(op):
     """``t.add(other, alpha=2)``: t + 2 * other, as in PyTorch."""
-    return lambda self, other, alpha=1: op(self, other if alpha == 1 else
-                                           mul(as_tensor(other, like=self), alpha))
+    def method(self, other: TensorLike, alpha: float = 1) -> Tensor:
+        return op(self, other if alpha == 1 else mul(as_tensor(other, like=self), alpha))
+    return method
+
+
+def _transposed(self) -> Tensor:
+    """``t.T``: the dimensions in reverse order."""
+    return permute(self, tuple(reversed(range(self.ndim))))
 
 
 def _install_tensor_methods():
@@ -76,7 +85,7 @@ def _install_tensor_methods():
     T.exp, T.log, T.sqrt, T.abs, T.clamp = exp, log, sqrt, abs, clamp
     T.tanh, T.sigmoid, T.relu, T.astype = tanh, sigmoid, relu, astype
     T.float, T.double, T.long = _cast(np.float32), _cast(np.float64), _cast(np.int64)
-    T.T = property(lambda self: permute(self, tuple(reversed(range(self.ndim)))))
+    T.T = property(_transposed)
 
 
 _install_tensor_methods()

@@ -3,13 +3,16 @@
 Each returns a boolean Tensor that is no part of the graph (a comparison has no gradient), as in
 PyTorch. ``t == None`` is False and ``t != None`` True, as for any Python object.
 """
+from __future__ import annotations
+
 import operator
 
 from minigan.autograd import Tensor, as_tensor
+from minigan.autograd.hints import TensorLike
 
 
 def _comparison(name, symbol, compare):
-    def op(a, b):
+    def op(a: TensorLike, b: TensorLike) -> Tensor:
         a = as_tensor(a)
         b = as_tensor(b, like=a)
         if a.device != b.device:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from minigan.autograd import Function
+from minigan.autograd import Function, Tensor
 from minigan.autograd.hints import TensorLike, Window
 from minigan.functional.dispatch import implementation
 from minigan.reference.geometry import conv2d_geometry, square

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from minigan.autograd import Function, as_tensor
+import numpy as np
+
+from minigan.autograd import Function, Tensor, as_tensor
 from minigan.autograd.hints import TensorLike
 from minigan.backend import to_device
 from minigan.functional.generator import get_rng

@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from minigan.autograd import Function, as_tensor
+from minigan.autograd import Function, Tensor, as_tensor
 from minigan.autograd.hints import TensorLike
 from minigan.backend import get_array_module
 from minigan.functional.inplace import in_place

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from minigan.autograd import Function
+from minigan.autograd import Function, Tensor
 from minigan.autograd.hints import TensorLike, Window
 from minigan.backend import device_of, get_array_module
 from minigan.functional.conv import check_conv2d_arguments

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from minigan.autograd import Function
+from minigan.autograd import Function, Tensor
 from minigan.autograd.hints import TensorLike
 from minigan.backend import get_array_module
 from minigan.functional.elementwise import _check_dtypes, sum_to

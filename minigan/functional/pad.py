@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from minigan.autograd import Function, as_tensor
+from minigan.autograd import Function, Tensor, as_tensor
 from minigan.autograd.hints import TensorLike
 from minigan.backend import get_array_module
 

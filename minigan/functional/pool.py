@@ -7,7 +7,7 @@ window's argmax, which the forward pass stores (``minigan.reference.pool_spec``,
 """
 from __future__ import annotations
 
-from minigan.autograd import Function
+from minigan.autograd import Function, Tensor
 from minigan.autograd.hints import TensorLike, Window
 from minigan.functional.dispatch import implementation
 from minigan.reference.geometry import pool_geometry, square

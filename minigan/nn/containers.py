@@ -1,5 +1,7 @@
 """Modules that hold other modules: ``Sequential`` (applies them in order) and ``ModuleList``
 (a list whose modules are registered, so their parameters train and their state is saved)."""
+from typing import Any, Iterable
+
 from minigan.autograd import Tensor
 from minigan.nn.module import Module
 
@@ -7,7 +9,7 @@ from minigan.nn.module import Module
 class ModuleList(Module):
     """A list of modules named "0", "1", ... in the state dict; it has no ``forward``."""
 
-    def __init__(self, modules=()):
+    def __init__(self, modules: Iterable[Module] = ()):
         super().__init__()
         self.extend(modules)
 
@@ -18,7 +20,7 @@ class ModuleList(Module):
         setattr(self, str(len(self)), module)
         return self
 
-    def extend(self, modules) -> "ModuleList":
+    def extend(self, modules: Iterable[Module]) -> "ModuleList":
         for module in modules:
             self.append(module)
         return self
@@ -35,7 +37,7 @@ class ModuleList(Module):
             return ModuleList(modules[index])
         return modules[index]
 
-    def forward(self, *args):
+    def forward(self, *args: Any) -> Any:
         raise NotImplementedError("ModuleList has no forward(): call its modules in the "
                                   "forward() of the module that holds it")
 
@@ -43,7 +45,7 @@ class ModuleList(Module):
 class Sequential(ModuleList):
     """Applies its modules in order; they are named "0", "1", ... in the state dict."""
 
-    def __init__(self, *modules):
+    def __init__(self, *modules: Module):
         super().__init__(modules)
 
     def __getitem__(self, index):

@@ -5,13 +5,13 @@ Weights start as PyTorch's defaults: Kaiming-uniform with a = sqrt(5), i.e. U(-1
 batch norm starts at weight 1, bias 0.
 """
 import math
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
 from minigan import functional as F
 from minigan.autograd import Tensor
-from minigan.autograd.hints import Window
+from minigan.autograd.hints import DType, Window
 from minigan.functional.generator import get_rng
 from minigan.nn.module import Module, Parameter
 from minigan.reference.geometry import square
@@ -35,7 +35,7 @@ class Conv2d(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Window,
                  stride: Window = 1, padding: Window = 0, bias: bool = True,
                  padding_mode: str = "zeros", rng: Optional[np.random.Generator] = None,
-                 dtype=np.float32, device: Optional[str] = None):
+                 dtype: DType = np.float32, device: Optional[str] = None):
         super().__init__()
         k = square("Conv2d", "kernel_size", kernel_size)
         s, p = square("Conv2d", "stride", stride), square("Conv2d", "padding", padding)
@@ -49,7 +49,7 @@ class Conv2d(Module):
         self.weight = _uniform((out_channels, in_channels, k, k), bound, rng, dtype, device)
         self.bias = _uniform((out_channels,), bound, rng, dtype, device) if bias else None
 
-    def padded(self, x):
+    def padded(self, x: Tensor) -> Tuple[Tensor, int]:
         """``(x, padding)`` for the convolution itself: x padded by ``padding_mode`` and 0, or
         x as it is and ``padding`` (zeros, which the convolution adds)."""
         p = self.padding[0]
@@ -61,7 +61,7 @@ class Conv2d(Module):
         x, padding = self.padded(x)
         return F.conv2d(x, self.weight, self.bias, self.stride[0], padding)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding}"
                 + ("" if self.bias is not None else ", bias=False")
@@ -72,7 +72,7 @@ class Linear(Module):
     """y = x @ weight.T + bias; x (..., in), weight (out, in), bias (out,) -> y (..., out)."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 rng: Optional[np.random.Generator] = None, dtype=np.float32,
+                 rng: Optional[np.random.Generator] = None, dtype: DType = np.float32,
                  device: Optional[str] = None):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
@@ -83,7 +83,7 @@ class Linear(Module):
     def forward(self, x: Tensor) -> Tensor:
         return F.linear(x, self.weight, self.bias)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}"
 
 
@@ -99,7 +99,7 @@ class MaxPool2d(Module):
     def forward(self, x: Tensor) -> Tensor:
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
@@ -113,7 +113,7 @@ class BatchNorm2d(Module):
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: Optional[float] = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, dtype=np.float32,
+                 affine: bool = True, track_running_stats: bool = True, dtype: DType = np.float32,
                  device: Optional[str] = None):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
@@ -140,7 +140,7 @@ class BatchNorm2d(Module):
                             self.running_var if keep_running else None, self.weight, self.bias,
                             use_batch_statistics, momentum or 0.0, self.eps)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, track_running_stats={self.track_running_stats}")
 
@@ -154,7 +154,7 @@ class ReLU(Module):
     def forward(self, x: Tensor) -> Tensor:
         return F.relu(x, self.inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
 
 
@@ -167,7 +167,7 @@ class LeakyReLU(Module):
     def forward(self, x: Tensor) -> Tensor:
         return F.leaky_relu(x, self.negative_slope, self.inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
@@ -183,7 +183,7 @@ class Dropout(Module):
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.p, self.training, self.inplace, self.rng)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
 
 
@@ -206,7 +206,7 @@ class Flatten(Module):
     def forward(self, x: Tensor) -> Tensor:
         return F.flatten(x, self.start_dim, self.end_dim)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 

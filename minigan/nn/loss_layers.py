@@ -1,5 +1,7 @@
 """Losses as modules, as ``torch.nn``: ``nn.MSELoss()(prediction, target)`` calls the function
 of ``minigan.functional`` with the module's ``reduction``."""
+from typing import Optional
+
 from minigan import functional as F
 from minigan.autograd import Tensor
 from minigan.autograd.hints import TensorLike
@@ -15,7 +17,7 @@ class _Loss(Module):
                              f"got {reduction!r}")
         self.reduction = reduction
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
 
 
@@ -39,7 +41,8 @@ class CrossEntropyLoss(_Loss):
 
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy of sigmoid(logits) against targets in [0, 1], from the logits."""
-    def __init__(self, weight=None, *, reduction="mean", pos_weight=None):
+    def __init__(self, weight: Optional[TensorLike] = None, *, reduction: str = "mean",
+                 pos_weight: Optional[TensorLike] = None):
         super().__init__(reduction=reduction)
         self.weight, self.pos_weight = weight, pos_weight
 

@@ -9,11 +9,13 @@ A plain list, tuple or dict of modules assigned as an attribute is an error: PyT
 and silently leaves those modules out of ``parameters()``, ``state_dict()`` and ``to()``, the
 classic bug of a model whose layers never train. ``nn.ModuleList`` registers them.
 """
+import os
 from collections import namedtuple
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 
+from minigan.autograd.hints import DType
 from minigan.autograd.tensor import Tensor, zero_grads
 from minigan.autograd.torch_names import missing_attribute
 from minigan.backend import device_of, resolve_device, to_device, to_numpy
@@ -25,7 +27,7 @@ IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_k
 class Parameter(Tensor):
     """A Tensor that a Module owns and an optimizer updates (requires_grad=True)."""
 
-    def __init__(self, data, dtype=None, device: Optional[str] = None):
+    def __init__(self, data: Any, dtype: DType = None, device: Optional[str] = None):
         super().__init__(data, requires_grad=True, dtype=dtype, device=device)
 
 
@@ -91,7 +93,7 @@ class Module:
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
-    def forward(self, *args):
+    def forward(self, *args: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     # -- traversal --------------------------------------------------------------------------
@@ -224,23 +226,24 @@ class Module:
             own[name].data = to_device(array.astype(own[name].dtype), own[name].device)
         return IncompatibleKeys(missing, unexpected)
 
-    def save(self, path) -> None:
+    def save(self, path: Union[str, os.PathLike]) -> None:
         """Write the state dict to ``path`` (.npz, atomically)."""
         save_npz(path, self.state_dict())
 
-    def load(self, path) -> "Module":
+    def load(self, path: Union[str, os.PathLike]) -> "Module":
         """Read a state dict written by ``save``; see ``load_state_dict`` for the checks."""
         self.load_state_dict(load_npz(path))
         return self
 
     def __repr__(self):
-        lines = [f"  ({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
+        lines = [f"  ({name}): " + repr(m).replace("\n", "\n  ")
+                 for name, m in self._modules.items()]
         extra = self.extra_repr()
         if not lines:
             return f"{type(self).__name__}({extra})"
         return f"{type(self).__name__}({extra}\n" + "\n".join(lines) + "\n)"
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return ""
 
     def __getattr__(self, name):

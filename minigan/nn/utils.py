@@ -5,6 +5,7 @@
     clip_grad_value_:  each g <- clamp(g, -clip_value, clip_value)
 """
 import math
+from typing import Iterable, Union
 
 from minigan.autograd import Tensor, no_grad
 from minigan.backend import get_array_module
@@ -15,8 +16,8 @@ def _gradients(parameters):
     return [p.grad for p in parameters if p.grad is not None]
 
 
-def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False) -> Tensor:
+def clip_grad_norm_(parameters: Union[Tensor, Iterable[Tensor]], max_norm: float,
+                    norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
     """Scale the gradients in place so that their joint norm is at most ``max_norm``;
     returns the norm before clipping (a 0-d Tensor)."""
     grads = _gradients(parameters)
@@ -39,7 +40,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     return Tensor.wrap(total)
 
 
-def clip_grad_value_(parameters, clip_value: float) -> None:
+def clip_grad_value_(parameters: Union[Tensor, Iterable[Tensor]], clip_value: float) -> None:
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
     with no_grad():
         for g in _gradients(parameters):

@@ -1,7 +1,8 @@
 """Adam (Kingma & Ba, 2015) and AdamW (Loshchilov & Hutter, 2019)."""
-from typing import Iterable, Tuple
+from typing import Any, Dict, Iterable, Tuple
 
 from minigan.backend import get_array_module
+from minigan.autograd.hints import Array
 from minigan.optim.optimizer import Optimizer
 
 
@@ -40,7 +41,7 @@ class Adam(Optimizer):
         values["betas"] = (values.pop("beta1"), values.pop("beta2"))
         return values
 
-    def update(self, group, state, p, g):
+    def update(self, group: Dict[str, Any], state: Dict[str, Any], p: Array, g: Array) -> Array:
         """One step of a parameter: p (an array) and its gradient g (p's shape) -> the new p by
         the class docstring's formula, an array of p's dtype. ``group`` holds the options
         (``group["lr"]``, ``group["betas"]`` ...); t = ``state["step"]`` (1 at the first

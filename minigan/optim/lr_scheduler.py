@@ -45,7 +45,7 @@ class LRScheduler:
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
-    def get_lr(self):
+    def get_lr(self) -> List[float]:
         raise NotImplementedError
 
     def get_last_lr(self) -> List[float]:
@@ -89,7 +89,7 @@ class StepLR(LRScheduler):
         self.step_size, self.gamma = int(step_size), gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> List[float]:
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._lrs()
         return [lr * self.gamma for lr in self._lrs()]
@@ -106,7 +106,7 @@ class CosineAnnealingLR(LRScheduler):
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> List[float]:
         e, t_max, eta_min = self.last_epoch, self.T_max, self.eta_min
         if self._initial:
             return self._lrs()

@@ -12,6 +12,7 @@ from typing import Any, Dict, Iterable
 import numpy as np
 
 from minigan.autograd import no_grad, zero_grads
+from minigan.autograd.hints import Array
 from minigan.autograd.tensor import Tensor
 from minigan.autograd.torch_names import missing_attribute
 from minigan.backend import get_array_module, to_device, to_numpy
@@ -83,7 +84,7 @@ class Optimizer:
                     state["step"] = state.get("step", 0) + 1
                     p.copy_(Tensor.wrap(self.update(group, state, p.data, p.grad.data)))
 
-    def update(self, group, state, p, g):
+    def update(self, group: Dict[str, Any], state: Dict[str, Any], p: Array, g: Array) -> Array:
         raise NotImplementedError
 
     @staticmethod

@@ -1,6 +1,7 @@
 """Stochastic gradient descent with momentum, Nesterov momentum and weight decay."""
-from typing import Iterable
+from typing import Any, Dict, Iterable
 
+from minigan.autograd.hints import Array
 from minigan.optim.optimizer import Optimizer
 
 
@@ -26,7 +27,7 @@ class SGD(Optimizer):
         if group["nesterov"] and group["momentum"] <= 0:
             raise ValueError("SGD: nesterov=True needs momentum > 0")
 
-    def update(self, group, state, p, g):
+    def update(self, group: Dict[str, Any], state: Dict[str, Any], p: Array, g: Array) -> Array:
         """One step of a parameter: p (an array) and its gradient g (p's shape) -> the new p by
         the class docstring's formula, an array of p's dtype. ``group`` holds the options
         (``group["lr"]`` ...); the momentum buffer is ``state["momentum_buffer"]`` (absent
