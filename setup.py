@@ -12,7 +12,8 @@ setup(
     packages=find_packages(include=["minigan", "minigan.*"]) + ["minigan.kernels"],
     # The CUDA sources sit at the top level (kernels/) for readers, and install as minigan/kernels.
     package_dir={"minigan.kernels": "kernels"},
-    package_data={"minigan.kernels": ["*.cu", "*.cuh", "dev/*.cu"], "minigan.emulator": ["*.h"]},
+    package_data={"minigan.kernels": ["*.cu", "*.cuh", "dev/*.cu", "dev/*.cuh"],
+                  "minigan.emulator": ["*.h", "*.cpp"]},
     install_requires=["numpy>=1.22", "scipy>=1.8", "pillow>=9", "tqdm>=4.60",
                       "threadpoolctl>=3.1"],
     extras_require={
