@@ -60,9 +60,9 @@ inline float __uint_as_float(unsigned u) { float x; memcpy(&x, &u, 4); return x;
 inline int max(int a, int b) { return a > b ? a : b; }
 inline int min(int a, int b) { return a < b ? a : b; }
 
-// --- tensor cores: the PTX instructions of kernels/gemm.cuh --------------------------------------
+// --- tensor cores: the PTX instructions of kernels/mma.cuh ---------------------------------------
 
-#define MINIGAN_EMULATED_PTX 1   // gemm.cuh then takes the two functions below instead of asm
+#define MINIGAN_EMULATED_PTX 1   // mma.cuh then takes the two functions below instead of asm
 
 // cvt.rna.tf32.f32, bit for bit: a finite x gets 0x1000 added to its bits (round half away from
 // zero), then the low 13 bits are cleared.

@@ -15,7 +15,7 @@
 //                     filled with 0xFF bytes at the start of every block: what a block reads
 //                     before writing is NaN for floats and -1 for ints, never a value left there
 //                     by another block;
-//   mma_m16n8k8_tf32  (mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32, kernels/gemm.cuh)
+//   mma_m16n8k8_tf32  (mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32, kernels/mma.cuh)
 //                     each lane writes its A and B fragments to its slot and waits for its warp's
 //                     32 lanes; then each computes its four accumulators from the slots, with the
 //                     PTX ISA's fragment layout (lane 4g + t holds A[g][t], A[g+8][t], A[g][t+4],
