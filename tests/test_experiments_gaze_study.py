@@ -1,4 +1,5 @@
-"""The gaze benchmark at toy sizes: every control row, paired seeds, resuming, refusals."""
+"""The gaze study at toy sizes: every control row, the gap split, the factor rows, paired
+seeds, chosen seeds, resuming, refusals."""
 import json
 
 import numpy as np
@@ -23,11 +24,13 @@ def finished(tmp_path_factory):
 def test_the_table_has_every_control_row_and_the_curve(finished):
     out, summary = finished
     keys = [row["key"] for row in summary["rows"]]
-    assert keys == ["synthetic", "degraded", "simgan.average@0", "simgan.average@2", "photo"]
+    assert keys == ["synthetic", "degraded", "simgan.average@0", "simgan.average@2", "perfect",
+                    "photo"]
     assert [point["iteration"] for point in summary["curve"]] == [0, 1, 2]
     table = (out / "table.md").read_text()
     for words in ("Synthetic, as rendered", "hand-made degradation", "pretraining only",
-                  "SimGAN (iteration 2", "upper bound", "(reference)"):
+                  "SimGAN (iteration 2", "Perfect refiner", "upper bound", "(reference)",
+                  "| appearance |", "| geometry |", "share closed"):
         assert words in table
     for name in ("results.json", "cumulative_error.png", "samples.png", "protocol.json"):
         assert (out / name).exists()
@@ -124,4 +127,81 @@ def test_ctrl_c_prints_the_same_command_to_continue_and_keeps_finished_estimator
     assert error.endswith("continue with: python -m minigan.gaze_study " + " ".join(argv))
     monkeypatch.setattr(study_module, "train_gaze_estimator", train_estimator)
     assert gaze_study.main(argv) == 0
-    assert "2 of 6 estimators were finished before" in capsys.readouterr().err
+    assert "2 of 7 estimators were finished before" in capsys.readouterr().err
+
+
+def test_the_perfect_refiner_is_the_same_eyes_in_the_photo_style(tmp_path):
+    from minigan.data.eyes import render_eyes
+    study = study_module.GazeStudy(tiny(), tmp_path, log=None)
+    data = study.replicate_data(0)
+    perfect = study.training_set(data, "perfect", None, None, 0)
+    same = render_eyes(48, "photo", seed=study_module.data_seed("train", 0), params=data["params"])
+    np.testing.assert_array_equal(perfect, same.images)
+    np.testing.assert_allclose(same.gaze, data["gaze"], atol=1e-6)   # the synthetic labels
+    without = study.training_set(data, "without:glasses", None, None, 0)
+    only = study.training_set(data, "only:webcam", None, None, 0)
+    assert without.shape == only.shape == perfect.shape
+    assert not np.array_equal(without, perfect) and not np.array_equal(only, data["synthetic"])
+
+
+def test_the_gap_split_and_the_closed_shares_follow_from_the_per_seed_errors(finished):
+    _, summary = finished
+    rows = {row["key"]: np.array(row["mean_error"]["per_seed"]) for row in summary["rows"]}
+    gap = summary["gap"]
+    np.testing.assert_allclose(gap["geometry"]["per_seed"], rows["perfect"] - rows["photo"])
+    appearance = rows["synthetic"] - rows["perfect"]
+    np.testing.assert_allclose(gap["appearance"]["per_seed"], appearance)
+    np.testing.assert_allclose(gap["appearance_share"]["per_seed"],
+                               appearance / (rows["synthetic"] - rows["photo"]))
+    closed = gap["closed"]["simgan.average@2"]["mean"]
+    np.testing.assert_allclose(closed, np.mean((rows["synthetic"] - rows["simgan.average@2"])
+                                               / appearance))
+    assert gap["closed"]["perfect"]["mean"] == pytest.approx(1.0)
+
+
+def test_without_simgan_the_factor_rows_give_the_factor_table(tmp_path):
+    summary = run_study(tiny(seeds=(3,), ablation_seeds=(3,), estimator_seeds=1, simgan=False,
+                             factors=True),
+                        tmp_path, log=None, progress=None)
+    assert [row["key"] for row in summary["rows"]] == ["synthetic", "degraded", "perfect",
+                                                       "photo"]
+    assert summary["curve"] == [] and summary["cost"]["simgan_runs"] == 0
+    assert not (tmp_path / "simgan").exists()
+    factors = [row["factor"] for row in summary["factors"]]
+    assert factors == ["identity", "light", "glints", "glasses", "webcam", "equalization"]
+    table = (tmp_path / "table.md").read_text()
+    assert "row - synthetic" in table and "What the appearance gap is made of" in table
+    parts = {path.name for path in (tmp_path / "parts" / "seed_3").iterdir()}
+    assert "without-glasses__est0.json" in parts and "only-light__est0.json" in parts
+
+
+def test_ablations_without_simgan_are_refused():
+    with pytest.raises(ValueError, match="ablations need simgan"):
+        tiny(simgan=False, ablations=True)
+
+
+@pytest.mark.parametrize("text, seeds", [
+    ("3", (0, 1, 2)), ("5-9", (5, 6, 7, 8, 9)), ("7,11", (7, 11)), ("7,", (7,)),
+    ("0-2,9", (0, 1, 2, 9)), ("1,1,2", (1, 2)), (" 4 , 6 ", (4, 6)),
+])
+def test_seeds_are_a_count_a_range_or_a_list(text, seeds):
+    from minigan.cli import SEEDS
+    assert SEEDS(text) == seeds
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "9-5", "a", "3-", ",", "1.5", "-3-4"])
+def test_bad_seeds_are_refused_with_the_forms_that_work(text):
+    import argparse
+    from minigan.cli import SEEDS
+    with pytest.raises(argparse.ArgumentTypeError, match="A-B"):
+        SEEDS(text)
+
+
+def test_the_command_runs_on_the_seeds_it_is_given(tmp_path, capsys):
+    out = tmp_path / "chosen"
+    assert gaze_study.main(["--preset", "tiny", "--seeds", "7,11", "--estimator-seeds", "1",
+                            "--no-simgan", "--out", str(out), "--no-progress",
+                            "--device", "cpu"]) == 0
+    assert json.loads((out / "protocol.json").read_text())["seeds"] == [7, 11]
+    assert sorted(path.name for path in (out / "parts").iterdir()) == ["seed_11", "seed_7"]
+    assert "seeds 7, 11 (2 replicates)" in capsys.readouterr().out

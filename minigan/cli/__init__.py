@@ -9,7 +9,7 @@
     def main(argv=None):
         return run_program(PROG, _main, argv)       # ValueError, OSError ... -> one line, exit 2
 """
-from minigan.cli.arguments import (COUNT, NON_NEGATIVE, POSITIVE, POSITIVE_INT, Parser,
+from minigan.cli.arguments import (COUNT, NON_NEGATIVE, POSITIVE, POSITIVE_INT, SEEDS, Parser,
                                    add_progress, add_seed, check_output, check_source,
                                    progress_bar_wanted,
                                    show_defaults)
@@ -17,7 +17,7 @@ from minigan.cli.device import (DEVICE_CHOICES, DEVICE_ENV, add_device, device_f
                                  preset_in_argv)
 from minigan.cli.program import UsageError, one_line, resumable, run_program
 
-__all__ = ["Parser", "POSITIVE_INT", "COUNT", "POSITIVE", "NON_NEGATIVE", "add_progress",
+__all__ = ["Parser", "POSITIVE_INT", "SEEDS", "COUNT", "POSITIVE", "NON_NEGATIVE", "add_progress",
            "add_seed", "check_output", "check_source", "progress_bar_wanted", "show_defaults",
            "DEVICE_CHOICES", "DEVICE_ENV", "add_device", "device_from", "preset_for",
            "preset_in_argv", "UsageError", "one_line", "resumable", "run_program"]

@@ -5,9 +5,11 @@ Figure 7), plus its annotation-preservation and realism checks, for one trained 
                               GazeEvalConfig.preset("small"), out_dir="runs/eyes/eval")
 
 1. Train one gaze estimator per training set, all on the same eyes with the simulator's gaze
-   labels and the same seed: (a) synthetic, (b) refined = R(synthetic), (c) optionally the
-   labelled photo-style eyes with the same gaze (the photo style's own geometry), an upper
-   bound: what labelled target-domain data would give.
+   labels and the same seed: (a) synthetic, (b) refined = R(synthetic), (c) the perfect
+   refiner: the same eyes drawn in the photo style, the best a refiner that keeps the labels
+   can do (not with an MPIIGaze test set: the built-in photo style is not MPIIGaze's look),
+   (d) optionally the labelled photo-style eyes with the same gaze (the photo style's own
+   geometry), an upper bound: what labelled target-domain data would give.
 2. Test each on the held-out photo set (or MPIIGaze): % of images within 7 degrees and the mean
    angular error (Table 2's form), and the cumulative error curve (Figure 7).
 3. Annotation preservation: how far the pupil-centre estimate moves from synthetic to refined
@@ -38,6 +40,7 @@ from minigan.experiments.gaze_estimator import predict_gaze, train_gaze_estimato
 from minigan.experiments.realism import CriticConfig, realism_report
 
 TRAINING_SETS = {"synthetic": "Synthetic Data", "refined": "Refined Synthetic Data",
+                 "perfect": "Perfect refiner (the same eyes in the photo style)",
                  "photo": "Photo-style Data (upper bound)"}
 
 
@@ -112,19 +115,22 @@ def gaze_row(name, errors, n_train):
 def evaluate_refiner(refiner, config, out_dir=None, log=print, training_sets=None):
     """Run the whole evaluation of ``refiner`` (see the module docstring); returns the report.
 
-    ``training_sets``: which of ``synthetic``, ``refined``, ``photo`` to train estimators on
-    (default: the first two, plus ``photo`` when ``config.upper_bound``). The report is a
-    JSON-able dict: ``gaze`` (rows as in Table 2), ``pupil_shift``, ``realism``, ``config``.
+    ``training_sets``: which of ``synthetic``, ``refined``, ``perfect``, ``photo`` to train
+    estimators on (default: the first two, ``perfect`` unless testing on MPIIGaze, and
+    ``photo`` when ``config.upper_bound``). The report is a JSON-able dict: ``gaze`` (rows as
+    in Table 2), ``pupil_shift``, ``realism``, ``config``.
     """
     log = log or (lambda message: None)
     device = resolve_device(config.device)
     if training_sets is None:
-        training_sets = ("synthetic", "refined") + (("photo",) if config.upper_bound else ())
+        training_sets = (("synthetic", "refined") + (() if config.mpiigaze else ("perfect",))
+                         + (("photo",) if config.upper_bound else ()))
     sets = make_eval_sets(refiner, config.train_n, config.test_n, config.pupil_n,
                           config.realism_n, seed=config.seed,
                           upper_bound="photo" in training_sets, mpiigaze=config.mpiigaze,
-                          device=device, log=log)
-    sources = {"synthetic": sets.synthetic, "refined": sets.refined, "photo": sets.photo}
+                          device=device, log=log, perfect="perfect" in training_sets)
+    sources = {"synthetic": sets.synthetic, "refined": sets.refined, "perfect": sets.perfect,
+               "photo": sets.photo}
     parts = os.path.join(out_dir, "parts") if out_dir is not None else None
     rows, curves = [], {}
     for name in training_sets:
