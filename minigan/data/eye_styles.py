@@ -5,8 +5,8 @@
   strength plus ambient light, with sharp corneal reflections of the key light and of an
   environment light; a wide range of skin tones and exposures; clean and noise-free.
 * ``photo``, a miniature of MPIIGaze's normalized webcam eyes (a stand-in, not real data):
-  other people (smoother skin, fewer and shorter lashes, brows closer to the eye, darker
-  irises), harsher light (grazing, one-sided, little ambient, hard cast shadows), a glint of
+  other people (smoother skin, fewer and shorter lashes, brows closer to the eye, dark irises
+  that merge with the pupil, as in MPIIGaze's webcam eyes), harsher light (grazing, one-sided, little ambient, hard cast shadows), a glint of
   the laptop screen, glasses on about a quarter of the images, then a webcam
   (``eye_camera.webcam``) and the dataset's per-image histogram equalization.
 
@@ -43,8 +43,8 @@ APPEARANCE = {
     },
     "photo": {
         "identity": (0, IDENTITIES), "skin": (0.2, 0.8), "sclera": (0.45, 0.75),
-        "iris": (0.04, 0.2), "pupil": (0.02, 0.05), "caruncle": (0.4, 0.65),
-        "blotch": (0.02, 0.06), "wrinkle": (0.0, 0.05), "iris_texture": (0.05, 0.2),
+        "iris": (0.02, 0.08), "pupil": (0.02, 0.05), "caruncle": (0.4, 0.65),
+        "blotch": (0.02, 0.06), "wrinkle": (0.0, 0.05), "iris_texture": (0.02, 0.08),
         "collarette": (-0.1, 0.1),
         "crease": (0.0, 0.35), "crease_gap": (2.0, 5.0), "second_crease": (-0.5, 0.2),
         "lashes": (0.4, 0.8), "lash_length": (2.0, 4.0), "lash_count": (9.0, 15.0),
