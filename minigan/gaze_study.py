@@ -23,14 +23,16 @@ padding, the authors' setting), each against its reference on --ablation-seeds.
 Writes OUT/table.md, OUT/results.json, OUT/cumulative_error.png, OUT/samples.png, and keeps
 every SimGAN run and every estimator's result: after a stop, the same command goes on.
 """
+import json
 import sys
 
-from minigan.cli import (POSITIVE_INT, SEEDS, Parser, add_device, add_progress, check_output,
-                         device_from, preset_for, preset_in_argv, resumable, progress_bar_wanted,
-                         run_program, show_defaults)
+from minigan.cli import (POSITIVE_INT, SEEDS, Parser, UsageError, add_device, add_progress,
+                         check_output, device_from, preset_for, preset_in_argv, resumable,
+                         progress_bar_wanted, run_program, show_defaults)
 from minigan.data.normalize import NORMALIZATIONS
 from minigan.experiments.gaze_study_protocol import StudyConfig
 from minigan.experiments.gaze_study_report import format_summary, run_study
+from minigan.simgan.config import TrainConfig
 
 PROG = "python -m minigan.gaze_study"
 
@@ -67,6 +69,10 @@ def parse_args(argv=None):
     parser.add_argument("--factors", action="store_true",
                         help="also the factor rows: each photo factor off alone in the perfect "
                              "refiner's eyes, and on alone in the synthetic eyes")
+    parser.add_argument("--simgan-set", nargs="+", metavar="FIELD=VALUE", default=[],
+                        help="change SimGAN's TrainConfig fields from the preset's (e.g. "
+                             "optimizer=adam lr=0.0002 refiner_padding=reflect); part of the "
+                             "protocol")
     parser.add_argument("--ablations", action="store_true", help="also run the ablation arms")
     parser.add_argument("--ablation-seeds", type=SEEDS, metavar="SEEDS",
                         help="replicate seeds of the ablation arms (as --seeds; among them)")
@@ -78,6 +84,29 @@ def parse_args(argv=None):
                     ablation_seeds=_seed_text(defaults["ablation_seeds"]))
     show_defaults(parser, defaults)
     return parser.parse_args(argv)
+
+
+def simgan_changes(pairs):
+    """``["lr=0.0002", "optimizer=adam"]`` -> ``{"lr": 0.0002, "optimizer": "adam"}``: each value
+    read as JSON (numbers, true/false) or else kept as text; UsageError naming a pair that is
+    no TrainConfig field or whose value the config refuses."""
+    fields = set(TrainConfig.cpu_preset().to_dict()) - {"steps", "seed", "device"}
+    changes = {}
+    for pair in pairs:
+        name, equals, text = pair.partition("=")
+        if not equals or name not in fields:
+            raise UsageError(f"--simgan-set {pair!r}: expected FIELD=VALUE with FIELD one of "
+                             f"{', '.join(sorted(fields))} (steps: --simgan-steps)")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        changes[name] = tuple(value) if isinstance(value, list) else value
+    try:
+        TrainConfig.cpu_preset(**changes)
+    except (TypeError, ValueError) as error:
+        raise UsageError(f"--simgan-set: {error}") from None
+    return changes
 
 
 def _seed_text(seeds):
@@ -100,6 +129,9 @@ def _main(argv):
                      ablations=args.ablations or None, simgan=False if args.no_simgan else None,
                      factors=args.factors or None, ablation_seeds=args.ablation_seeds,
                      device=device)
+    if args.simgan_set:
+        base = StudyConfig.preset(preset).simgan_overrides
+        overrides["simgan_overrides"] = dict(base, **simgan_changes(args.simgan_set))
     if args.simgan_steps is not None and args.checkpoints is None:
         # the preset's curve, cut to the new length, ending at it
         kept = [c for c in StudyConfig.preset(preset).checkpoints if c < args.simgan_steps]

@@ -205,3 +205,28 @@ def test_the_command_runs_on_the_seeds_it_is_given(tmp_path, capsys):
     assert json.loads((out / "protocol.json").read_text())["seeds"] == [7, 11]
     assert sorted(path.name for path in (out / "parts").iterdir()) == ["seed_11", "seed_7"]
     assert "seeds 7, 11 (2 replicates)" in capsys.readouterr().out
+
+
+def test_simgan_set_changes_the_simgan_config_and_is_part_of_the_protocol(tmp_path):
+    out = tmp_path / "set"
+    argv = ["--preset", "tiny", "--seeds", "1", "--estimator-seeds", "1", "--out", str(out),
+            "--no-progress", "--device", "cpu", "--simgan-set", "optimizer=adam", "lr=0.0002",
+            "psi=blur"]
+    assert gaze_study.main(argv) == 0
+    changes = json.loads((out / "protocol.json").read_text())["simgan_overrides"]
+    assert (changes["optimizer"], changes["lr"], changes["psi"]) == ("adam", 0.0002, "blur")
+    config = json.loads((out / "simgan" / "simgan" / "seed_0" / "config.json").read_text())
+    assert (config["optimizer"], config["lr"], config["psi"]) == ("adam", 0.0002, "blur")
+    # the same folder with other changes is another protocol
+    assert gaze_study.main(argv[:-1] + ["psi=identity"]) == 2
+
+
+@pytest.mark.parametrize("pair, words", [("foo=1", "expected FIELD=VALUE"),
+                                         ("lr", "expected FIELD=VALUE"),
+                                         ("lr=-1", "lr must be > 0"),
+                                         ("steps=5", "--simgan-steps")])
+def test_a_bad_simgan_set_is_one_line_naming_it(pair, words, tmp_path, capsys):
+    assert gaze_study.main(["--preset", "tiny", "--simgan-set", pair,
+                            "--out", str(tmp_path / "b")]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and words in error[0] and "--simgan-set" in error[0]

@@ -43,7 +43,7 @@ from typing import Optional
 
 from minigan.backend import CHOICES
 
-PSI_CHOICES = ("identity", "mean", "gradients")
+PSI_CHOICES = ("identity", "mean", "gradients", "blur")
 OPTIMIZERS = ("sgd", "adam")
 DEFAULT_LAMBDA = 0.05
 
