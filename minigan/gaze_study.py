@@ -23,6 +23,7 @@ padding, the authors' setting), each against its reference on --ablation-seeds.
 Writes OUT/table.md, OUT/results.json, OUT/cumulative_error.png, OUT/samples.png, and keeps
 every SimGAN run and every estimator's result: after a stop, the same command goes on.
 """
+import dataclasses
 import json
 import sys
 
@@ -30,6 +31,7 @@ from minigan.cli import (POSITIVE_INT, SEEDS, Parser, UsageError, add_device, ad
                          check_output, device_from, preset_for, preset_in_argv, resumable,
                          progress_bar_wanted, run_program, show_defaults)
 from minigan.data.normalize import NORMALIZATIONS
+from minigan.experiments.confirmatory import format_verdicts, load_protocol, run_confirmatory
 from minigan.experiments.gaze_study_protocol import StudyConfig
 from minigan.experiments.gaze_study_report import format_summary, run_study
 from minigan.simgan.config import TrainConfig
@@ -76,6 +78,10 @@ def parse_args(argv=None):
     parser.add_argument("--ablations", action="store_true", help="also run the ablation arms")
     parser.add_argument("--ablation-seeds", type=SEEDS, metavar="SEEDS",
                         help="replicate seeds of the ablation arms (as --seeds; among them)")
+    parser.add_argument("--protocol", metavar="FILE",
+                        help="run the study a confirmatory protocol file fixes (seeds, sizes, "
+                             "SimGAN's config) and check the claims it declares; no flag that "
+                             "changes the study may come with it")
     parser.add_argument("--out", default="runs/gaze_study", help="output folder")
     add_device(parser)
     add_progress(parser)
@@ -84,6 +90,15 @@ def parse_args(argv=None):
                     ablation_seeds=_seed_text(defaults["ablation_seeds"]))
     show_defaults(parser, defaults)
     return parser.parse_args(argv)
+
+
+# flags that shape the study (refused beside --protocol): flag -> argparse dest
+STUDY_FLAGS = {"--seeds": "seeds", "--estimator-seeds": "estimator_seeds",
+               "--normalization": "normalization", "--train-n": "train_n", "--test-n": "test_n",
+               "--steps": "steps", "--simgan-steps": "simgan_steps",
+               "--checkpoints": "checkpoints", "--simgan-set": "simgan_set",
+               "--no-simgan": "no_simgan", "--factors": "factors", "--ablations": "ablations",
+               "--ablation-seeds": "ablation_seeds"}
 
 
 def simgan_changes(pairs):
@@ -140,13 +155,34 @@ def _main(argv):
         # the preset's share of ablation replicates, taken from the first of the chosen seeds
         share = len(StudyConfig.preset(preset).ablation_seeds)
         overrides["ablation_seeds"] = args.seeds[:share]
-    config = StudyConfig.preset(preset, **overrides)
-    print(f"preset {preset}: {config}", file=sys.stderr)
+    protocol = None
+    if args.protocol:
+        given = [flag for flag, value in STUDY_FLAGS.items() if getattr(args, value) not in
+                 (None, False, [])] + (["--preset"] if args.preset else [])
+        if given:
+            raise UsageError(f"--protocol {args.protocol} fixes the study; leave out "
+                             f"{', '.join(given)}")
+        try:
+            protocol = load_protocol(args.protocol)
+        except ValueError as error:
+            raise UsageError(f"--protocol: {error}") from None
+        config = dataclasses.replace(protocol.study, device=device)
+        print(f"protocol {protocol.name} ({args.protocol}): {config}", file=sys.stderr)
+    else:
+        config = StudyConfig.preset(preset, **overrides)
+        print(f"preset {preset}: {config}", file=sys.stderr)
+    log = lambda line: print(line, file=sys.stderr)
     with resumable(PROG, argv, f"what was done is kept in {args.out}"):
-        summary = run_study(config, args.out, log=lambda line: print(line, file=sys.stderr),
-                                progress=progress_bar_wanted(args),
+        if protocol is None:
+            summary = run_study(config, args.out, log=log, progress=progress_bar_wanted(args),
                                 status_every=args.status_every)
+        else:
+            summary = run_confirmatory(protocol, config, args.out, log=log,
+                                       progress=progress_bar_wanted(args),
+                                       status_every=args.status_every)
     print(format_summary(summary))
+    if protocol is not None:
+        print(format_verdicts(protocol, summary["claims"]))
     print(f"wrote table.md, results.json, cumulative_error.png and samples.png to {args.out}")
     return 0
 

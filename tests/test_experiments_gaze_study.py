@@ -230,3 +230,61 @@ def test_a_bad_simgan_set_is_one_line_naming_it(pair, words, tmp_path, capsys):
                             "--out", str(tmp_path / "b")]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and words in error[0] and "--simgan-set" in error[0]
+
+
+def tiny_protocol(tmp_path, **changes):
+    from minigan.experiments.confirmatory import KEYS
+    study = {k: v for k, v in tiny(seeds=(4,), ablation_seeds=(4,), estimator_seeds=1).to_dict()
+             .items() if k != "device"}
+    values = dict(name="tiny-1", written="2026-12-07", notes="a test", study=study,
+                  row="simgan.average@2", better_than=["synthetic", "degraded"],
+                  closes_appearance_share=0.5, pupil_shift_at_most=1.1)
+    values.update(changes)
+    assert set(values) == set(KEYS)
+    path = tmp_path / "protocol.json"
+    path.write_text(json.dumps(values))
+    return path
+
+
+def test_a_protocol_file_runs_its_study_and_decides_each_claim(tmp_path, capsys):
+    path, out = tiny_protocol(tmp_path), tmp_path / "confirm"
+    assert gaze_study.main(["--protocol", str(path), "--out", str(out), "--no-progress",
+                            "--device", "cpu"]) == 0
+    printed = capsys.readouterr().out
+    assert "Confirmatory protocol tiny-1" in printed
+    claims = json.loads((out / "claims.json").read_text())
+    assert [c["claim"] for c in claims] == [
+        "simgan.average@2 has a lower mean error than synthetic",
+        "simgan.average@2 has a lower mean error than degraded",
+        "simgan.average@2 closes at least 50 % of the appearance gap",
+        "simgan.average@2 moves the pupil at most 1.1 px"]
+    summary = json.loads((out / "results.json").read_text())
+    rows = {row["key"]: row for row in summary["rows"]}
+    difference = (rows["simgan.average@2"]["mean_error"]["mean"]
+                  - rows["synthetic"]["mean_error"]["mean"])
+    assert claims[0]["value"]["mean"] == pytest.approx(difference)
+    # one replicate: no interval, so no "better than" claim can hold
+    assert claims[0]["holds"] is False and claims[0]["value"]["high"] is None
+    assert json.loads((out / "protocol.json").read_text())["seeds"] == [4]
+
+
+def test_a_protocol_refuses_flags_that_change_the_study_and_another_protocol(tmp_path, capsys):
+    path, out = tiny_protocol(tmp_path), tmp_path / "confirm"
+    assert gaze_study.main(["--protocol", str(path), "--seeds", "3", "--out", str(out)]) == 2
+    assert "leave out --seeds" in capsys.readouterr().err
+    assert gaze_study.main(["--protocol", str(path), "--out", str(out), "--no-progress",
+                            "--device", "cpu"]) == 0
+    other = tiny_protocol(tmp_path, pupil_shift_at_most=2.0)
+    assert gaze_study.main(["--protocol", str(other), "--out", str(out), "--device", "cpu"]) == 2
+    assert "another protocol" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("changes, words", [
+    (dict(row="simgan.average@9"), "no row of this study"),
+    (dict(better_than=["nothing"]), "no row of this study"),
+])
+def test_a_bad_protocol_file_is_one_line(changes, words, tmp_path, capsys):
+    path = tiny_protocol(tmp_path, **changes)
+    assert gaze_study.main(["--protocol", str(path), "--out", str(tmp_path / "c")]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and words in error[0]
