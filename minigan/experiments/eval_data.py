@@ -109,6 +109,6 @@ def make_eval_sets(refiner, train_n, test_n, pupil_n, realism_n, seed=0, upper_b
         description = f"{test_n} held-out built-in photo eyes (renderer seed {test_seed})"
         realism_real = render_eyes(realism_n, "photo", seed=data_seed("realism", seed)).images
     return EvalSets(synthetic=synthetic.images, gaze=synthetic.gaze, refined=refined,
-                    perfect=perfect_images, photo=photo, photo_pairs=photo_pairs, test_images=test_images,
-                    test_gaze=test_gaze, test_description=description,
+                    perfect=perfect_images, photo=photo, photo_pairs=photo_pairs,
+                    test_images=test_images, test_gaze=test_gaze, test_description=description,
                     realism_real=realism_real)

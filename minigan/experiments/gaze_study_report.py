@@ -228,8 +228,8 @@ def format_summary(summary: Dict[str, Any]) -> str:
     cost = summary["cost"]
     lines += ["", f"Cost: {cost['simgan_runs']} SimGAN runs, {cost['simgan_seconds'] / 60:.1f} min "
                   f"of training steps; {cost['estimators']} estimators, "
-                  f"{cost['estimator_seconds'] / 60:.1f} min ({cost['estimator_cpu_seconds'] / 60:.1f}"
-                  " CPU min)."]
+                  f"{cost['estimator_seconds'] / 60:.1f} min "
+                  f"({cost['estimator_cpu_seconds'] / 60:.1f} CPU min)."]
     return "\n".join(lines) + "\n"
 
 
