@@ -7,8 +7,9 @@
 * ``photo``, a miniature of MPIIGaze's normalized webcam eyes (a stand-in, not real data):
   other people (smoother skin, fewer and shorter lashes, brows closer to the eye, dark irises
   that merge with the pupil, as in MPIIGaze's webcam eyes), harsher light (grazing, one-sided,
-  little ambient, hard cast shadows), a glint of the laptop screen, glasses on about a quarter of the images, then a webcam
-  (``eye_camera.webcam``) and the dataset's per-image histogram equalization.
+  little ambient, hard cast shadows), a glint of the laptop screen, glasses on about a quarter
+  of the images, then a webcam (``eye_camera.webcam``) and the dataset's per-image histogram
+  equalization.
 
 Every number is drawn uniformly from ``(low, high)``, per image, from the style's own stream;
 ``identity`` is floored to an index into ``eye_texture.texture_bank(style)``. A hard shadow,
