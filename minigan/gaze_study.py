@@ -33,7 +33,8 @@ from minigan.cli import (POSITIVE_INT, SEEDS, Parser, UsageError, add_device, ad
 from minigan.data.normalize import NORMALIZATIONS
 from minigan.experiments.confirmatory import format_verdicts, load_protocol, run_confirmatory
 from minigan.experiments.gaze_study_protocol import StudyConfig
-from minigan.experiments.gaze_study_report import format_summary, run_study
+from minigan.experiments.gaze_study_report import (compare_studies, format_comparison,
+                                                 format_summary, run_study)
 from minigan.simgan.config import TrainConfig
 
 PROG = "python -m minigan.gaze_study"
@@ -82,6 +83,10 @@ def parse_args(argv=None):
                         help="run the study a confirmatory protocol file fixes (seeds, sizes, "
                              "SimGAN's config) and check the claims it declares; no flag that "
                              "changes the study may come with it")
+    parser.add_argument("--compare", nargs="+", metavar="FOLDER",
+                        help="print SimGAN's snapshots of finished study folders side by side "
+                             "(what each changed, mean error, appearance gap closed, pupil "
+                             "shift) and exit")
     parser.add_argument("--out", default="runs/gaze_study", help="output folder")
     add_device(parser)
     add_progress(parser)
@@ -134,6 +139,9 @@ def _seed_text(seeds):
 def _main(argv):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
+    if args.compare:
+        print(format_comparison(compare_studies(args.compare)), end="")
+        return 0
     device = device_from(args)
     check_output("--out", args.out)
     preset = preset_for(args, "gpu", "cpu")

@@ -288,3 +288,14 @@ def test_a_bad_protocol_file_is_one_line(changes, words, tmp_path, capsys):
     assert gaze_study.main(["--protocol", str(path), "--out", str(tmp_path / "c")]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and words in error[0]
+
+
+def test_compare_puts_every_snapshot_of_finished_studies_side_by_side(finished, tmp_path, capsys):
+    out, summary = finished
+    assert gaze_study.main(["--compare", str(out)]) == 0
+    table = capsys.readouterr().out.strip().splitlines()
+    assert table[0].startswith("| study | SimGAN changes | iteration")
+    assert len(table) == 2 + len(summary["curve"])
+    assert all(line.split(" | ")[5] != "-" for line in table[2:])   # every snapshot's share
+    assert gaze_study.main(["--compare", str(tmp_path)]) == 2
+    assert "no finished gaze study" in capsys.readouterr().err

@@ -6,8 +6,9 @@ the seeds, the mean with its 95 % t-interval and the paired difference to the re
 (``statistics``). Ablation arms are compared with their reference arm on the ablation seeds
 and estimator seeds only.
 """
+import json
 import os
-from typing import Any, Callable, Dict, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -61,9 +62,12 @@ def gap_split(config, results):
     split = {"total": synthetic - photo, "geometry": perfect - photo, "appearance": appearance,
              "appearance_share": appearance / (synthetic - photo)}
     entry = {name: dict(t_interval(v), per_seed=v.tolist()) for name, v in split.items()}
-    entry["closed"] = {key: dict(t_interval((synthetic - value(key)) / appearance),
-                                 label=label)
-                       for key, label in main_rows(config) if key not in ("synthetic", "photo")}
+    shown = [(key, label) for key, label in main_rows(config) if key not in ("synthetic", "photo")]
+    if config.simgan:
+        shown += [(row_key(SIMGAN, i), f"SimGAN (iteration {i})") for i in config.checkpoints
+                  if row_key(SIMGAN, i) not in dict(shown)]
+    entry["closed"] = {key: dict(t_interval((synthetic - value(key)) / appearance), label=label)
+                       for key, label in shown}
     return entry
 
 
@@ -319,3 +323,43 @@ def run_study(config: StudyConfig, out_dir: Union[str, os.PathLike],
     summary = summarize(config, results, shifts, out_dir)
     write_summary(summary, samples, out_dir)
     return summary
+
+
+def compare_studies(folders: Sequence[Union[str, os.PathLike]]) -> List[Dict[str, Any]]:
+    """One row per SimGAN snapshot of each finished study folder (its ``results.json``): what
+    its SimGAN changed from its preset (``simgan_overrides``), the iteration, the mean error with
+    its interval, the share of the appearance gap closed and the pupil shift. ValueError naming
+    a folder that holds no finished study."""
+    rows = []
+    for folder in folders:
+        path = os.path.join(folder, "results.json")
+        try:
+            with open(path, encoding="utf-8") as handle:
+                summary = json.load(handle)
+            config = summary["config"]
+            points = summary["curve"]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{folder}: no finished gaze study ({error})") from None
+        for point in points:
+            rows.append({"folder": os.fspath(folder), "changes": config["simgan_overrides"],
+                         "simgan_preset": config["simgan_preset"],
+                         "iteration": point["iteration"], "seeds": config["seeds"],
+                         "estimator_seeds": config["estimator_seeds"],
+                         "mean_error": point["mean_error"],
+                         "closed": summary["gap"]["closed"].get(point["key"]),
+                         "pupil_shift": point["pupil_shift"]})
+    return rows
+
+
+def format_comparison(rows: Sequence[Dict[str, Any]]) -> str:
+    """``compare_studies``' rows as a Markdown table."""
+    lines = ["| study | SimGAN changes | iteration | seeds x estimators | mean error (deg) "
+             "| appearance gap closed | pupil shift (px) |", "|---|---|---:|---|---:|---:|---:|"]
+    for row in rows:
+        changes = ", ".join(f"{k}={v}" for k, v in row["changes"].items()) or "(preset)"
+        closed = "-" if row["closed"] is None else _percent(row["closed"])
+        lines.append(f"| {os.path.basename(os.path.normpath(row['folder']))} | "
+                     f"{row['simgan_preset']}: {changes} | {row['iteration']} | "
+                     f"{_seed_list(row['seeds'])} x {row['estimator_seeds']} | "
+                     f"{_interval(row['mean_error'])} | {closed} | {_shift(row)} |")
+    return "\n".join(lines) + "\n"
