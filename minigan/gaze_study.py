@@ -21,14 +21,13 @@ every SimGAN run and every estimator's result: after a stop, the same command go
 import sys
 
 from minigan.cli import (POSITIVE_INT, Parser, add_device, add_progress, check_output,
-                         device_from, preset_for, preset_in_argv, resumable, progress_bar_wanted,
-                         run_program, show_defaults)
+                         device_from, preset_for, preset_in_argv, program_main,
+                         progress_bar_wanted, resumable, show_defaults)
 from minigan.data.normalize import NORMALIZATIONS
 from minigan.experiments.gaze_study_protocol import StudyConfig
 from minigan.experiments.gaze_study_report import format_summary, run_study
 
 PROG = "python -m minigan.gaze_study"
-
 
 
 def parse_args(argv=None):
@@ -92,16 +91,11 @@ def _main(argv):
     print(f"preset {preset}: {config}", file=sys.stderr)
     with resumable(PROG, argv, f"what was done is kept in {args.out}"):
         summary = run_study(config, args.out, log=lambda line: print(line, file=sys.stderr),
-                                progress=progress_bar_wanted(args),
-                                status_every=args.status_every)
+                            progress=progress_bar_wanted(args), status_every=args.status_every)
     print(format_summary(summary))
     print(f"wrote table.md, results.json, cumulative_error.png and samples.png to {args.out}")
     return 0
 
 
-def main(argv=None):
-    return run_program(PROG, _main, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+main = program_main(PROG, _main, __name__,
+                    memory_hint="a smaller --train-n, --test-n or --preset needs less")

@@ -1,5 +1,6 @@
 """Helpers of the command tests: tiny training flags, running a program in this process or as a
 subprocess the way a user does, and a fingerprint of a folder tree to prove nothing changed."""
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -70,3 +71,24 @@ def run(program, argv, cwd, timeout=300, **env):
     return subprocess.run([sys.executable, "-m", f"minigan.{program}", *argv], cwd=cwd,
                           env=environment(**env), capture_output=True, text=True,
                           timeout=timeout)
+
+
+HOLD = """
+import sys
+from minigan.io.folders import claim_folder
+with claim_folder(sys.argv[1], sys.argv[2]):
+    print("held", flush=True)
+    sys.stdin.readline()
+"""
+
+
+@contextlib.contextmanager
+def held_by_another_process(folder, job="simgan run"):
+    """``folder`` claimed (``io.folders``) by a second process until the block ends."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(folder), job], env=environment(),
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        yield holder.pid
+    finally:
+        holder.communicate("\n", timeout=60)
