@@ -15,12 +15,13 @@ are resized whole (no crop), so a folder of eye crops should already frame the e
 """
 import os
 import re
+from typing import List, Mapping, Optional, Tuple
 
 import numpy as np
 
 from minigan.data.batches import ArrayDataset
 from minigan.data.bad_files import BadFiles, DataError
-from minigan.data.images import EYE_SIZE, IMAGE_SUFFIXES, load_image_gray
+from minigan.data.images import EYE_SIZE, IMAGE_SUFFIXES, PathLike, load_image_gray
 from minigan.data.labels import (check_label_arrays, label_arrays, label_rows, read_labels,
                                  write_labels)
 from minigan.io.png import save_png, to_uint8
@@ -60,7 +61,8 @@ def folder_index(folder, labels_file=LABELS_FILE, bad=None):
     return list_images(folder), None
 
 
-def load_folder(folder, n=None, skip_bad=False, size=EYE_SIZE, labels_file=LABELS_FILE):
+def load_folder(folder: PathLike, n: Optional[int] = None, skip_bad: bool = False,
+                size: Tuple[int, int] = EYE_SIZE, labels_file: str = LABELS_FILE) -> ArrayDataset:
     """Read up to ``n`` images of ``folder`` as an ``ArrayDataset`` of ``(N, 1, H, W)``.
 
     Labels (and the list of images) come from ``folder/labels_file`` when it exists. A
@@ -83,7 +85,9 @@ def load_folder(folder, n=None, skip_bad=False, size=EYE_SIZE, labels_file=LABEL
     return ArrayDataset(np.stack(images)[:, None], labels, skipped=bad)
 
 
-def write_folder(folder, images, labels=None, labels_file=LABELS_FILE):
+def write_folder(folder: PathLike, images: np.ndarray,
+                 labels: Optional[Mapping[str, np.ndarray]] = None,
+                 labels_file: str = LABELS_FILE) -> List[str]:
     """Write ``(N, 1, H, W)`` images in [-1, 1] as ``00000.png ...`` and their labels.
 
     ``labels``: ``name -> (N, ...)`` finite arrays, written one JSON line per image (floats

@@ -8,12 +8,16 @@ v / 32767.5 - 1, read in floating point so that nothing clips. Colour is convert
 regular file (a FIFO would hang the reader). The pixel conversions of writing live in
 ``minigan.io.png``.
 """
+import os
+from typing import Union
+
 import numpy as np
 
 from minigan.data.bad_files import DataError
 from minigan.io.inputs import open_regular
 from minigan.io.png import from_uint8, pil_image
 
+PathLike = Union[str, os.PathLike]  # a file or folder argument of the loaders
 EYE_SIZE = (35, 55)  # (H, W) of every eye image in minigan
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")

@@ -2,6 +2,7 @@
 
     npz        arrays to .npz without pickle, written atomically; clear errors for other files
     png        images to 8-bit PNGs and grids
+    figure     plots: matplotlib figures (Agg, no pyplot) to PNGs
     atomic     write to a temporary file, then rename; append without following a link
     folders    one writer per output folder (create or claim, lock, clean only its own);
                a new folder that appears whole or not at all

@@ -19,7 +19,7 @@ import errno
 import itertools
 import os
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Callable, Dict, Optional, Union
 
 from minigan.io.folders import FolderInUse
 from minigan.io.progress import format_seconds
@@ -72,7 +72,7 @@ def claim_new_run_folder(base):
         return
 
 
-def new_run(config, out):
+def new_run(config: TrainConfig, out: Union[str, os.PathLike]) -> RunPlan:
     """A run that starts from scratch in ``out``; FileExistsError when it holds a run."""
     if RunFolder(out).holds_run():
         raise FileExistsError(errno.EEXIST, "already holds a run (resume it, or start the new "
@@ -80,7 +80,7 @@ def new_run(config, out):
     return RunPlan(config, os.fspath(out))
 
 
-def resumed_run(out, changes):
+def resumed_run(out: Union[str, os.PathLike], changes: Dict[str, Any]) -> RunPlan:
     """The run in folder ``out`` with ``changes`` to its config (only ``RESUMABLE`` fields
     when it has a checkpoint); FileNotFoundError when there is no run to resume, ValueError
     naming the file when its checkpoint or config.json is not a run's."""
@@ -111,7 +111,8 @@ def resumed_run(out, changes):
     return RunPlan(saved, folder.path, True, run_id, done)
 
 
-def train_run(plan, skip_bad=False, progress=True, status_every=30.0, log=None):
+def train_run(plan: RunPlan, skip_bad: bool = False, progress: Optional[bool] = True,
+              status_every: float = 30.0, log: Optional[Callable[[str], None]] = None) -> str:
     """Load the data ``plan.config`` names and train (or go on training) into ``plan.out``.
 
     ``log``: a callable told what is loaded and which bad files were skipped.
@@ -128,7 +129,8 @@ def train_run(plan, skip_bad=False, progress=True, status_every=30.0, log=None):
                      resume=plan.resume, status_every=status_every, run_id=plan.run_id)
 
 
-def format_summary(out, wall_s=None, last=50):
+def format_summary(out: Union[str, os.PathLike], wall_s: Optional[float] = None,
+                   last: int = 50) -> str:
     """What a finished run hands the user: averages of its last iterations, time, file paths."""
     summary = RunFolder(out).summary(last=last)
     lines = [f"done: {out}"]
