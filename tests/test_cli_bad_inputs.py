@@ -266,7 +266,8 @@ CASES = {
     "make out is a file": Case("make_eyes", ["--out", "{root}/file.txt"], "--out"),
     "make broken source": Case("make_eyes", ["--source", "{root}/broken", "--out", "{work}/o"],
                                "00002.png"),
-    "make device env": Case("make_eyes", ["--grid", "{work}/g.png"], "MINIGAN_DEVICE must be one of",
+    "make device env": Case("make_eyes", ["--grid", "{work}/g.png"],
+                            "MINIGAN_DEVICE must be one of",
                             env={"MINIGAN_DEVICE": "tpu"}),
     # refine
     "refine missing checkpoint": Case("refine", ["--checkpoint", "{root}/none.npz", "--input",

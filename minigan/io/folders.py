@@ -217,9 +217,9 @@ def _lock(dir_fd, path):
         except OSError:
             record = _read_record(fd) or {}
             os.close(fd)
+            job = f", {record['job']}" if isinstance(record.get("job"), str) else ""
             raise FolderInUse(f"{path} is in use by another process (pid {record.get('pid', '?')}"
-                              f"{', ' + record['job'] if isinstance(record.get('job'), str) else ''}"
-                              "); wait for it to finish or stop it first") from None
+                              f"{job}); wait for it to finish or stop it first") from None
         try:  # the holder that just finished may have removed this file: lock the one there
             if _identity(os.stat(LOCK_FILE, dir_fd=dir_fd, follow_symlinks=False)) \
                     == _identity(info):

@@ -237,9 +237,9 @@ def refine_source(refiner: Refiner, spec: str, out_dir: Union[str, os.PathLike],
     _must_be_free(out, out_dir)
     partial = out + PARTIAL_SUFFIX
     check_writable_folder(partial)
-    states = []
-    with claim_folder(partial, REFINE_JOB,
-                      lambda claim: states.append(_resume_state(claim, out, out_dir, job))) as claim:
+    states = []  # what the check under the lock found
+    usable = lambda claim: states.append(_resume_state(claim, out, out_dir, job))
+    with claim_folder(partial, REFINE_JOB, usable) as claim:
         state = states[0]
         labels_path = os.path.join(partial, LABELS_FILE)
         _keep_labels(labels_path, state["count"])

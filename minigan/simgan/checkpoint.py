@@ -227,7 +227,7 @@ def restore(trainer, path):
             trainer.history.load_state_dict(groups["history"])
         if trainer.average is not None:
             trainer.average.load_state_dict(groups["refiner_average"])
-    except (KeyError, ValueError, TypeError, RuntimeError) as error:  # load_state_dict: RuntimeError
+    except (KeyError, ValueError, TypeError, RuntimeError) as error:  # RuntimeError: strict load
         raise ValueError(f"{path}: the checkpoint does not fit the networks of its own config "
                          f"({' '.join(str(error).split())}); the file is damaged or was not "
                          "written by minigan") from None

@@ -89,7 +89,7 @@ class Refiner(nn.Module):
         """The constructor arguments, as stored in a checkpoint's metadata."""
         arch = {"in_channels": self.in_channels, "channels": self.channels,
                 "blocks": self.num_blocks}
-        if self.padding_mode != "zeros":   # so checkpoints of zero-padded refiners stay as they were
+        if self.padding_mode != "zeros":   # checkpoints of zero-padded refiners stay as they were
             arch["padding_mode"] = self.padding_mode
         return arch
 
