@@ -28,8 +28,8 @@ import json
 import sys
 
 from minigan.cli import (POSITIVE_INT, SEEDS, Parser, UsageError, add_device, add_progress,
-                         check_output, device_from, preset_for, preset_in_argv, resumable,
-                         progress_bar_wanted, run_program, show_defaults)
+                         check_output, device_from, preset_for, preset_in_argv, program_main,
+                         progress_bar_wanted, resumable, show_defaults)
 from minigan.data.normalize import NORMALIZATIONS
 from minigan.experiments.confirmatory import format_verdicts, load_protocol, run_confirmatory
 from minigan.experiments.gaze_study_protocol import StudyConfig
@@ -38,7 +38,6 @@ from minigan.experiments.gaze_study_report import (compare_studies, format_compa
 from minigan.simgan.config import TrainConfig
 
 PROG = "python -m minigan.gaze_study"
-
 
 
 def parse_args(argv=None):
@@ -195,9 +194,5 @@ def _main(argv):
     return 0
 
 
-def main(argv=None):
-    return run_program(PROG, _main, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+main = program_main(PROG, _main, __name__,
+                    memory_hint="a smaller --train-n, --test-n or --preset needs less")

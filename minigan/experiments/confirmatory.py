@@ -18,6 +18,7 @@ Each claim is decided by the study's numbers, paired by seed: "better than X" ho
 the appearance gap closed reaches the bound; the pupil claim when the mean shift is within it.
 """
 import dataclasses
+import errno
 import json
 import os
 from dataclasses import dataclass
@@ -27,9 +28,13 @@ import numpy as np
 
 from minigan.experiments.gaze_study_protocol import StudyConfig
 from minigan.experiments.gaze_study_report import main_rows, run_study
+from minigan.experiments.gaze_study_run import CLAIMS_FILES
 from minigan.experiments.statistics import paired_difference
 from minigan.io.atomic import write_json, write_text
+from minigan.io.folders import claim_folder
+from minigan.io.inputs import open_regular
 
+CONFIRMATORY_JOB = "confirmatory gaze study"
 KEYS = ("name", "written", "notes", "study", "row", "better_than", "closes_appearance_share",
         "pupil_shift_at_most")
 
@@ -127,28 +132,36 @@ def format_verdicts(protocol: Protocol, verdicts) -> str:
         lines.append(f"| {verdict['claim']} | {'yes' if verdict['holds'] else 'no'} | {shown} |")
     return "\n".join(lines) + "\n"
 
-
 def run_confirmatory(protocol: Protocol, config: StudyConfig, out_dir, **study_options):
     """Run ``config`` (the protocol's study, on some device) in ``out_dir`` and check the
     protocol's claims. The folder keeps the protocol (``claims_protocol.json``): one made with
     another protocol is refused. Writes ``claims.md`` and ``claims.json``; returns the summary
     with ``claims`` added."""
-    declared = protocol_dict(protocol)
-    path = os.path.join(out_dir, "claims_protocol.json")
-    if os.path.exists(path):
+    declared = json.loads(json.dumps(protocol_dict(protocol)))
+    path = os.path.join(out_dir, CLAIMS_FILES[0])
+
+    def usable(claim):
+        if not os.path.lexists(path):
+            if claim.names():
+                raise FileExistsError(errno.EEXIST, "holds files but no confirmatory protocol "
+                                      f"({CLAIMS_FILES[0]}); choose a new or empty folder",
+                                      out_dir)
+            return
         try:
-            with open(path, encoding="utf-8") as handle:
+            with open_regular(path, "r") as handle:
                 found = json.load(handle)
         except (OSError, ValueError):
             found = None
-        if found != json.loads(json.dumps(declared)):
+        if found != declared:
             raise ValueError(f"{out_dir} holds a confirmatory run of another protocol "
                              f"({path}); choose another output folder")
-    else:
-        os.makedirs(out_dir, exist_ok=True)
-        write_json(path, declared)
-    summary = run_study(config, out_dir, **study_options)
-    summary["claims"] = check_claims(protocol, summary)
-    write_text(os.path.join(out_dir, "claims.md"), format_verdicts(protocol, summary["claims"]))
-    write_json(os.path.join(out_dir, "claims.json"), summary["claims"])
+
+    with claim_folder(out_dir, CONFIRMATORY_JOB, usable):
+        if not os.path.lexists(path):
+            write_json(path, declared)
+        summary = run_study(config, out_dir, **study_options)
+        summary["claims"] = check_claims(protocol, summary)
+        write_text(os.path.join(out_dir, CLAIMS_FILES[1]),
+                   format_verdicts(protocol, summary["claims"]))
+        write_json(os.path.join(out_dir, CLAIMS_FILES[2]), summary["claims"])
     return summary

@@ -22,6 +22,7 @@ run again after a stop, the evaluation reads back what was done (when data and c
 same) and goes on from there.
 """
 import dataclasses
+import errno
 import os
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Sequence, Union
@@ -31,6 +32,7 @@ import numpy as np
 from minigan.backend import resolve_device
 from minigan.data.normalize import normalize
 from minigan.io.atomic import write_json, write_text
+from minigan.io.folders import claim_folder, make_subfolders
 from minigan.io.memo import checksum, computed_once
 from minigan.io.png import save_grid
 from minigan.experiments import metrics
@@ -40,6 +42,7 @@ from minigan.experiments.gaze_estimator import predict_gaze, train_gaze_estimato
 from minigan.experiments.realism import CriticConfig, realism_report
 from minigan.simgan.models import Refiner
 
+EVAL_JOB = "gaze evaluation"
 TRAINING_SETS = {"synthetic": "Synthetic Data", "refined": "Refined Synthetic Data",
                  "perfect": "Perfect refiner (the same eyes in the photo style)",
                  "photo": "Photo-style Data (upper bound)"}
@@ -123,7 +126,24 @@ def evaluate_refiner(refiner: Optional[Refiner], config: GazeEvalConfig,
     estimators on (default: the first two, ``perfect`` unless testing on MPIIGaze, and
     ``photo`` when ``config.upper_bound``). The report is a JSON-able dict: ``gaze`` (rows as
     in Table 2), ``pupil_shift``, ``realism``, ``config``.
+    ``out_dir`` is held by this process meanwhile, and must be new, empty or an evaluation's
+    (it holds ``parts/``): FolderInUse or FileExistsError otherwise, before any work.
     """
+    if out_dir is None:
+        return _evaluate(refiner, config, None, log, training_sets)
+    with claim_folder(out_dir, EVAL_JOB, _check_usable):
+        make_subfolders(out_dir, "parts")
+        return _evaluate(refiner, config, out_dir, log, training_sets)
+
+
+def _check_usable(claim):
+    if claim.names() and not os.path.isdir(os.path.join(claim.path, "parts")):
+        raise FileExistsError(errno.EEXIST, f"holds files that are not a gaze evaluation's "
+                              f"({', '.join(claim.names()[:3])}); nothing was written: choose a "
+                              "new or empty folder", claim.path)
+
+
+def _evaluate(refiner, config, out_dir, log, training_sets):
     log = log or (lambda message: None)
     device = resolve_device(config.device)
     if training_sets is None:

@@ -318,10 +318,13 @@ def run_study(config: StudyConfig, out_dir: Union[str, os.PathLike],
               log: Optional[Callable[[str], None]] = print, progress: Optional[bool] = False,
               status_every: float = 60.0) -> Dict[str, Any]:
     """Run (or finish) the gaze study of ``config`` in ``out_dir``; returns the summary, also
-    written there (``table.md``, ``results.json``, figures)."""
-    results, shifts, samples = GazeStudy(config, out_dir, log, progress, status_every).run()
-    summary = summarize(config, results, shifts, out_dir)
-    write_summary(summary, samples, out_dir)
+    written there (``table.md``, ``results.json``, figures). ``out_dir`` is this process's
+    alone meanwhile: new, empty, or a study of this protocol (refused before any work)."""
+    study = GazeStudy(config, out_dir, log, progress, status_every)
+    with study.claim():
+        results, shifts, samples = study.run()
+        summary = summarize(config, results, shifts, out_dir)
+        write_summary(summary, samples, out_dir)
     return summary
 
 

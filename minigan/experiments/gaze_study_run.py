@@ -15,6 +15,7 @@ Folder ``OUT``:
 Work goes one replicate at a time; a line per finished job gives the job's ETA. Each job
 records its wall and CPU seconds, so the report can say what the whole protocol cost.
 """
+import errno
 import json
 import os
 import time
@@ -30,6 +31,8 @@ from minigan.experiments import metrics
 from minigan.experiments.eval_data import data_seed, refine_all
 from minigan.experiments.gaze_estimator import predict_gaze, train_gaze_estimator
 from minigan.io.atomic import write_json
+from minigan.io.folders import claim_folder
+from minigan.io.inputs import open_regular
 from minigan.io.memo import checksum, computed_once
 from minigan.io.progress import LogLines, Progress
 from minigan.pipelines.training_data import load_training_data
@@ -39,6 +42,9 @@ from minigan.simgan.config import TrainConfig
 from minigan.simgan.run_folder import RunFolder
 
 SIMGAN_COST = 5.0
+STUDY_JOB = "gaze study"
+PROTOCOL_FILE = "protocol.json"
+CLAIMS_FILES = ("claims_protocol.json", "claims.md", "claims.json")  # a confirmatory run's
 
 
 def run_name(arm):
@@ -72,10 +78,10 @@ def _check_protocol(out_dir, config):
     protocol = {k: v for k, v in config.to_dict().items()
                 if k not in ("ablations", "simgan", "factors", "device")}
     protocol = json.loads(json.dumps(protocol))
-    path = os.path.join(out_dir, "protocol.json")
-    if os.path.exists(path):
+    path = os.path.join(out_dir, PROTOCOL_FILE)
+    if os.path.lexists(path):
         try:
-            with open(path, encoding="utf-8") as handle:
+            with open_regular(path, "r") as handle:
                 found = json.load(handle)
         except (OSError, ValueError):
             found = None
@@ -144,11 +150,21 @@ class GazeStudy:
         return all(os.path.exists(p) for p in paths) and _run_complete(self.run_dir(name, seed))
 
     # -- doing it ------------------------------------------------------------------------------
+    def claim(self):
+        """Hold the study folder for this process: new, empty (but for a confirmatory run's
+        ``CLAIMS_FILES``), or a study of this protocol."""
+        def usable(claim):
+            others = [n for n in claim.names() if n not in CLAIMS_FILES]
+            if others and not os.path.lexists(os.path.join(claim.path, PROTOCOL_FILE)):
+                raise FileExistsError(errno.EEXIST, "holds files that are not a gaze study's "
+                                      f"({', '.join(claim.names()[:3])}); nothing was written: "
+                                      "choose a new or empty folder", claim.path)
+            _check_protocol(claim.path, self.config)
+        return claim_folder(self.out, STUDY_JOB, usable)
+
     def run(self):
         """Do every job not done yet; returns ``{(seed, row key): [metrics per estimator]}`` and
         ``{(seed, row key): pupil shift}`` and the samples of the first replicate."""
-        os.makedirs(self.out, exist_ok=True)
-        _check_protocol(self.out, self.config)
         seeds = self.config.seeds
         runs_total = sum(len(self.runs_of(s)) for s in seeds)
         runs_done = sum(self.run_finished(n, s) for s in seeds for n in self.runs_of(s))
