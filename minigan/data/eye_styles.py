@@ -43,7 +43,7 @@ APPEARANCE = {
         "glint2_height": (0.4, 1.0),
     },
     "photo": {
-        "identity": (0, IDENTITIES), "skin": (0.2, 0.8), "sclera": (0.45, 0.75),
+        "identity": (0, IDENTITIES), "skin": (0.2, 0.8), "sclera": (0.3, 0.6),
         "iris": (0.02, 0.08), "pupil": (0.02, 0.05), "caruncle": (0.4, 0.65),
         "blotch": (0.02, 0.06), "wrinkle": (0.0, 0.05), "iris_texture": (0.02, 0.08),
         "collarette": (-0.1, 0.1),
