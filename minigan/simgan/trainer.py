@@ -36,6 +36,7 @@ import numpy as np
 from minigan import optim
 from minigan.autograd import Tensor, no_grad
 from minigan.backend import get_array_module, resolve_device, to_numpy
+from minigan.cpu.threads import blas_held
 from minigan.io.interrupt import JobInterrupted, StopRequests
 from minigan.io.progress import Progress
 from minigan.simgan.average import ParameterAverage
@@ -201,7 +202,9 @@ class Trainer:
         """
         with self.folder.claim(resume=True):  # (already held when ``train`` called this)
             # a loss or weight that overflows is reported as TrainingDiverged, not as warnings
-            with StopRequests() as stop, np.errstate(over="ignore", invalid="ignore"):
+            # BLAS one thread per call: the convolutions split images over the cores themselves
+            with StopRequests() as stop, np.errstate(over="ignore", invalid="ignore"), \
+                    blas_held():
                 self._run(stop)
         return self.folder.path
 
