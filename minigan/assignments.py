@@ -14,14 +14,16 @@ task's time limit. build, grade and check need the repository checkout (not an i
 package).
 """
 import argparse
-import sys
 from pathlib import Path
 
+from minigan.cli import UsageError, program_main
 from minigan.grading import manifest, scoring, stubs, sync, trees
+
+PROG = "python -m minigan.assignments"
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m minigan.assignments", description=__doc__,
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("list", help="the homeworks and their tasks")
@@ -84,15 +86,13 @@ def run(args):
     return 1 if failures else 0
 
 
-def main(argv=None):
+def _main(argv):
     args = parse_args(argv)
     try:
         return run(args)
     except (manifest.ManifestError, trees.TreeError, stubs.StubError,
             scoring.DeviceError) as error:
-        print(f"python -m minigan.assignments {args.command}: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(f"{args.command}: {error}") from None
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+main = program_main(PROG, _main, __name__)
