@@ -67,6 +67,9 @@ def load_golden():
     return {key: value(node) for key, node in structure.items()}
 
 
+STALE_RTOL = 1e-4
+
+
 def torch_or_none():
     try:
         import torch
@@ -88,7 +91,9 @@ def torch_side(cases, make_lib, assert_same):
         if torch is None:
             return golden[key]
         live = cases[key](make_lib(torch))
+        # float32 sums round differently with another BLAS thread count or CPU: only a change
+        # far above rounding means the file is stale
         assert_same(live, golden[key], f"{key}: the golden file is stale (rerun "
-                                       "tests/golden/make_torch_golden.py)")
+                                       "tests/golden/make_torch_golden.py)", STALE_RTOL)
         return live
     return result
