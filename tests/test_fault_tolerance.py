@@ -90,7 +90,8 @@ def test_kill_9_at_random_moments_then_resume_gives_the_uninterrupted_run(straig
     for number, target in enumerate(targets):
         argv = FLAGS + ["--out", "run"] if number == 0 else ["--resume", "run", "--no-progress"]
         process = start("train_eyes", argv, cwd=tmp_path)
-        assert _wait_for(lambda: _lines(tmp_path / "run" / "log.jsonl") >= target, process)
+        assert _wait_for(lambda target=target: _lines(tmp_path / "run" / "log.jsonl") >= target,
+                         process)
         process.kill()
         process.communicate()
         if target == 2:
@@ -220,10 +221,10 @@ def test_refine_killed_mid_png_then_run_again_gives_the_whole_output(straight, r
 
 def test_refine_killed_at_random_moments_then_run_again(straight, refined, tmp_path):
     rng = random.Random(7)
+    partial = tmp_path / "refined.partial"
     for target in sorted(rng.sample(range(1, 40), 2)):
         process = start("refine", _refine_argv(straight), cwd=tmp_path)
-        _wait_for(lambda: len(list((tmp_path / "refined.partial").glob("*.png"))) >= target,
-                  process)
+        _wait_for(lambda target=target: len(list(partial.glob("*.png"))) >= target, process)
         process.kill()
         process.communicate()
     done = run("refine", _refine_argv(straight), cwd=tmp_path)

@@ -79,7 +79,8 @@ def imported_modules(path, root=ROOT):
             for alias in node.names:
                 candidate = f"{base}.{alias.name}"
                 as_path = root / Path(*candidate.split("."))
-                is_module = as_path.with_suffix(".py").is_file() or (as_path / "__init__.py").is_file()
+                is_module = (as_path.with_suffix(".py").is_file()
+                             or (as_path / "__init__.py").is_file())
                 found.append(candidate if is_module else base)
     return found
 
@@ -95,7 +96,8 @@ def violations(root=ROOT):
             if their_group == group:
                 continue
             if their_layer > layer:
-                problems.append(f"{name} (layer {layer}) imports {imported} (layer {their_layer}): up")
+                problems.append(f"{name} (layer {layer}) imports {imported} "
+                                f"(layer {their_layer}): up")
             elif their_layer == layer:
                 problems.append(f"{name} imports {imported}: peers of layer {layer} must not "
                                 "know each other")

@@ -82,7 +82,8 @@ def test_conv2d_forward_without_bias_and_in_float32():
     x, w, _, _ = conv_inputs(REFERENCE_SHAPES[0], np.float64, seed=10)
     y32 = conv_spec.conv2d_forward(x.astype(np.float32), w.astype(np.float32), None, 1, 1)
     assert y32.dtype == np.float32 and y32.flags.c_contiguous
-    np.testing.assert_allclose(y32, conv_spec.conv2d_forward(x, w, None, 1, 1), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(y32, conv_spec.conv2d_forward(x, w, None, 1, 1),
+                               rtol=1e-4, atol=1e-4)
 
 
 FAST_SHAPES = [(1, 1, 5, 5, 1, 3, 1, 1), (2, 3, 7, 6, 4, 3, 2, 1), (1, 2, 35, 55, 3, 3, 1, 1),
@@ -109,7 +110,8 @@ def test_fast_conv2d_matches_the_plain_one_in_every_pass(shape, small_chunks, mo
     np.testing.assert_allclose(conv_blocked.conv2d_backward_weight(gy, x, wt.shape, s, p),
                                conv_spec.conv2d_backward_weight(gy, x, wt.shape, s, p),
                                rtol=1e-12, atol=1e-11)
-    np.testing.assert_allclose(conv_blocked.conv2d_backward_bias(gy), conv_spec.conv2d_backward_bias(gy))
+    np.testing.assert_allclose(conv_blocked.conv2d_backward_bias(gy),
+                               conv_spec.conv2d_backward_bias(gy))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

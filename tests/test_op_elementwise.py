@@ -74,9 +74,10 @@ def test_comparisons_give_boolean_tensors_without_gradient(symbol, compare, devi
     b = rng.integers(0, 3, (4,)).astype(np.float32)
     ta = Tensor(a, requires_grad=True, device=device)
     tb = Tensor(b, device=device)
-    for result, expected in ((eval(f"ta {symbol} tb"), compare(a, b)),
-                             (eval(f"ta {symbol} 1.0"), compare(a, 1.0)),
-                             (eval(f"a {symbol} tb"), compare(a, b))):
+    names = {"ta": ta, "tb": tb, "a": a}
+    for result, expected in ((eval(f"ta {symbol} tb", names), compare(a, b)),
+                             (eval(f"ta {symbol} 1.0", names), compare(a, 1.0)),
+                             (eval(f"a {symbol} tb", names), compare(a, b))):
         assert isinstance(result, Tensor) and result.dtype == np.bool_
         assert not result.requires_grad and result.creator is None
         np.testing.assert_array_equal(result.numpy(), expected)

@@ -12,7 +12,8 @@ from minigan.data.sources import load_source
 from minigan.pipelines.refine_dataset import source_chunks
 from minigan.simgan import TrainConfig
 
-TINY = ["--steps", "2", "--n", "16", "--batch-size", "4", "--history-batches", "2", "--channels", "4",
+TINY = ["--steps", "2", "--n", "16", "--batch-size", "4", "--history-batches", "2",
+        "--channels", "4",
         "--blocks", "1", "--discriminator-width", "0.125", "--pretrain-refiner-steps", "1",
         "--pretrain-discriminator-steps", "1", "--sample-every", "1", "--checkpoint-every", "1",
         "--device", "cpu", "--no-progress"]

@@ -151,7 +151,7 @@ def device_of(array):
 
 
 def xp_for(device):
-    """The array module (``numpy``, ``cupy`` or ``minigan.emulator``) that computes on ``device``."""
+    """The array module (``numpy``, ``cupy`` or ``minigan.emulator``) computing on ``device``."""
     device = resolve_device(device)
     if device == "cuda":
         return _import_cupy()

@@ -92,7 +92,7 @@ def measure_peaks(torch=None, n=GEMM_SIZE):
     src = cupy.ones(copy_bytes // 4, dtype=cupy.float32)
     dst = cupy.empty_like(src)
 
-    def copy():
+    def copy(dst=dst, src=src):
         dst[...] = src
     peaks["copy_gbps"] = 2 * copy_bytes / median_ms(copy, cupy_sync, 1, 5) / 1e6
     del src, dst

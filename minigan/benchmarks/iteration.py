@@ -126,7 +126,8 @@ def profile_iteration(n, height, width, device, iterations, top=15):
     for _ in range(iterations):
         step()
     profiler.disable()
-    stats = pstats.Stats(profiler).stats   # {(file, line, name): (calls, _, own s, cumulative s, _)}
+    # {(file, line, name): (calls, _, own s, cumulative s, _)}
+    stats = pstats.Stats(profiler).stats
     total = sum(own for _, _, own, _, _ in stats.values())
     rows = sorted(stats.items(), key=lambda item: -item[1][2])[:top]
     lines = [f"where the time of {iterations} iteration(s) goes (batch {n}, {height}x{width}, "

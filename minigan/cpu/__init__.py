@@ -31,6 +31,7 @@ def ops():
     return reference if choice == "reference" else sys.modules[__name__]
 
 __all__ = [
-    "conv2d_forward", "conv2d_forward_fused", "conv2d_backward_input", "conv2d_backward_weight", "conv2d_backward_bias",
+    "conv2d_forward", "conv2d_forward_fused", "conv2d_backward_input", "conv2d_backward_weight",
+    "conv2d_backward_bias",
     "max_pool2d_forward", "max_pool2d_backward", "patch_cross_entropy_forward", "ops", "CHOICES",
 ]

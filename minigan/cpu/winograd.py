@@ -37,7 +37,7 @@ Error bound. With unit roundoff u (2^-24 in float32) and gamma_n = n u / (1 - n 
 (2 additions in V, U rounded from float64, the product, C - 1 additions over channels, the bias,
 4 additions in A^T . A), and for the weight gradient summed over T tiles (with junk ones)
 
-    |dW_computed - dW| <= gamma_(T + 12) * |G^T| [ sum over tiles of (|A| |gy| |A^T|) * (|B^T| |d| |B|) ] |G|
+    |dW_computed - dW| <= gamma_(T + 12) * |G^T| [ sum_tiles (|A||gy||A^T|) * (|B^T||d||B|) ] |G|
 
 S bounds conv(|x|, |w|) + |b| from above (it also counts the other pixels of each 4 x 4 patch),
 so the error is of the order of im2col's gamma_(9C) conv(|x|, |w|); in float32 on random data it
@@ -120,14 +120,14 @@ def _output_tiles(buffers, f, tiles, y):
     pairs = buffers.pairs[:size]
     left, right = pairs[:, 0], pairs[:, 1]
     for a in range(2):
-        for l in range(4):   # A^T[0] = (1, 1, 1, 0), A^T[1] = (0, 1, -1, -1)
-            m0, m1, m2, m3 = (product[4 * k + l] for k in range(4))
+        for j in range(4):   # A^T[0] = (1, 1, 1, 0), A^T[1] = (0, 1, -1, -1)
+            m0, m1, m2, m3 = (product[4 * k + j] for k in range(4))
             if a == 0:
-                np.add(m0, m1, out=rows[l])
-                rows[l] += m2
+                np.add(m0, m1, out=rows[j])
+                rows[j] += m2
             else:
-                np.subtract(m1, m2, out=rows[l])
-                rows[l] -= m3
+                np.subtract(m1, m2, out=rows[j])
+                rows[j] -= m3
         r0, r1, r2, r3 = rows
         np.add(r0, r1, out=left)
         left += r2
@@ -188,9 +188,9 @@ def _gradient_tiles(phases, size, z):
         np.add(g0, g1, out=z[4 * k + 1])
         np.subtract(g0, g1, out=z[4 * k + 2])
         z[4 * k + 3] = g1
-    for l in range(4):
-        np.add(z[l], z[12 + l], out=z[4 + l])
-        np.subtract(z[l], z[12 + l], out=z[8 + l])
+    for j in range(4):
+        np.add(z[j], z[12 + j], out=z[4 + j])
+        np.subtract(z[j], z[12 + j], out=z[8 + j])
 
 
 def conv3x3_backward_weight(gy, x, padding):

@@ -98,8 +98,9 @@ def launch_bounds(code):
         name = re.match(r"\s*(\w+)\s*\(", code[end:])
         if not name:
             continue
-        declaration_start = max(code.rfind(";", 0, match.start()), code.rfind("}", 0, match.start()))
-        template = re.search(r"template\s*<(.*)>\s*__global__", code[declaration_start + 1:match.start()],
+        start = match.start()
+        declaration_start = max(code.rfind(";", 0, start), code.rfind("}", 0, start))
+        template = re.search(r"template\s*<(.*)>\s*__global__", code[declaration_start + 1:start],
                              re.S)
         found[name.group(1)] = (template.group(1).strip() if template else None, first.strip())
     return found

@@ -52,10 +52,10 @@ DEFAULT_LAMBDAS = (0.0, 0.01, 0.2, 1.0)
 TRAIN_PRESETS = {
     "paper": ("gpu_preset", {"average_decay": 0.0}),
     "small": ("cpu_preset", {"steps": 150, "average_decay": 0.0}),
-    "tiny": ("cpu_preset", dict(steps=2, average_decay=0.0, pretrain_refiner_steps=1, pretrain_discriminator_steps=1,
-                                batch_size=4, history_batches=2, refiner_channels=4,
-                                refiner_blocks=1, discriminator_width=0.125, n_synthetic=16,
-                                n_real=16, sample_every=1, checkpoint_every=1)),
+    "tiny": ("cpu_preset", dict(steps=2, average_decay=0.0, pretrain_refiner_steps=1,
+                                pretrain_discriminator_steps=1, batch_size=4, history_batches=2,
+                                refiner_channels=4, refiner_blocks=1, discriminator_width=0.125,
+                                n_synthetic=16, n_real=16, sample_every=1, checkpoint_every=1)),
 }
 
 

@@ -161,7 +161,7 @@ def _evaluate(refiner, config, out_dir, log, training_sets):
         log(f"gaze estimator on {TRAINING_SETS[name]} ({config.steps} training steps)")
         key = {"config": dataclasses.asdict(config), "train": checksum(sources[name]),
                "gaze": checksum(sets.gaze), "test": checksum(sets.test_images)}
-        errors = _once(parts, f"estimator_{name}", key, log, lambda: train_and_test(
+        errors = _once(parts, f"estimator_{name}", key, log, lambda name=name: train_and_test(
             sources[name], sets.gaze, sets, config, device, log))
         rows.append(gaze_row(name, errors, len(sets.gaze)))
         curves[f"{TRAINING_SETS[name]} ({len(sets.gaze)})"] = metrics.cumulative_error_curve(errors)

@@ -19,7 +19,8 @@ def pil_image():
     try:
         from PIL import Image
     except ImportError as error:
-        raise ImportError("minigan needs Pillow to read and write images: pip install pillow") from error
+        raise ImportError("minigan needs Pillow to read and write images: "
+                          "pip install pillow") from error
     return Image
 
 

@@ -53,7 +53,8 @@ def col2im(dcols, x_shape, kernel, stride, padding):
     for u in range(kernel):
         for v in range(kernel):
             dpad[:, :, u:u + stride * ho:stride, v:v + stride * wo:stride] += dcols[:, u, v]
-    return np.ascontiguousarray(dpad[:, :, padding:padding + h, padding:padding + w].transpose(1, 0, 2, 3))
+    inner = dpad[:, :, padding:padding + h, padding:padding + w]
+    return np.ascontiguousarray(inner.transpose(1, 0, 2, 3))
 
 
 def _as_matrix(t):

@@ -84,7 +84,7 @@ class TrainConfig:
     # networks
     refiner_channels: int = 64
     refiner_blocks: int = 4
-    refiner_padding: str = "zeros"          # what R's 3x3 convs pad with: zeros | reflect | replicate
+    refiner_padding: str = "zeros"          # R's 3x3 convs pad with: zeros | reflect | replicate
     discriminator_width: float = 1.0
     discriminator_batch_norm: bool = False  # the authors' D had batch norm (their notes)
     # data (used by the command line; ``train`` takes the datasets themselves)
