@@ -37,7 +37,7 @@ from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple, Uni
 from minigan.experiments.gaze_eval import GazeEvalConfig, evaluate_refiner
 from minigan.io.atomic import write_json, write_text
 from minigan.io.folders import claim_folder
-from minigan.io.inputs import open_regular
+from minigan.io.inputs import open_regular, read_json_or_none
 from minigan.io.progress import LogLines, Progress
 from minigan.pipelines.training_data import load_training_data
 from minigan.simgan import TrainConfig, load_refiner, train
@@ -110,11 +110,7 @@ def _study(claim, train_config, eval_config):
                               f"({', '.join(claim.names()[:3])}); nothing was written: choose a "
                               "new or empty folder", out_dir)
     if os.path.lexists(path):
-        try:
-            with open_regular(path, "r") as handle:
-                found = json.load(handle)
-        except (OSError, ValueError):
-            found = None
+        found = read_json_or_none(path)
         if found != json.loads(json.dumps(study)):
             changed = sorted(f"{part}.{key}" for part in study
                              for key in study[part]

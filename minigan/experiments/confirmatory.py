@@ -32,7 +32,7 @@ from minigan.experiments.gaze_study_run import CLAIMS_FILES
 from minigan.experiments.statistics import paired_difference
 from minigan.io.atomic import write_json, write_text
 from minigan.io.folders import claim_folder
-from minigan.io.inputs import open_regular
+from minigan.io.inputs import read_json_or_none
 
 CONFIRMATORY_JOB = "confirmatory gaze study"
 KEYS = ("name", "written", "notes", "study", "row", "better_than", "closes_appearance_share",
@@ -147,11 +147,7 @@ def run_confirmatory(protocol: Protocol, config: StudyConfig, out_dir, **study_o
                                       f"({CLAIMS_FILES[0]}); choose a new or empty folder",
                                       out_dir)
             return
-        try:
-            with open_regular(path, "r") as handle:
-                found = json.load(handle)
-        except (OSError, ValueError):
-            found = None
+        found = read_json_or_none(path)
         if found != declared:
             raise ValueError(f"{out_dir} holds a confirmatory run of another protocol "
                              f"({path}); choose another output folder")

@@ -32,7 +32,7 @@ from minigan.experiments.eval_data import data_seed, refine_all
 from minigan.experiments.gaze_estimator import predict_gaze, train_gaze_estimator
 from minigan.io.atomic import write_json
 from minigan.io.folders import claim_folder
-from minigan.io.inputs import open_regular
+from minigan.io.inputs import read_json_or_none
 from minigan.io.memo import checksum, computed_once
 from minigan.io.progress import LogLines, Progress
 from minigan.pipelines.training_data import load_training_data
@@ -80,11 +80,7 @@ def _check_protocol(out_dir, config):
     protocol = json.loads(json.dumps(protocol))
     path = os.path.join(out_dir, PROTOCOL_FILE)
     if os.path.lexists(path):
-        try:
-            with open_regular(path, "r") as handle:
-                found = json.load(handle)
-        except (OSError, ValueError):
-            found = None
+        found = read_json_or_none(path)
         if found != protocol:
             changed = sorted(k for k in protocol if not isinstance(found, dict)
                              or found.get(k) != protocol[k])

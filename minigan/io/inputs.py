@@ -9,6 +9,7 @@ is opened without blocking and checked after opening, so a FIFO swapped in betwe
 the open is refused too.
 """
 import errno
+import json
 import os
 import stat
 
@@ -43,3 +44,13 @@ def open_regular(path, mode="rb", encoding="utf-8"):
         os.close(fd)
         raise
     return os.fdopen(fd, mode, encoding=encoding if mode == "r" else None)
+
+
+def read_json_or_none(path):
+    """The JSON value in the regular file ``path``, or None when it cannot be read or parsed
+    (a record this program wrote, checked by comparing it with what it should hold)."""
+    try:
+        with open_regular(path, "r") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
