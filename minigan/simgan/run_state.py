@@ -49,8 +49,8 @@ def trainer_state(trainer):
 
     groups: ``{"refiner", "discriminator", "refiner_optimizer", "discriminator_optimizer"}``
     (their ``state_dict()``), ``"rng": {"train": generator_state(trainer.rng)}``, and, when the
-    trainer has them, ``"history"`` (the buffer's state_dict) and ``"refiner_average"`` (the
-    average's). meta: ``"refiner"`` and ``"discriminator"`` (their ``architecture()``),
+    trainer has them, ``"history"`` (the buffer's state_dict: the images it holds, of shape
+    (count, C, H, W)) and ``"refiner_average"`` (the average's). meta: ``"refiner"`` and ``"discriminator"`` (their ``architecture()``),
     ``"config"`` (``config.to_dict()``), ``"counters"`` (a copy of ``trainer.counters``),
     ``"elapsed_s"`` (``trainer.elapsed``), ``"run_id"``, and ``"data"``: ``{"synthetic",
     "real"}`` -> ``fingerprint`` of the trainer's image arrays.
