@@ -235,8 +235,8 @@ def test_grade_checks_its_output_before_it_grades(out, message, tmp_path, monkey
 
 
 def test_students_are_told_to_install_pytest(tmp_path):
-    text = (ROOT / "setup.py").read_text()
-    assert '"student": ["pytest>=7"]' in text
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'student = ["pytest>=7"]' in text
     readme = trees.homework_readme(manifest.homework(2))
     assert 'pip install -e ".[student]"' in readme and "Partial credit" in readme
 

@@ -1,16 +1,13 @@
-"""The pieces of the experiments: gaze estimator, realism critic, Turing page, Figure 7 plot."""
+"""The pieces of the experiments: gaze estimator, realism critic, Turing page."""
 import json
 import re
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from minigan.autograd import Tensor
-from minigan.experiments.curve_plot import SIZE, draw_cumulative_curves
 from minigan.experiments.gaze_estimator import (ESTIMATOR_PRESETS, GazeEstimator, feature_shape,
                                                 predict_gaze, train_gaze_estimator)
-from minigan.experiments.metrics import cumulative_error_curve
 from minigan.experiments.realism import Critic, CriticConfig, critic_accuracy
 from minigan.experiments.turing_page import make_turing_page
 
@@ -109,14 +106,3 @@ def test_turing_page_needs_enough_images():
     images = np.zeros((4, 1, 35, 55), np.float32)
     with pytest.raises(ValueError, match="too few"):
         make_turing_page(images, images, n=3, examples=2)
-
-
-# -- Figure 7 --------------------------------------------------------------------------------
-def test_cumulative_curves_png(tmp_path):
-    errors = np.random.default_rng(0).exponential(6.0, size=100)
-    path = draw_cumulative_curves({"a": cumulative_error_curve(errors),
-                                   "b": cumulative_error_curve(errors / 2)}, tmp_path / "f.png")
-    with Image.open(path) as image:
-        assert image.size == SIZE and image.mode == "RGB"
-        colours = np.unique(np.asarray(image).reshape(-1, 3), axis=0)
-        assert len(colours) > 3  # lines, text and grid, not a blank canvas

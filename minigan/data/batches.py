@@ -7,7 +7,7 @@
 The arrays stay in host memory (NumPy); each batch is copied to the device when it is drawn,
 so a dataset larger than the GPU's memory still works.
 """
-from typing import NamedTuple
+from typing import Any, Dict, Iterator, Mapping, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
@@ -17,8 +17,8 @@ from minigan.backend import to_device
 class Batch(NamedTuple):
     """``images``: ``(B, 1, H, W)``; ``labels``: ``name -> (B, ...)``; both on the device."""
 
-    images: object
-    labels: dict
+    images: Any  # a NumPy or CuPy array, on the batch's device
+    labels: Dict[str, Any]
 
 
 class ArrayDataset:
@@ -27,7 +27,8 @@ class ArrayDataset:
     ``skipped`` lists the ``DataError``s of files a loader skipped (``skip_bad=True``).
     """
 
-    def __init__(self, images, labels=None, skipped=None):
+    def __init__(self, images: np.ndarray, labels: Optional[Mapping[str, np.ndarray]] = None,
+                 skipped: Optional[Sequence[Exception]] = None):
         images = np.asarray(images)
         if images.ndim != 4 or images.shape[1] != 1:
             raise ValueError(f"ArrayDataset: images must be (N, 1, H, W), got shape {images.shape}")
@@ -41,26 +42,27 @@ class ArrayDataset:
             self.labels[name] = values
         self.skipped = list(skipped or [])
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.images)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         shape = "x".join(str(size) for size in self.images.shape[1:])
         return f"ArrayDataset({len(self)} images of {shape}, labels={sorted(self.labels)})"
 
-    def subset(self, indices):
+    def subset(self, indices: Union[np.ndarray, slice]) -> "ArrayDataset":
         """A new dataset with the rows ``indices`` (an index array, a slice or a bool mask)."""
         return ArrayDataset(self.images[indices],
                             {name: values[indices] for name, values in self.labels.items()},
                             skipped=self.skipped)
 
-    def take(self, indices, device="cpu"):
+    def take(self, indices: Union[np.ndarray, slice], device: str = "cpu") -> Batch:
         """``Batch`` of the rows ``indices``, images and labels moved to ``device``."""
         return Batch(to_device(self.images[indices], device),
                      {name: to_device(values[indices], device)
                       for name, values in self.labels.items()})
 
-    def sample(self, batch_size, rng, device="cpu"):
+    def sample(self, batch_size: int, rng: Union[np.random.Generator, int],
+               device: str = "cpu") -> Batch:
         """A random ``Batch`` of ``batch_size`` distinct rows (with replacement only when
         ``batch_size > len(self)``), drawn from ``rng`` (a Generator or an int seed)."""
         rng = _generator(rng, "sample")
@@ -69,7 +71,9 @@ class ArrayDataset:
         indices = rng.choice(len(self), size=int(batch_size), replace=batch_size > len(self))
         return self.take(indices, device)
 
-    def batches(self, batch_size, shuffle=True, rng=None, device="cpu", drop_last=False):
+    def batches(self, batch_size: int, shuffle: bool = True,
+                rng: Union[np.random.Generator, int, None] = None, device: str = "cpu",
+                drop_last: bool = False) -> Iterator[Batch]:
         """Iterate once over the data in ``Batch``es of ``batch_size``.
 
         ``shuffle=True`` needs ``rng`` (a Generator or an int seed) for the order; the last,

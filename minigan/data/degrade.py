@@ -16,6 +16,7 @@ downsampling, signal-dependent noise, a response curve, its own JPEG at low reso
 equalization).
 """
 import io
+from typing import Tuple
 
 import numpy as np
 from scipy import ndimage
@@ -23,7 +24,8 @@ from scipy import ndimage
 from minigan.io.png import from_uint8, pil_image, to_uint8
 
 
-def degrade(images, seed=0, max_blur=1.5, max_noise=0.1, jpeg_quality=(20, 90)):
+def degrade(images: np.ndarray, seed: int = 0, max_blur: float = 1.5, max_noise: float = 0.1,
+            jpeg_quality: Tuple[int, int] = (20, 90)) -> np.ndarray:
     """Blur, noise and JPEG at random per-image strengths (see the module docstring).
 
     ``images``: ``(N, 1, H, W)`` float in [-1, 1]; returns float32 of that shape. The same

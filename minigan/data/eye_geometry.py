@@ -37,6 +37,8 @@ The eye model, in pixels (s = ``scale``):
   the surface point over its ``(x_h, y_h)``, rotated to the camera and projected. At zero
   head pitch and yaw this is the flat model ``(x_h, y_h)`` = the pixel offset rotated by roll.
 """
+from typing import Dict, Union
+
 import numpy as np
 
 EYE_HEIGHT, EYE_WIDTH = 35, 55
@@ -81,7 +83,8 @@ GEOMETRY_RANGES = {"synthetic": PARAM_RANGES, "photo": PHOTO_PARAM_RANGES}
 ANGLES = ("pitch", "yaw", "head_pitch", "head_yaw", "roll")
 
 
-def sample_eye_params(n, rng, style="synthetic"):
+def sample_eye_params(n: int, rng: Union[np.random.Generator, int],
+                      style: str = "synthetic") -> Dict[str, np.ndarray]:
     """Draw ``n`` eye geometries: a dict ``name -> (n,) float64`` (angles in radians).
 
     Keys and ranges are ``GEOMETRY_RANGES[style]`` (uniform draws, in that order, from

@@ -19,6 +19,7 @@ over the batch, in chunks of 32 eyes whose arrays stay in the CPU cache, one thr
 """
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Dict, Mapping, Optional
 
 import numpy as np
 
@@ -50,19 +51,20 @@ class EyeBatch:
     pupil_center: np.ndarray
     iris_radius: np.ndarray
     eyelid_landmarks: np.ndarray
-    params: dict = field(default_factory=dict)
+    params: Dict[str, np.ndarray] = field(default_factory=dict)
     style: str = "synthetic"
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.images)
 
-    def labels(self):
+    def labels(self) -> Dict[str, np.ndarray]:
         """The label arrays as a dict (what ``ArrayDataset`` stores)."""
         return {"gaze": self.gaze, "pupil_center": self.pupil_center,
                 "iris_radius": self.iris_radius, "eyelid_landmarks": self.eyelid_landmarks}
 
 
-def render_eyes(n, style="synthetic", seed=0, params=None):
+def render_eyes(n: int, style: str = "synthetic", seed: int = 0,
+                params: Optional[Mapping[str, np.ndarray]] = None) -> EyeBatch:
     """Render ``n`` eyes in ``style`` ("synthetic" | "photo"); returns an ``EyeBatch``.
 
     ``params``: geometry from ``sample_eye_params`` (a dict of ``(n,)`` arrays); drawn from

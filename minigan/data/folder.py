@@ -15,12 +15,13 @@ a label array ``(N, ...)``; other keys (strings, ...) are ignored. Images are re
 import json
 import os
 import re
+from typing import List, Mapping, Optional, Tuple
 
 import numpy as np
 
 from minigan.data.batches import ArrayDataset
 from minigan.data.bad_files import BadFiles, DataError
-from minigan.data.images import EYE_SIZE, IMAGE_SUFFIXES, load_image_gray
+from minigan.data.images import EYE_SIZE, IMAGE_SUFFIXES, PathLike, load_image_gray
 from minigan.io.png import save_png, to_uint8
 
 LABELS_FILE = "labels.jsonl"
@@ -46,7 +47,8 @@ def list_images(folder, suffixes=IMAGE_SUFFIXES):
     return names
 
 
-def load_folder(folder, n=None, skip_bad=False, size=EYE_SIZE, labels_file=LABELS_FILE):
+def load_folder(folder: PathLike, n: Optional[int] = None, skip_bad: bool = False,
+                size: Tuple[int, int] = EYE_SIZE, labels_file: str = LABELS_FILE) -> ArrayDataset:
     """Read up to ``n`` images of ``folder`` as an ``ArrayDataset`` of ``(N, 1, H, W)``.
 
     Labels (and the list of images) come from ``folder/labels_file`` when it exists. A
@@ -107,7 +109,9 @@ def _stack_labels(rows, path):
     return labels
 
 
-def write_folder(folder, images, labels=None, labels_file=LABELS_FILE):
+def write_folder(folder: PathLike, images: np.ndarray,
+                 labels: Optional[Mapping[str, np.ndarray]] = None,
+                 labels_file: str = LABELS_FILE) -> List[str]:
     """Write ``(N, 1, H, W)`` images in [-1, 1] as ``00000.png ...`` and their labels.
 
     ``labels``: ``name -> (N, ...)`` arrays, written one JSON line per image (floats rounded

@@ -14,16 +14,17 @@ Two layouts are read:
 Images of another size are resized to 35 x 55; colour is averaged to gray. The packs store
 UnityEyes' look vector (y up), so ``look_vec`` is turned into minigan's ``gaze`` like the
 UnityEyes loader does, ``(x, -y, z)`` normalized; a ``gaze`` array is taken as it is.
-h5py is an optional dependency: ``pip install h5py``.
+h5py is an optional dependency: ``pip install "minigan[h5]"`` (or ``pip install h5py``).
 """
 import os
+from typing import Optional, Tuple
 
 import numpy as np
 
 from minigan.data.batches import ArrayDataset
 from minigan.data.bad_files import BadFiles, DataError
 from minigan.data.folder import natural_key
-from minigan.data.images import EYE_SIZE, resize_array
+from minigan.data.images import EYE_SIZE, PathLike, resize_array
 from minigan.io.png import from_uint8
 
 _EXPECTED = ("an 'image' group of (35, 55) uint8 datasets (optional 'look_vec' group with the "
@@ -34,11 +35,13 @@ def _h5py():
     try:
         import h5py
     except ImportError as error:
-        raise ImportError("reading .h5 eye packs needs h5py: pip install h5py") from error
+        raise ImportError("reading .h5 eye packs needs h5py: pip install 'minigan[h5]' "
+                          "(or pip install h5py)") from error
     return h5py
 
 
-def load_h5(path, n=None, skip_bad=False, size=EYE_SIZE):
+def load_h5(path: PathLike, n: Optional[int] = None, skip_bad: bool = False,
+            size: Tuple[int, int] = EYE_SIZE) -> ArrayDataset:
     """Read up to ``n`` images (and gaze labels when present) from an HDF5 pack."""
     h5py = _h5py()
     if not os.path.isfile(path):

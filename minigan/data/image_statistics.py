@@ -16,6 +16,8 @@ Each number looks at one thing a refiner or a normalization could change:
 * ``quartiles``: the fraction of pixels in each quarter of [-1, 1]: [-1, -0.5), [-0.5, 0),
   [0, 0.5), [0.5, 1] (how the histogram fills the range).
 """
+from typing import Any, Dict, Mapping
+
 import numpy as np
 
 FLAT_THRESHOLD = 0.01
@@ -24,7 +26,7 @@ HEADERS = ("source", "n", "mean of per-image mean", "sd of per-image mean", "mea
            "3x3 high-freq. residual", "nearly flat 5x5", "quartiles of [-1, 1]")
 
 
-def eye_statistics(images, flat_threshold=FLAT_THRESHOLD):
+def eye_statistics(images: np.ndarray, flat_threshold: float = FLAT_THRESHOLD) -> Dict[str, Any]:
     """The statistics above for ``images`` ``(N, 1, H, W)`` or ``(N, H, W)``, values in [-1, 1].
 
     Returns a dict with the keys of ``COLUMNS``: ``n`` (int), ``quartiles`` a ``(4,)`` array of
@@ -59,7 +61,7 @@ def _box_mean(x, size):
     return total / (size * size)
 
 
-def format_statistics(rows):
+def format_statistics(rows: Mapping[str, Mapping[str, Any]]) -> str:
     """A Markdown table of ``{source name: eye_statistics(...)}``, one row per source."""
     lines = ["| " + " | ".join(HEADERS) + " |",
              "|---|" + "---:|" * (len(HEADERS) - 2) + "---|"]

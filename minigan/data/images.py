@@ -2,6 +2,9 @@
 
 The pixel conversions (uint8 <-> [-1, 1]) and PNG writing live in ``minigan.io.png``.
 """
+import os
+from typing import Union
+
 import numpy as np
 
 from minigan.data.bad_files import DataError
@@ -9,6 +12,7 @@ from minigan.io.png import from_uint8, pil_image
 
 EYE_SIZE = (35, 55)  # (H, W) of every eye image in minigan
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+PathLike = Union[str, os.PathLike]  # a file or folder argument of the loaders
 
 
 def open_gray(path):

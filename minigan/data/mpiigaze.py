@@ -17,6 +17,7 @@ renderer's left eye, caruncle on the image's left, depends on your data: check a
 Labels: ``gaze`` ``(N, 3)`` and ``eye`` ``(N,)`` (0 = left, 1 = right).
 """
 import os
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 import scipy.io
@@ -24,7 +25,7 @@ import scipy.io
 from minigan.data.batches import ArrayDataset
 from minigan.data.bad_files import BadFiles, DataError
 from minigan.data.folder import natural_key
-from minigan.data.images import EYE_SIZE, resize_array
+from minigan.data.images import EYE_SIZE, PathLike, resize_array
 from minigan.io.png import from_uint8
 
 SIDES = ("left", "right")
@@ -45,7 +46,9 @@ def find_mat_files(root):
     return sorted(paths, key=lambda path: natural_key(os.path.relpath(path, root)))
 
 
-def load_mpiigaze(root, n=None, skip_bad=False, eyes=SIDES, flip="right", size=EYE_SIZE):
+def load_mpiigaze(root: PathLike, n: Optional[int] = None, skip_bad: bool = False,
+                  eyes: Union[str, Sequence[str]] = SIDES, flip: Optional[str] = "right",
+                  size: Tuple[int, int] = EYE_SIZE) -> ArrayDataset:
     """Read up to ``n`` normalized MPIIGaze eyes under ``root`` as an ``ArrayDataset``.
 
     ``eyes``: the sides to read ("left", "right" or both); ``flip``: the side to mirror

@@ -9,7 +9,7 @@ import numpy as np
 NORMALIZATIONS = ("histeq", "standardize", "none")
 
 
-def equalize_histogram(images):
+def equalize_histogram(images: np.ndarray) -> np.ndarray:
     """Per-image histogram equalization on 256 gray levels, as OpenCV's ``equalizeHist``.
 
     Each image is quantized to levels ``q = round((x + 1) * 127.5)`` in 0..255; with ``cdf``
@@ -38,7 +38,7 @@ def equalize_histogram(images):
     return (equalized / 127.5 - 1.0).astype(np.float32).reshape(x.shape)
 
 
-def standardize(images, eps=1e-3):
+def standardize(images: np.ndarray, eps: float = 1e-3) -> np.ndarray:
     """Per image: ``(x - mean) / (std + eps)`` over its ``H x W`` pixels (float32)."""
     x = np.asarray(images, dtype=np.float32)
     if x.ndim < 2:
@@ -47,7 +47,7 @@ def standardize(images, eps=1e-3):
     return centred / (centred.std(axis=(-2, -1), keepdims=True) + eps)
 
 
-def normalize(images, kind):
+def normalize(images: np.ndarray, kind: str) -> np.ndarray:
     """``kind`` of ``NORMALIZATIONS``: ``histeq`` (``equalize_histogram``), ``standardize`` or
     ``none`` (the images as float32)."""
     if kind == "histeq":

@@ -11,6 +11,7 @@ Every source gives images ``(N, 1, 35, 55)`` float32 in [-1, 1]; labels where th
 them (``gaze`` ``(N, 3)`` in minigan's camera convention, see ``eye_geometry``).
 """
 import os
+from typing import Optional, Tuple
 
 from minigan.data.batches import ArrayDataset
 from minigan.data.eyes import STYLES, render_eyes
@@ -26,7 +27,7 @@ FORMS = ("builtin:synthetic", "builtin:photo", "unityeyes:DIR", "mpiigaze:DIR", 
          "folder:DIR", "DIR (a folder of images)")
 
 
-def parse_source(spec):
+def parse_source(spec: str) -> Tuple[str, str]:
     """``spec`` -> ``(kind, argument)``, e.g. ``('mpiigaze', '/data/MPIIGaze')``; ``~`` expands.
 
     Raises ``ValueError`` listing the accepted forms when ``spec`` fits none.
@@ -47,7 +48,8 @@ def parse_source(spec):
                      "(a bare path must be an existing folder or .h5 file)")
 
 
-def load_source(spec, n=None, seed=0, skip_bad=False):
+def load_source(spec: str, n: Optional[int] = None, seed: int = 0,
+                skip_bad: bool = False) -> ArrayDataset:
     """Load the data named by ``spec`` (see module docstring) as an ``ArrayDataset``.
 
     ``n``: how many images (builtin: rendered, default 10000; files: at most, in file

@@ -26,20 +26,22 @@ Labels (pixel coordinates are in the 35 x 55 crop, y down):
 import json
 import os
 import re
+from typing import Optional, Tuple
 
 import numpy as np
 
 from minigan.data.batches import ArrayDataset
 from minigan.data.bad_files import BadFiles, DataError
 from minigan.data.folder import natural_key
-from minigan.data.images import EYE_SIZE, open_gray, resize_gray
+from minigan.data.images import EYE_SIZE, PathLike, open_gray, resize_gray
 from minigan.io.png import from_uint8
 
 CROP_WIDTH = 1.5    # crop width / corner-to-corner distance
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
-def load_unityeyes(folder, n=None, skip_bad=False, size=EYE_SIZE):
+def load_unityeyes(folder: PathLike, n: Optional[int] = None, skip_bad: bool = False,
+                   size: Tuple[int, int] = EYE_SIZE) -> ArrayDataset:
     """Read up to ``n`` UnityEyes renders from ``folder`` as an ``ArrayDataset`` (see module)."""
     if not os.path.isdir(folder):
         raise DataError(folder, "not a directory (expected UnityEyes' N.jpg + N.json files)")

@@ -7,7 +7,7 @@
     gaze_eval       evaluate_refiner: Table 2, Figure 7, pupil shift and realism for one refiner
     realism         critic_accuracy: a fresh critic's held-out accuracy, set A vs set B
     turing_page     make_turing_page: the visual Turing test (Table 1) as one HTML file
-    curve_plot      draw_cumulative_curves: Figure 7 with Pillow
+    curve_plot      draw_cumulative_curves: Figure 7 with matplotlib
     ablation_study  run_ablations: no history buffer, global adversarial loss, lambda sweep
     gaze_study_protocol, gaze_study_run, gaze_study_report
                     the gaze study: replicate seeds x estimator seeds, every control row,

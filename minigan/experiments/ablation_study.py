@@ -31,6 +31,7 @@ import dataclasses
 import json
 import os
 import re
+from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple, Union
 
 from minigan.experiments.gaze_eval import GazeEvalConfig, evaluate_refiner
 from minigan.io.atomic import write_json, write_text
@@ -54,7 +55,10 @@ TRAIN_PRESETS = {
 }
 
 
-def ablation_configs(preset, seed=0, device=None, train_overrides=None, eval_overrides=None):
+def ablation_configs(preset: str, seed: int = 0, device: Optional[str] = None,
+                     train_overrides: Optional[Dict[str, Any]] = None,
+                     eval_overrides: Optional[Dict[str, Any]] = None
+                     ) -> Tuple[TrainConfig, GazeEvalConfig]:
     """``(TrainConfig, GazeEvalConfig)`` of a preset (``paper``, ``small``, ``tiny``), both
     with ``seed`` and ``device``; overrides (None values ignored) change single fields."""
     if preset not in TRAIN_PRESETS:
@@ -125,8 +129,11 @@ def _finished_report(eval_dir):
             return None
 
 
-def run_ablations(train_config, eval_config, out_dir, lambdas=DEFAULT_LAMBDAS, variants=None,
-                  log=print, progress=True, status_every=30.0):
+def run_ablations(train_config: TrainConfig, eval_config: GazeEvalConfig,
+                  out_dir: Union[str, os.PathLike], lambdas: Sequence[float] = DEFAULT_LAMBDAS,
+                  variants: Optional[Iterable[str]] = None,
+                  log: Optional[Callable[[str], None]] = print, progress: Optional[bool] = True,
+                  status_every: float = 30.0) -> Dict[str, Any]:
     """Train and evaluate every variant; returns ``{"test_set", "rows", "train_config",
     "eval_config"}`` (also written to ``out_dir``).
 

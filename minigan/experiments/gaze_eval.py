@@ -22,7 +22,7 @@ same) and goes on from there.
 import dataclasses
 import os
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Callable, Dict, Optional, Sequence, Union
 
 import numpy as np
 
@@ -36,6 +36,7 @@ from minigan.experiments.curve_plot import draw_cumulative_curves
 from minigan.experiments.eval_data import make_eval_sets
 from minigan.experiments.gaze_estimator import predict_gaze, train_gaze_estimator
 from minigan.experiments.realism import CriticConfig, realism_report
+from minigan.simgan.models import Refiner
 
 TRAINING_SETS = {"synthetic": "Synthetic Data", "refined": "Refined Synthetic Data",
                  "photo": "Photo-style Data (upper bound)"}
@@ -109,7 +110,10 @@ def gaze_row(name, errors, n_train):
             "cumulative_percent": [round(float(p), 2) for p in percents]}
 
 
-def evaluate_refiner(refiner, config, out_dir=None, log=print, training_sets=None):
+def evaluate_refiner(refiner: Optional[Refiner], config: GazeEvalConfig,
+                     out_dir: Union[str, os.PathLike, None] = None,
+                     log: Optional[Callable[[str], None]] = print,
+                     training_sets: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     """Run the whole evaluation of ``refiner`` (see the module docstring); returns the report.
 
     ``training_sets``: which of ``synthetic``, ``refined``, ``photo`` to train estimators on
@@ -168,7 +172,7 @@ def _once(parts, name, key, log, compute):
     return value
 
 
-def format_report(report):
+def format_report(report: Dict[str, Any]) -> str:
     """The report as Markdown: Table 2's form, then pupil shift and realism lines."""
     lines = [f"Test set: {report['test_set']}; estimator input: "
              f"{report['config'].get('normalization', 'none')}", "",

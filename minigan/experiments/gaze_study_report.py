@@ -7,11 +7,12 @@ the seeds, the mean with its 95 % t-interval and the paired difference to the re
 and estimator seeds only.
 """
 import os
+from typing import Any, Callable, Dict, Optional, Union
 
 import numpy as np
 
 from minigan.experiments.gaze_study_run import GazeStudy, arm_iterations, row_key
-from minigan.experiments.gaze_study_protocol import SIMGAN
+from minigan.experiments.gaze_study_protocol import SIMGAN, StudyConfig
 from minigan.experiments.curve_plot import draw_cumulative_curves
 from minigan.experiments.statistics import paired_difference, t_interval
 from minigan.io.atomic import write_json, write_text
@@ -123,7 +124,7 @@ def _signed(entry, digits=2):
             f"{entry['high']:+.{digits}f}]")
 
 
-def format_summary(summary):
+def format_summary(summary: Dict[str, Any]) -> str:
     """The summary as Markdown: main table, SimGAN's curve, ablations, cost."""
     c = summary["config"]
     seeds, k = len(c["seeds"]), c["estimator_seeds"]
@@ -201,7 +202,9 @@ def write_summary(summary, samples, out_dir):
     write_json(os.path.join(out_dir, "results.json"), summary)
 
 
-def run_study(config, out_dir, log=print, progress=False, status_every=60.0):
+def run_study(config: StudyConfig, out_dir: Union[str, os.PathLike],
+              log: Optional[Callable[[str], None]] = print, progress: Optional[bool] = False,
+              status_every: float = 60.0) -> Dict[str, Any]:
     """Run (or finish) the gaze study of ``config`` in ``out_dir``; returns the summary, also
     written there (``table.md``, ``results.json``, figures)."""
     results, shifts, samples = GazeStudy(config, out_dir, log, progress, status_every).run()

@@ -4,8 +4,9 @@ A person sees ``n`` real(-style) and ``n`` refined images, one at a time in a ra
 answers "real" or "refined" for each; labelled examples of both kinds stay on screen the whole
 time (the paper showed 20). At the end the page reports the accuracy, the confusion matrix in
 the form of Table 1, and the one-sided exact binomial p-value of the number correct against
-chance (H0: P(correct) = 1/2; the paper: 517 of 1000, p = 0.148), computed in JavaScript with
-the same sum as ``metrics.binomial_p_value(k, n, 0.5, "greater")``.
+chance (H0: P(correct) = 1/2; the paper: 517 of 1000, p = 0.148), computed in JavaScript: the
+same number as ``scipy.stats.binomtest(k, n, 0.5, "greater").pvalue``, which the browser test
+holds it to.
 
 Everything is inside the file: the images as base64 PNG data URIs, the true answers as JSON
 (so the page needs no server; a participant who reads the source can cheat, which is fine for
@@ -15,10 +16,12 @@ import base64
 import html
 import io
 import json
+from typing import Optional, Tuple
 
 import numpy as np
 
 from minigan.io.png import to_uint8
+from minigan.simgan.models import Refiner
 
 DISPLAY_SCALE = 6      # CSS pixels per image pixel for the image under test
 EXAMPLE_SCALE = 2      # ... for the labelled examples
@@ -33,7 +36,8 @@ def png_data_uri(image):
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def make_turing_page(real, refined, n, seed=0, examples=10, title="Real or refined?"):
+def make_turing_page(real: np.ndarray, refined: np.ndarray, n: int, seed: int = 0,
+                     examples: int = 10, title: str = "Real or refined?") -> str:
     """Build the page; returns the HTML text.
 
     ``real``, ``refined``: ``(M, 1, H, W)`` in [-1, 1] with ``M >= n + examples``. The trials
@@ -79,7 +83,9 @@ def make_turing_page(real, refined, n, seed=0, examples=10, title="Real or refin
     return page
 
 
-def load_turing_images(refined, real, count, seed=0, refiner=None, device=None, skip_bad=False):
+def load_turing_images(refined: str, real: str, count: int, seed: int = 0,
+                       refiner: Optional[Refiner] = None, device: Optional[str] = None,
+                       skip_bad: bool = False) -> Tuple[np.ndarray, np.ndarray]:
     """``(refined_images, real_images)``, ``count`` of each, from two data source specs
     (``minigan.data.sources``: ``builtin:photo``, ``folder:DIR``, ``mpiigaze:DIR`` ...).
 

@@ -2,6 +2,7 @@
 
     npz        arrays to .npz without pickle, written atomically; clear errors for other files
     png        images to 8-bit PNGs and grids
+    figure     plots: matplotlib figures (Agg, no pyplot) to PNGs
     atomic     write to a temporary file, then rename; orphans of killed writers removed
     folders    can a folder be written; a new folder that appears whole or not at all
     memo       a result computed once and kept, so a stopped job goes on where it was

@@ -28,6 +28,7 @@ import os
 import shutil
 import time
 import zlib
+from typing import List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -41,7 +42,7 @@ from minigan.io.folders import check_writable_folder, is_empty_folder
 from minigan.io.interrupt import JobInterrupted, StopRequests
 from minigan.io.png import save_png, to_uint8
 from minigan.io.progress import Progress
-from minigan.simgan.models import refine_images
+from minigan.simgan.models import Refiner, refine_images
 
 PARTIAL_SUFFIX = ".partial"
 STATE_FILE = "refine-state.json"
@@ -183,8 +184,10 @@ def _keep_labels(path, count):
         handle.writelines(line + "\n" for line in lines)
 
 
-def refine_source(refiner, spec, out_dir, chunk_size=256, n=None, seed=0, skip_bad=False,
-                  progress=None, status_every=30.0):
+def refine_source(refiner: Refiner, spec: str, out_dir: Union[str, os.PathLike],
+                  chunk_size: int = 256, n: Optional[int] = None, seed: int = 0,
+                  skip_bad: bool = False, progress: Optional[bool] = None,
+                  status_every: float = 30.0) -> Tuple[int, List[str]]:
     """Refine every image of ``spec`` into ``out_dir`` (PNGs + labels.jsonl); see the module
     docstring for the resuming.
 

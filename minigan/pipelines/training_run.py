@@ -14,7 +14,7 @@ import dataclasses
 import errno
 import os
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Callable, Dict, Optional, Union
 
 from minigan.io.folders import check_writable_folder
 from minigan.io.progress import format_seconds
@@ -47,7 +47,7 @@ class RunPlan:
         return self.done is not None and all(self.done[p] >= n for p, n in self.totals.items())
 
 
-def new_run(config, out):
+def new_run(config: TrainConfig, out: Union[str, os.PathLike]) -> RunPlan:
     """A run that starts from scratch in ``out``; OSError when ``out`` cannot hold it
     (FileExistsError: it holds a run already)."""
     check_writable_folder(out)
@@ -58,7 +58,7 @@ def new_run(config, out):
     return RunPlan(config, os.fspath(out))
 
 
-def resumed_run(out, changes):
+def resumed_run(out: Union[str, os.PathLike], changes: Dict[str, Any]) -> RunPlan:
     """The run in folder ``out`` with ``changes`` to its config (only ``RESUMABLE`` fields);
     FileNotFoundError when there is no run to resume."""
     folder = RunFolder(out)
@@ -80,7 +80,8 @@ def resumed_run(out, changes):
     return RunPlan(saved.resumed_with(**changes), folder.path, True, run_id, done)
 
 
-def train_run(plan, skip_bad=False, progress=True, status_every=30.0, log=None):
+def train_run(plan: RunPlan, skip_bad: bool = False, progress: Optional[bool] = True,
+              status_every: float = 30.0, log: Optional[Callable[[str], None]] = None) -> str:
     """Load the data ``plan.config`` names and train (or go on training) into ``plan.out``.
 
     ``log``: a callable told what is loaded and which bad files were skipped.
@@ -96,7 +97,8 @@ def train_run(plan, skip_bad=False, progress=True, status_every=30.0, log=None):
                  status_every=status_every, run_id=plan.run_id)
 
 
-def format_summary(out, wall_s=None, last=50):
+def format_summary(out: Union[str, os.PathLike], wall_s: Optional[float] = None,
+                   last: int = 50) -> str:
     """What a finished run hands the user: averages of its last iterations, time, file paths."""
     summary = RunFolder(out).summary(last=last)
     lines = [f"done: {out}"]

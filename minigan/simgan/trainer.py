@@ -28,6 +28,7 @@ import contextlib
 import os
 import time
 import uuid
+from typing import Any, Optional, Union
 
 import numpy as np
 
@@ -410,8 +411,9 @@ def _figures(record):
             if record.get(key) is not None}
 
 
-def train(config, synthetic, real, out_dir, progress=True, resume=False, status_every=30.0,
-          run_id=None):
+def train(config: TrainConfig, synthetic: Any, real: Any, out_dir: Union[str, os.PathLike],
+          progress: Optional[bool] = True, resume: Union[bool, str, os.PathLike] = False,
+          status_every: float = 30.0, run_id: Optional[str] = None) -> str:
     """Train SimGAN with ``config`` (a TrainConfig) on two datasets; returns ``out_dir``.
 
     synthetic, real: ArrayDatasets (or (N, C, H, W) arrays in [-1, 1]); labels are not used.
