@@ -2,7 +2,6 @@
 from a signed report the tests cannot forge unnoticed, cross-checked with pytest's exit status;
 the time, CPU, memory and file-size limits hold; no process the tests start outlives them.
 Most cases run a tiny tree of their own; the last ones attack a real task through ``grade``."""
-import os
 import sys
 import textwrap
 import time

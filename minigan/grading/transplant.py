@@ -105,7 +105,7 @@ def python_additions(student_text, base_text, path, targets):
             methods = {t.split(".", 1)[1] for t in targets if t.startswith(node.name + ".")}
             added, class_notes = _new_statements(
                 _body(node), _body(base_classes[node.name]), lines, path,
-                lambda n: isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                lambda n, methods=methods: isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
                 and n.name in methods)
             notes += class_notes
             if added:
