@@ -48,15 +48,40 @@ struct ConvShape {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Forward: A = w as (F, C*K*K) row-major;
-// B column n = output pixel (img, oh, ow), row k = (c, ky, kx).
+// What forward and grad input share: thread t gathers one pixel column of B (BK values) and the
+// elements e = t + l * THREADS of the A tile (row e / BK, depth e % BK), and stashes them alike.
 
 template <typename T, typename Tile>
-struct ForwardLoader {
+struct PixelColumnStage {
     static constexpr int BM = Tile::BM, BN = Tile::BN, BK = Tile::BK, THREADS = Tile::THREADS;
     static constexpr int A_LOADS = BM * BK / THREADS;
     static_assert(THREADS == BN, "each thread gathers one pixel column of B");
     static_assert(BM * BK % THREADS == 0, "A tile splits evenly over the threads");
+
+    T a_reg[A_LOADS];
+    T b_reg[BK];
+
+    template <typename Convert, int PITCH_A, int PITCH_B>
+    __device__ __forceinline__ void stash(T (&As)[BK][PITCH_A], T (&Bs)[BK][PITCH_B]) const {
+#pragma unroll
+        for (int l = 0; l < A_LOADS; ++l) {
+            const int e = (int)threadIdx.x + l * THREADS;
+            As[e % BK][e / BK] = Convert::apply(a_reg[l]);
+        }
+#pragma unroll
+        for (int kk = 0; kk < BK; ++kk)
+            Bs[kk][threadIdx.x] = Convert::apply(b_reg[kk]);
+    }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Forward: A = w as (F, C*K*K) row-major;
+// B column n = output pixel (img, oh, ow), row k = (c, ky, kx).
+
+template <typename T, typename Tile>
+struct ForwardLoader : PixelColumnStage<T, Tile> {
+    using Stage = PixelColumnStage<T, Tile>;
+    using Stage::BM, Stage::BK, Stage::THREADS, Stage::A_LOADS, Stage::a_reg, Stage::b_reg;
 
     const T* w;
     int F, Kdim, m0;
@@ -67,8 +92,6 @@ struct ForwardLoader {
     int c, ky, kx;
     int tap_offset;       // c * H * W + ky * W + kx, stepped along with (c, ky, kx)
     int C, H, W, K, row_jump, channel_jump;
-    T a_reg[A_LOADS];
-    T b_reg[BK];
 
     __device__ ForwardLoader(const T* x_, const T* w_, const ConvShape& s, int m0_, int n0,
                              const FastDiv& div_howo, const FastDiv& div_wo)
@@ -114,18 +137,6 @@ struct ForwardLoader {
                 }
             }
         }
-    }
-
-    template <typename Convert, int PITCH_A, int PITCH_B>
-    __device__ __forceinline__ void stash(T (&As)[BK][PITCH_A], T (&Bs)[BK][PITCH_B]) const {
-#pragma unroll
-        for (int l = 0; l < A_LOADS; ++l) {
-            const int e = (int)threadIdx.x + l * THREADS;
-            As[e % BK][e / BK] = Convert::apply(a_reg[l]);
-        }
-#pragma unroll
-        for (int kk = 0; kk < BK; ++kk)
-            Bs[kk][threadIdx.x] = Convert::apply(b_reg[kk]);
     }
 };
 
@@ -173,11 +184,9 @@ conv2d_forward(const T* __restrict__ x, const T* __restrict__ w, const T* __rest
 // Grad input: A[c][(f,ky,kx)] = w[f, c, ky, kx]; B column n = input pixel (img, ih, iw).
 
 template <typename T, typename Tile>
-struct GradInputLoader {
-    static constexpr int BM = Tile::BM, BN = Tile::BN, BK = Tile::BK, THREADS = Tile::THREADS;
-    static constexpr int A_LOADS = BM * BK / THREADS;
-    static_assert(THREADS == BN, "each thread gathers one pixel column of B");
-    static_assert(BM * BK % THREADS == 0, "A tile splits evenly over the threads");
+struct GradInputLoader : PixelColumnStage<T, Tile> {
+    using Stage = PixelColumnStage<T, Tile>;
+    using Stage::BM, Stage::BK, Stage::THREADS, Stage::A_LOADS, Stage::a_reg, Stage::b_reg;
 
     const T* w;
     int C, KK, Kdim, m0;
@@ -190,8 +199,6 @@ struct GradInputLoader {
     int f, ky, kx;
     int F, K, stride, Ho, Wo;
     FastDiv div_stride;
-    T a_reg[A_LOADS];
-    T b_reg[BK];
 
     __device__ GradInputLoader(const T* gy_, const T* w_, const ConvShape& s, int m0_, int n0,
                                const FastDiv& div_hw, const FastDiv& div_w)
@@ -240,18 +247,6 @@ struct GradInputLoader {
                 }
             }
         }
-    }
-
-    template <typename Convert, int PITCH_A, int PITCH_B>
-    __device__ __forceinline__ void stash(T (&As)[BK][PITCH_A], T (&Bs)[BK][PITCH_B]) const {
-#pragma unroll
-        for (int l = 0; l < A_LOADS; ++l) {
-            const int e = (int)threadIdx.x + l * THREADS;
-            As[e % BK][e / BK] = Convert::apply(a_reg[l]);
-        }
-#pragma unroll
-        for (int kk = 0; kk < BK; ++kk)
-            Bs[kk][threadIdx.x] = Convert::apply(b_reg[kk]);
     }
 };
 

@@ -18,14 +18,14 @@ import sys
 
 from minigan.cli import (NON_NEGATIVE, POSITIVE_INT, Parser, UsageError, add_device,
                          add_progress, add_seed, check_output, device_from, preset_for,
-                         preset_in_argv, resumable, progress_bar_wanted, run_program, show_defaults)
+                         preset_in_argv, program_main, progress_bar_wanted, resumable,
+                         show_defaults)
 from minigan.data.normalize import NORMALIZATIONS
 from minigan.experiments.ablation_study import (DEFAULT_LAMBDAS, TRAIN_PRESETS, ablation_configs,
                                                 ablation_variants, format_ablations,
                                                 run_ablations)
 
 PROG = "python -m minigan.ablations"
-
 
 
 def parse_args(argv=None):
@@ -86,9 +86,5 @@ def _main(argv):
     return 0
 
 
-def main(argv=None):
-    return run_program(PROG, _main, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+main = program_main(PROG, _main, __name__,
+                    memory_hint="a smaller --train-n, --test-n or --preset needs less")

@@ -19,8 +19,8 @@ import importlib.util
 import json
 from pathlib import Path
 
-from minigan.cli import POSITIVE_INT, Parser, UsageError, check_output, run_program
-from minigan.grading import manifest, scoring, sync, trees
+from minigan.cli import POSITIVE_INT, Parser, UsageError, check_output, program_main
+from minigan.grading import manifest, scoring, stubs, sync, trees
 from minigan.io.atomic import write_json
 
 PROG = "python -m minigan.assignments"
@@ -114,8 +114,7 @@ def grade_command(args):
     return 0
 
 
-def _main(argv):
-    args = parse_args(argv)
+def run(args):
     if args.command == "list":
         print(scoring.listing())
         return 0
@@ -137,9 +136,13 @@ def _main(argv):
     return 1 if failures else 0
 
 
-def main(argv=None):
-    return run_program(PROG, _main, argv)
+def _main(argv):
+    args = parse_args(argv)
+    try:
+        return run(args)
+    except (manifest.ManifestError, trees.TreeError, stubs.StubError,
+            scoring.DeviceError) as error:
+        raise UsageError(f"{args.command}: {error}") from None
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+main = program_main(PROG, _main, __name__)

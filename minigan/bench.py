@@ -18,15 +18,14 @@ pass in fp32 and TF32 against cuDNN of the same precision, with % of the peaks m
 GPU. ``--json`` writes the same tables, with each row's roofline bound in ms. The work is done by
 ``minigan.benchmarks.suite``.
 """
-import json
-import sys
 
 from minigan.benchmarks.iteration import profile_iteration
 from minigan.benchmarks.simgan_layers import simgan_layers
 from minigan.benchmarks.suite import Settings, format_report, run, select_layers
 from minigan.benchmarks.timing import import_torch
 from minigan.cli import (COUNT, POSITIVE, POSITIVE_INT, Parser, UsageError, add_device,
-                         check_output, device_from, run_program)
+                         check_output, device_from, program_main)
+from minigan.io.atomic import write_json
 
 PROG = "python -m minigan.bench"
 DEFAULTS = {"cuda": {"batch": 512, "repeats": 10, "warmup": 2},
@@ -93,8 +92,7 @@ def benchmark(argv=None):
     report = run(args.settings, torch, notes)
     print(format_report(report))
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as out:
-            json.dump(report, out, indent=1)
+        write_json(args.json, report, indent=1)
     return report
 
 
@@ -103,9 +101,4 @@ def _main(argv):
     return 0
 
 
-def main(argv=None):
-    return run_program(PROG, _main, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+main = program_main(PROG, _main, __name__, memory_hint="a smaller --batch needs less")

@@ -10,10 +10,9 @@ under 10 s wall for 10,000 images of either style on a 2-core CPU. The renderer 
 it runs on the CPU whatever --device says.
 """
 import os
-import sys
 import time
 
-from minigan.cli import POSITIVE_INT, Parser, add_device, device_from, run_program
+from minigan.cli import POSITIVE_INT, Parser, add_device, device_from, program_main
 from minigan.data.eyes import STYLES, render_eyes
 
 PROG = "python -m minigan.bench_eyes"
@@ -47,9 +46,4 @@ def _main(argv):
     return 0
 
 
-def main(argv=None):
-    return run_program(PROG, _main, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+main = program_main(PROG, _main, __name__, memory_hint="a smaller --n needs less")

@@ -18,14 +18,13 @@ import os
 import sys
 
 from minigan.cli import (POSITIVE_INT, Parser, UsageError, add_device, add_seed, check_output,
-                         device_from, preset_for, preset_in_argv, resumable, run_program,
+                         device_from, preset_for, preset_in_argv, program_main, resumable,
                          show_defaults)
 from minigan.data.normalize import NORMALIZATIONS
 from minigan.experiments.gaze_eval import GazeEvalConfig, evaluate_refiner, format_report
 from minigan.simgan import load_refiner
 
 PROG = "python -m minigan.evaluate_gaze"
-
 
 
 def parse_args(argv=None):
@@ -62,7 +61,7 @@ def _main(argv):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
     device = device_from(args)
-    if not os.path.isfile(args.refiner):
+    if not os.path.exists(args.refiner):
         raise UsageError(f"--refiner {args.refiner}: no such checkpoint file")
     if args.mpiigaze and not os.path.exists(os.path.expanduser(args.mpiigaze)):
         raise UsageError(f"--mpiigaze {args.mpiigaze}: no such file or folder")
@@ -76,17 +75,16 @@ def _main(argv):
         device=device)
     refiner = load_refiner(args.refiner, device=device)
     print(f"preset {preset}: {config}")
-    with resumable(PROG, argv, f"what was done is kept in {args.out}/parts"):
-        report = evaluate_refiner(refiner, config, out_dir=args.out)
+    try:
+        with resumable(PROG, argv, f"what was done is kept in {args.out}/parts"):
+            report = evaluate_refiner(refiner, config, out_dir=args.out)
+    except FileExistsError as error:
+        raise UsageError(f"--out {args.out}: {error.strerror}") from None
     print()
     print(format_report(report))
     print(f"wrote results.json, table.md, cumulative_error.png and samples.png to {args.out}")
     return 0
 
 
-def main(argv=None):
-    return run_program(PROG, _main, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+main = program_main(PROG, _main, __name__,
+                    memory_hint="a smaller --batch-size or --train-n needs less")

@@ -12,51 +12,43 @@ high-frequency residual mean |x - box3(x)|, the share of nearly flat 5x5 neighbo
 See ``minigan.data.image_statistics``. Files are read in their order (at most --n of them);
 builtin sources render --n images from --seed.
 """
-import argparse
 import sys
 
+from minigan.cli import COUNT, POSITIVE_INT, Parser, UsageError, check_source, program_main
 from minigan.data.image_statistics import eye_statistics, format_statistics
-from minigan.data.sources import FORMS, load_source, parse_source
+from minigan.data.sources import FORMS, load_source
+
+PROG = "python -m minigan.eye_stats"
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m minigan.eye_stats", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(PROG, __doc__)
     parser.add_argument("sources", nargs="+", metavar="SPEC",
                         help=f"data sources: {', '.join(FORMS)}")
-    parser.add_argument("--n", type=int, default=1000,
+    parser.add_argument("--n", type=POSITIVE_INT, default=1000, metavar="N",
                         help="images per source (builtin: rendered; files: at most, in file "
-                             "order; default 1000)")
-    parser.add_argument("--seed", type=int, default=0, help="renderer seed for builtin: sources")
+                             "order)")
+    parser.add_argument("--seed", type=COUNT, default=0, metavar="N",
+                        help="renderer seed for builtin: sources")
     parser.add_argument("--skip-bad", action="store_true",
                         help="skip unreadable files instead of failing")
-    args = parser.parse_args(argv)
-    if args.n < 1:
-        parser.error("--n must be at least 1")
-    if args.seed < 0:
-        parser.error("--seed must be >= 0")
-    return parser, args
+    return parser.parse_args(argv)
 
 
-def main(argv=None):
-    parser, args = parse_args(argv)
+def _main(argv):
+    args = parse_args(argv)
+    for spec in args.sources:
+        check_source("SPEC", spec)   # every spec checked before the first is loaded
     rows = {}
-    try:
-        for spec in args.sources:
-            parse_source(spec)   # every spec checked before the first is loaded
-        for spec in args.sources:
-            data = load_source(spec, n=args.n, seed=args.seed, skip_bad=args.skip_bad)
-            if len(data) == 0:
-                raise ValueError(f"{spec}: no images found")
-            rows[spec] = eye_statistics(data.images)
-            for error in data.skipped:
-                print(f"  {spec}: skipped {error}", file=sys.stderr)
-    except (ValueError, OSError, ImportError) as error:
-        print(f"{parser.prog}: error: {error}", file=sys.stderr)
-        return 2
+    for spec in args.sources:
+        data = load_source(spec, n=args.n, seed=args.seed, skip_bad=args.skip_bad)
+        if len(data) == 0:
+            raise UsageError(f"{spec}: no images found")
+        rows[spec] = eye_statistics(data.images)
+        for error in data.skipped:
+            print(f"  {spec}: skipped {error}", file=sys.stderr)
     print(format_statistics(rows))
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+main = program_main(PROG, _main, __name__, memory_hint="a smaller --n needs less")

@@ -5,8 +5,10 @@
 import runpy
 import sys
 
+from minigan.cli import program_main
 
-def main(argv=None):
+
+def _main(argv):
     print("note: python -m minigan.gaze_benchmark is now python -m minigan.gaze_study; the old "
           "name goes in the next release", file=sys.stderr)
     if argv is not None:
@@ -18,5 +20,4 @@ def main(argv=None):
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+main = program_main("python -m minigan.gaze_benchmark", _main, __name__)

@@ -23,10 +23,14 @@ import time
 
 from minigan import backend
 from minigan.benchmarks import probe
+from minigan.cli import check_output, program_main
+from minigan.io.atomic import write_text
+
+PROG = "python -m minigan.gpu_probe"
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m minigan.gpu_probe", description=__doc__.split(
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split(
         "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", choices=("cuda", "emulator"), default="cuda",
                         help="a GPU through CuPy (cuda), or minigan's CPU emulator of one")
@@ -36,6 +40,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.batch < 1 or args.copy_mib < 1:
         parser.error("--batch and --copy-mib must be >= 1")
+    if args.json:
+        check_output("--json", args.json, kind="file")
     return args
 
 
@@ -65,7 +71,7 @@ def _print_fact(name, value, seconds):
         print(f"{name}: {value}  [{seconds:.1f} s]", flush=True)
 
 
-def main(argv=None):
+def _main(argv):
     args = parse_args(argv)
     reason = backend.unavailable_reason(args.device)
     if reason is not None:
@@ -84,10 +90,9 @@ def main(argv=None):
         facts[name] = probe.guarded(fn, args.device, *fn_args)
         _print_fact(name, facts[name], time.perf_counter() - start)
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as out:
-            json.dump(facts, out, indent=1, default=str)
+        write_text(args.json, json.dumps(facts, indent=1, default=str))
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+main = program_main(PROG, _main, __name__,
+                    memory_hint="a smaller --batch or --copy-mib needs less")

@@ -15,7 +15,7 @@ import os
 import sys
 
 from minigan.cli import (POSITIVE_INT, Parser, UsageError, add_device, add_seed, check_output,
-                         check_source, device_from, run_program)
+                         check_source, device_from, program_main)
 from minigan.data.folder import LABELS_FILE, write_folder
 from minigan.data.sources import FORMS, load_source
 from minigan.io.folders import new_folder
@@ -60,6 +60,15 @@ def _check_outputs(args):
         if not args.grid.lower().endswith(".png"):
             raise UsageError(f"--grid {args.grid}: expected a file name ending in .png")
         check_output("--grid", args.grid, kind="file")
+        if args.out is not None and _inside(args.grid, args.out):
+            raise UsageError(f"--grid {args.grid}: it is inside --out {args.out}, whose files "
+                             "are the images; give --grid alone (OUT/grid.png) or a path "
+                             "outside")
+
+
+def _inside(path, folder):
+    path, folder = os.path.abspath(path), os.path.abspath(folder)
+    return os.path.commonpath([path, folder]) == folder
 
 
 def _main(argv):
@@ -71,7 +80,7 @@ def _main(argv):
     data = load_source(spec, n=args.n, seed=args.seed, skip_bad=args.skip_bad)
     grid = args.grid
     if args.out is not None:
-        with new_folder(args.out) as staging:
+        with new_folder(args.out, "make_eyes") as staging:
             write_folder(staging, data.images, data.labels)
             if grid == "":
                 save_grid(os.path.join(staging, "grid.png"), data.images[:100], nrow=10,
@@ -89,9 +98,4 @@ def _main(argv):
     return 0
 
 
-def main(argv=None):
-    return run_program(PROG, _main, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+main = program_main(PROG, _main, __name__, memory_hint="a smaller --n needs less")

@@ -13,7 +13,8 @@ import os
 import sys
 
 from minigan.cli import (POSITIVE_INT, Parser, add_device, add_progress, add_seed, check_output,
-                         check_source, device_from, one_line, progress_bar_wanted, run_program)
+                         check_source, device_from, one_line, program_main,
+                         progress_bar_wanted, resumable)
 from minigan.data.sources import DEFAULT_BUILTIN_N, FORMS
 from minigan.pipelines.refine_dataset import PARTIAL_SUFFIX, refine_source
 from minigan.simgan.checkpoint import load_refiner
@@ -41,6 +42,7 @@ def parse_args(argv=None):
 
 
 def _main(argv):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
     device = device_from(args)
     check_source("--input", args.input)
@@ -48,12 +50,14 @@ def _main(argv):
     refiner = load_refiner(args.checkpoint, device=device)
     partial = os.path.abspath(args.out) + PARTIAL_SUFFIX
     try:
-        count, skipped = refine_source(refiner, args.input, args.out, args.batch_size, n=args.n,
-                                       seed=args.seed, skip_bad=args.skip_bad,
-                                       progress=progress_bar_wanted(args),
-                                       status_every=args.status_every)
+        with resumable(PROG, argv):
+            count, skipped = refine_source(refiner, args.input, args.out, args.batch_size,
+                                           n=args.n, seed=args.seed, skip_bad=args.skip_bad,
+                                           progress=progress_bar_wanted(args),
+                                           status_every=args.status_every)
     except (ValueError, OSError) as error:
-        if os.path.isdir(partial) and partial not in str(error):
+        if os.path.isdir(partial) and partial not in str(error) \
+                and "continue with" not in str(error):
             raise ValueError(f"{one_line(error)} (the images refined so far stay in {partial}; "
                              "the same command continues; --skip-bad skips bad files)") from None
         raise
@@ -63,9 +67,6 @@ def _main(argv):
     return 0
 
 
-def main(argv=None):
-    return run_program(PROG, _main, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+main = program_main(PROG, _main, __name__,
+                    memory_hint="a smaller --batch-size needs less; with another --batch-size "
+                                "refine starts over, so remove OUT.partial first")

@@ -13,6 +13,8 @@ a flag overrides the preset. Output: a run folder (config.json, log.jsonl, sampl
 loss_curve.png, checkpoints/last.npz); see ``minigan.simgan.run_folder``. Ctrl-C stops after
 the current step with a checkpoint; --resume goes on from it (or from any run that was stopped).
 """
+import contextlib
+import os
 import re
 import shlex
 import sys
@@ -20,19 +22,17 @@ import time
 
 from minigan.cli import (COUNT, NON_NEGATIVE, POSITIVE, POSITIVE_INT, Parser, UsageError,
                          add_device, add_progress, check_output, check_source, device_from,
-                         preset_for,
-                         progress_bar_wanted, run_program, show_defaults)
+                         preset_for, program_main, progress_bar_wanted, resumable, show_defaults)
 from minigan.cli.device import requested_device
 from minigan.data.sources import FORMS
-from minigan.io.interrupt import JobInterrupted
-from minigan.pipelines.training_run import (format_summary, new_run, resumed_run, train_run)
+from minigan.pipelines.training_run import (claim_new_run_folder, format_summary, new_run,
+                                            resumed_run, train_run)
 from minigan.simgan.config import OPTIMIZERS, PADDINGS, PSI_CHOICES, TrainConfig
-
-PRESETS = ("auto", "gpu", "cpu", "lesson")
-from minigan.simgan.run_folder import next_free_path
-from minigan.simgan.trainer import TrainingDiverged, TrainingInterrupted
+from minigan.simgan.run_folder import RunFolder
+from minigan.simgan.trainer import TrainingDiverged
 
 PROG = "python -m minigan.train_eyes"
+PRESETS = ("auto", "gpu", "cpu", "lesson")
 
 # flag -> (TrainConfig field, type, help); defaults come from the preset, so argparse's are None
 FLAGS = {
@@ -156,23 +156,43 @@ def _with_flag_names(error):
     return UsageError(text)
 
 
-def plan_run(args, device):
-    """The RunPlan of the flags; UsageError for values that cannot work together."""
+@contextlib.contextmanager
+def claimed_folder(args):
+    """The run folder of the flags, held by this process while the block runs (a new run's
+    default: the first free runs/eyes, runs/eyes-2, ...)."""
+    flag, path = ("--resume", args.resume) if args.resume else ("--out", args.out)
+    check_output(flag, path or "runs")
+    if path is None:
+        with claim_new_run_folder("runs/eyes") as out:
+            yield out
+        return
+    if args.resume and not os.path.isdir(path):
+        raise UsageError(f"--resume {path}: no such run folder")
+    try:
+        claim = RunFolder(path).claim(resume=bool(args.resume))
+    except FileExistsError as error:
+        if RunFolder(path).holds_run():
+            raise UsageError(f"--out {path}: the folder already holds a run; continue it with "
+                             f"--resume {path}, or choose another --out") from None
+        raise UsageError(f"{flag} {path}: {error.strerror}") from None
+    with claim:
+        yield path
+
+
+def plan_run(args, device, out):
+    """The RunPlan of the flags for the run folder ``out`` (held by this process); UsageError
+    for values that cannot work together."""
     changes = dict(_overrides(args), device=device)
-    check_output("--resume" if args.resume else "--out", args.resume or args.out or "runs")
     try:
         if args.resume:
-            plan = resumed_run(args.resume, changes)
+            plan = resumed_run(out, changes)
         else:
             config = _preset(preset_for(args, "gpu", "cpu"))(**changes)
             if args.authors_setting:
                 given = {field: changes[field] for field in ("k_g", "k_d", "steps")
                          if field in changes}
                 config = config.authors_setting().replace(**given)
-            plan = new_run(config, args.out or next_free_path("runs/eyes"))
-    except FileExistsError:
-        raise UsageError(f"--out {args.out}: the folder already holds a run; continue it with "
-                         f"--resume {args.out}, or choose another --out") from None
+            plan = new_run(config, out)
     except FileNotFoundError as error:
         raise UsageError(f"--resume {args.resume}: {error.strerror}") from None
     except ValueError as error:
@@ -186,36 +206,54 @@ def plan_run(args, device):
     return plan
 
 
+def _continue_args(out, argv):
+    """How to go on after a stop: resume the run, or, when it wrote nothing, start it again."""
+    return ["--resume", out] if RunFolder(out).holds_run() else argv
+
+
+def _out_of_memory(error, plan):
+    """The MemoryError to report: what the run keeps, and the command that goes on."""
+    folder, batch = RunFolder(plan.out), plan.config.batch_size
+    again = f"{PROG} --resume {shlex.quote(plan.out)}"
+    if os.path.lexists(folder.last_checkpoint):
+        advice = (f"its checkpoint fixes --batch-size {batch}: free memory or choose another "
+                  f"--device, then continue with: {again}")
+    elif folder.holds_run():
+        advice = (f"no step was kept yet, so the batch may shrink: continue with: {again} "
+                  f"--batch-size {max(2, batch // 4 * 2)}")
+    else:
+        advice = "nothing was written; a smaller --n or --batch-size needs less"
+    return MemoryError(f"{error or 'no memory left'} in {plan.out}; {advice}")
+
+
 def _main(argv):
+    argv = sys.argv[1:] if argv is None else list(argv)
     started = time.perf_counter()
     args = parse_args(argv)
     device = device_from(args)
-    plan = plan_run(args, device)
-    if plan.complete:
-        print(f"{plan.out} has done all {plan.config.steps} iterations already; nothing to do "
-              "(a larger --steps goes on)")
-        return 0
-    name, source = requested_device(args)
-    print(f"training on {device} ({source}={name}); run folder: {plan.out}",
-          file=sys.stderr)
-    try:
-        train_run(plan, skip_bad=args.skip_bad, progress=progress_bar_wanted(args),
-                  status_every=args.status_every, log=lambda line: print(line, file=sys.stderr))
-    except TrainingDiverged as error:
-        print(f"{PROG}: stopped: {error}", file=sys.stderr)
-        print(f"{PROG}: go on with a smaller learning rate: {PROG} --resume "
-              f"{shlex.quote(plan.out)} --lr {plan.config.lr / 10:g}", file=sys.stderr)
-        return 1
-    except TrainingInterrupted as stop:
-        raise JobInterrupted(f"{stop}; continue with: {PROG} --resume {shlex.quote(plan.out)}"
-                             ) from None
+    with claimed_folder(args) as out:
+        plan = plan_run(args, device, out)
+        if plan.complete:
+            print(f"{plan.out} has done all {plan.config.steps} iterations already; nothing to "
+                  "do (a larger --steps goes on)")
+            return 0
+        name, source = requested_device(args)
+        print(f"training on {device} ({source}={name}); run folder: {plan.out}",
+              file=sys.stderr)
+        try:
+            with resumable(PROG, argv, again=lambda: _continue_args(out, argv)):
+                train_run(plan, skip_bad=args.skip_bad, progress=progress_bar_wanted(args),
+                          status_every=args.status_every,
+                          log=lambda line: print(line, file=sys.stderr))
+        except TrainingDiverged as error:
+            print(f"{PROG}: stopped: {error}", file=sys.stderr)
+            print(f"{PROG}: go on with a smaller learning rate: {PROG} --resume "
+                  f"{shlex.quote(plan.out)} --lr {plan.config.lr / 10:g}", file=sys.stderr)
+            return 1
+        except MemoryError as error:
+            raise _out_of_memory(error, plan) from None
     print(format_summary(plan.out, wall_s=time.perf_counter() - started))
     return 0
 
 
-def main(argv=None):
-    return run_program(PROG, _main, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+main = program_main(PROG, _main, __name__)

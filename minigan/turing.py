@@ -12,10 +12,9 @@ for each; the page then shows the accuracy, the confusion matrix and the one-sid
 p-value against guessing (the paper: 517 of 1000 correct, p = 0.148). The page needs no server
 and no network: the images are embedded, and so are the true answers.
 """
-import sys
 
 from minigan.cli import (COUNT, POSITIVE_INT, Parser, UsageError, add_device, add_seed,
-                         check_output, check_source, device_from, run_program)
+                         check_output, check_source, device_from, program_main)
 from minigan.data.sources import FORMS
 from minigan.experiments.turing_page import load_turing_images, make_turing_page
 from minigan.io.atomic import write_text
@@ -48,6 +47,8 @@ def _main(argv):
     check_source("--refined", args.refined)
     check_source("--real", args.real)
     check_output("--out", args.out, kind="file")
+    if not args.out.lower().endswith((".html", ".htm")):
+        raise UsageError(f"--out {args.out}: expected a file name ending in .html (the page)")
     refiner = load_refiner(args.refiner, device=device) if args.refiner else None
     needed = args.n + args.examples
     refined, real = load_turing_images(args.refined, args.real, needed, seed=args.seed,
@@ -63,9 +64,4 @@ def _main(argv):
     return 0
 
 
-def main(argv=None):
-    return run_program(PROG, _main, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+main = program_main(PROG, _main, __name__, memory_hint="a smaller --n needs less")

@@ -17,3 +17,16 @@ def test_over_images_covers_every_image_once_in_order(n, monkeypatch):
 def test_without_threadpoolctl_everything_runs_in_the_calling_thread(monkeypatch):
     monkeypatch.setattr(threads, "ThreadpoolController", None)
     assert threads.over_images(7, lambda lo, hi: (lo, hi)) == [(0, 7)]
+
+
+def test_blas_held_runs_blas_on_one_thread_and_gives_back_the_setting():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = [pool["num_threads"] for pool in threadpoolctl.threadpool_info()
+              if pool["user_api"] == "blas"]
+    with threads.blas_held():
+        inside = [pool["num_threads"] for pool in threadpoolctl.threadpool_info()
+                  if pool["user_api"] == "blas"]
+    after = [pool["num_threads"] for pool in threadpoolctl.threadpool_info()
+             if pool["user_api"] == "blas"]
+    assert inside and set(inside) == {1}
+    assert after == before

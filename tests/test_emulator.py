@@ -51,9 +51,19 @@ __global__ void barrier_in_a_branch(float* x) {
     if (threadIdx.x < 32) __syncthreads();
     x[threadIdx.x] = 0;
 }
+
+__global__ void copy_shifted(const float* x, float* y, int n, int shift) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = x[i + shift];
+}
+
+__global__ void copy_vectors(const float* x, float* y, int n) {
+    int i = 4 * threadIdx.x;
+    if (i < n) *reinterpret_cast<float4*>(y + i) = *reinterpret_cast<const float4*>(x + i);
+}
 """
 NAMES = ["scale<float>", "block_sum", "write_one_past", "forgot_the_barrier",
-         "barrier_in_a_branch"]
+         "barrier_in_a_branch", "copy_shifted", "copy_vectors"]
 
 
 @pytest.fixture(scope="module")
@@ -94,10 +104,39 @@ def test_arguments_are_checked_against_the_cpp_signature(module, args, message):
         module.get_function("scale<float>")((1,), (32,), args(x))
 
 
-def test_a_write_out_of_bounds_is_caught(module):
+def test_a_write_out_of_bounds_is_caught_and_named(module):
     x = emu.zeros((10,), np.float32)
-    with pytest.raises(RuntimeError, match="out-of-bounds write after the allocation"):
+    with pytest.raises(RuntimeError, match=r"^write_one_past: out-of-bounds write of x \(argument "
+                                           r"0: float32 \(10,\)\): element 10, past its last "
+                                           r"element 9 \(byte offset 40\); by thread 0 of block "
+                                           r"\(0, 0, 0\)$"):
         module.get_function("write_one_past")((1,), (32,), (x, np.int32(10)))
+
+
+@pytest.mark.parametrize("shift, element, side", [
+    (1, 64, "past its last element 63"),       # one past the end: inside the guard zone
+    (-3, -3, "before its first element 0"),    # before the start
+])
+def test_a_read_out_of_bounds_stops_the_launch_and_names_argument_element_and_thread(
+        module, shift, element, side):
+    x, y = emu.asarray(np.arange(64, dtype=np.float32)), emu.empty((64,), np.float32)
+    kernel = module.get_function("copy_shifted")
+    thread = 63 if shift > 0 else 0   # the first thread whose read is outside x
+    with pytest.raises(RuntimeError) as caught:
+        kernel((2,), (32,), (x, y, np.int32(64), np.int32(shift)))
+    assert str(caught.value) == (f"copy_shifted: out-of-bounds read of x (argument 0: float32 "
+                                 f"(64,)): element {element}, {side} (byte offset {4 * element}); "
+                                 f"by thread {thread % 32} of block ({thread // 32}, 0, 0)")
+    kernel((2,), (32,), (x, y, np.int32(64), np.int32(0)))   # the next launch runs normally
+    np.testing.assert_array_equal(y.get(), x.get())
+
+
+def test_a_vector_read_that_runs_past_the_end_is_caught(module):
+    x, y = emu.asarray(np.arange(6, dtype=np.float32)), emu.zeros((8,), np.float32)
+    with pytest.raises(RuntimeError, match=r"read of x .*: element 4, 16 bytes from there run "
+                                           r"past its last element 5 .*by thread 1 "):
+        module.get_function("copy_vectors")((1,), (32,), (x, y, np.int32(6)))
+    module.get_function("copy_vectors")((1,), (32,), (y, y, np.int32(8)))
 
 
 def test_shared_memory_read_before_it_is_written_is_nan(module):
@@ -116,6 +155,27 @@ def test_a_source_that_does_not_compile_reports_the_compiler_message():
     with pytest.raises(RuntimeError, match=r"could not compile(.|\n)*broken.cu"):
         emu.RawModule(code="// broken.cu\n__global__ void f(float* x) { x[0] = y; }",
                       name_expressions=["f"])
+
+
+def test_builds_go_to_the_cache_the_environment_names_and_say_so(tmp_path, monkeypatch, capfd):
+    monkeypatch.setenv("MINIGAN_EMULATOR_CACHE", str(tmp_path / "cache"))
+    code = "// tiny.cu\n__global__ void tiny(float* x) { x[threadIdx.x] = 1; }"
+    emu.RawModule(code=code, name_expressions=["tiny"])
+    assert f"compiling tiny.cu with g++ into {tmp_path / 'cache'}" in capfd.readouterr().err
+    assert list((tmp_path / "cache").glob("*.so"))
+    emu.RawModule(code=code, name_expressions=["tiny"])   # cached: compiled once
+    assert "compiling" not in capfd.readouterr().err
+
+
+def test_a_kernel_built_without_the_access_checks_still_runs(monkeypatch, tmp_path):
+    """What the emulator falls back to where the shadow memory cannot be mapped."""
+    from minigan.emulator import kernels
+    monkeypatch.setattr(kernels, "CHECK_FLAGS", ())
+    monkeypatch.setenv("MINIGAN_EMULATOR_CACHE", str(tmp_path))
+    module = emu.RawModule(code=SCALE, name_expressions=NAMES)
+    x = emu.asarray(np.arange(64, dtype=np.float32))
+    module.get_function("scale<float>")((1,), (64,), (x, np.float32(3), np.int32(64)))
+    np.testing.assert_array_equal(x.get(), 3 * np.arange(64, dtype=np.float32))
 
 
 def test_unwritten_outputs_are_nan_and_mixing_with_host_arrays_is_an_error():

@@ -30,11 +30,11 @@ def test_evaluate_gaze_prints_the_table_and_writes_its_files(checkpoint, tmp_pat
     assert evaluate_gaze.main(["--refiner", checkpoint, "--preset", "tiny", "--upper-bound",
                                "--out", str(out), "--seed", "1", "--device", "cpu"]) == 0
     printed = capsys.readouterr().out
-    for row in ("| Synthetic Data |", "| Refined Synthetic Data |",
+    for row in ("| Synthetic Data |", "| Refined Synthetic Data |", "| Perfect refiner",
                 "| Photo-style Data (upper bound) |", "Annotation preservation", "Realism"):
         assert row in printed
     report = json.loads((out / "results.json").read_text())
-    assert [row["key"] for row in report["gaze"]] == ["synthetic", "refined", "photo"]
+    assert [row["key"] for row in report["gaze"]] == ["synthetic", "refined", "perfect", "photo"]
     assert all(0 <= row["percent_within_7"] <= 100 and row["mean_error"] >= 0
                for row in report["gaze"])
     for name in ("table.md", "cumulative_error.png", "samples.png"):

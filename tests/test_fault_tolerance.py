@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from command_runs import environment, run, start, tiny_run_flags, tree
+from command_runs import Racers, environment, run, start, tiny_run_flags, tree
 from minigan.simgan.checkpoint import read_checkpoint
 
 STEPS = {"pretrain_refiner": 12, "pretrain_discriminator": 12, "adversarial": 12}
@@ -265,3 +265,131 @@ def test_ablations_killed_then_run_again_finish_the_same_table(tmp_path):
     assert "2 of 5 variants were finished before" in again.stdout
     table = (tmp_path / "straight" / "study" / "ablations.md").read_text()
     assert (study / "ablations.md").read_text() == table
+
+
+# -- two writers, one output (family 1 of issue 20) -------------------------------------------
+# Two processes of a program, imported and waiting, are started on one output at once or a
+# moment apart (while the first works, or after it is done), round after round. Of two writers
+# of a folder one writes it and the other is refused in one line, before it writes anything
+# (or, for a job that resumes, goes on with the same work); of two writers of one file each
+# replaces it whole. The output is then the one a single run writes, with no lock and no
+# temporary file left anywhere.
+
+REFUSED = ("is in use by another process", "already holds a run", "is not empty",
+           "exists and is not empty")
+DELAYS = (0.0, 0.0, 0.01, 0.05, 0.2, 0.6, 1.5)
+
+
+def _stray(root):
+    return [str(p) for p in root.rglob("*") if p.name == ".lock" or p.name.startswith(".tmp-")
+            or p.name.endswith(".partial")]
+
+
+def _raced(program, root, rounds, argv_of, seed, second_argv_of=None):
+    """Race ``rounds`` times; yields ``(round, [(code, stderr), ...])`` after each."""
+    rng = random.Random(seed)
+    racers = Racers(program, cwd=root)
+    try:
+        for number in range(rounds):
+            results = racers.race(argv_of(number), delay=rng.choice(DELAYS), first=number % 2,
+                                  second_argv=second_argv_of and second_argv_of(number))
+            for code, err in results:
+                assert "Traceback" not in err, err
+                if code != 0:
+                    assert code == 2 and any(text in err for text in REFUSED), err
+                    assert len([line for line in err.splitlines() if "error:" in line]) == 1
+            assert not _stray(root), _stray(root)
+            yield number, results
+    finally:
+        racers.close()
+
+
+def _one_winner(results):
+    assert sorted(code for code, _ in results) == [0, 2], results
+
+
+def test_two_train_eyes_on_one_new_folder_give_one_whole_run(tmp_path):
+    flags = tiny_run_flags()
+    reference = run("train_eyes", flags + ["--out", "reference"], cwd=tmp_path)
+    assert reference.returncode == 0, reference.stderr
+    for number, results in _raced("train_eyes", tmp_path, 6,
+                                  lambda n: flags + ["--out", f"run{n}"], seed=1):
+        _one_winner(results)
+        assert_same_run(tmp_path / "reference", tmp_path / f"run{number}")
+
+
+def test_two_refines_into_one_folder_give_one_whole_output(straight, refined, tmp_path):
+    expected = {name[len("refined/"):]: digest for name, digest in refined.items()}
+    argv = _refine_argv(straight)
+    for number, results in _raced("refine", tmp_path, 6,
+                                  lambda n: argv[:-2] + [f"refined{n}", "--no-progress"], seed=2):
+        _one_winner(results)
+        assert tree(tmp_path / f"refined{number}") == expected
+
+
+def test_two_make_eyes_into_one_folder_give_one_whole_output(tmp_path):
+    argv = ["--n", "20", "--out", "reference", "--grid"]
+    assert run("make_eyes", argv, cwd=tmp_path).returncode == 0
+    (tmp_path / "outputs").mkdir()
+    for number, results in _raced("make_eyes", tmp_path, 8,
+                                  lambda n: argv[:3] + [f"outputs/eyes{n}", "--grid"], seed=3):
+        _one_winner(results)
+        assert tree(tmp_path / "outputs" / f"eyes{number}") == tree(tmp_path / "reference")
+
+
+def test_two_evaluations_into_one_folder_write_one_report(straight, tmp_path):
+    argv = ["--refiner", str(straight / "checkpoints" / "last.npz"), "--preset", "tiny",
+            "--device", "cpu", "--out"]
+    assert run("evaluate_gaze", argv + ["reference"], cwd=tmp_path).returncode == 0
+    for number, results in _raced("evaluate_gaze", tmp_path, 3, lambda n: argv + [f"eval{n}"],
+                                  seed=4):
+        assert 0 in [code for code, _ in results]
+        assert (tmp_path / f"eval{number}" / "results.json").read_text() == \
+            (tmp_path / "reference" / "results.json").read_text()
+
+
+STUDY = ["--preset", "tiny", "--seeds", "1", "--estimator-seeds", "1", "--simgan-steps", "1",
+         "--no-progress", "--out"]
+ABLATIONS_ONE = ["--preset", "tiny", "--lambdas", "0.5", "--variants", "SimGAN",
+                 "--no-progress", "--out"]
+
+
+@pytest.mark.parametrize("program, argv, table", [("gaze_study", STUDY, "table.md"),
+                                                  ("ablations", ABLATIONS_ONE, "ablations.md")])
+def test_two_studies_into_one_folder_write_one_table(program, argv, table, tmp_path):
+    assert run(program, argv + ["reference"], cwd=tmp_path).returncode == 0
+    expected = _without_costs((tmp_path / "reference" / table).read_text())
+    for number, results in _raced(program, tmp_path, 2, lambda n: argv + [f"study{n}"], seed=5):
+        assert 0 in [code for code, _ in results]
+        assert _without_costs((tmp_path / f"study{number}" / table).read_text()) == expected
+
+
+def _without_costs(table):
+    return [line for line in table.splitlines() if "min" not in line and " s " not in line]
+
+
+def test_two_turing_pages_on_one_file_leave_one_whole_page(tmp_path, capsys):
+    from minigan import turing
+    argv = ["--refined", "builtin:synthetic", "--real", "builtin:photo", "--n", "4",
+            "--examples", "2", "--out"]
+    pages = []
+    for seed in ("1", "2"):
+        assert turing.main(argv + [str(tmp_path / f"page{seed}.html"), "--seed", seed]) == 0
+        pages.append((tmp_path / f"page{seed}.html").read_text())
+    capsys.readouterr()
+    for number, results in _raced("turing", tmp_path, 3,
+                                  lambda n: argv + [f"race{n}.html", "--seed", "1"], seed=6,
+                                  second_argv_of=lambda n: argv + [f"race{n}.html", "--seed",
+                                                                   "2"]):
+        assert [code for code, _ in results] == [0, 0]
+        assert (tmp_path / f"race{number}.html").read_text() in pages
+
+
+def test_two_benchmarks_on_one_json_file_leave_one_whole_report(tmp_path):
+    argv = ["--device", "cpu", "--layers", "r_block", "--no-iteration", "--no-torch",
+            "--repeats", "1", "--warmup", "0", "--batch", "2", "--json"]
+    for number, results in _raced("bench", tmp_path, 3, lambda n: argv + [f"bench{n}.json"],
+                                  seed=7):
+        assert [code for code, _ in results] == [0, 0]
+        report = json.loads((tmp_path / f"bench{number}.json").read_text())
+        assert report["rows"] and report["batch"] == 2

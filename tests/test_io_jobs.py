@@ -9,8 +9,8 @@ import stat
 import numpy as np
 import pytest
 
-from minigan.io.atomic import atomic_file, remove_orphans, write_text
-from minigan.io.folders import new_folder
+from minigan.io.atomic import atomic_file, write_text
+from minigan.io.folders import FolderInUse, claim_folder, new_folder
 from minigan.io.interrupt import StopRequests
 from minigan.io.npz import load_npz, save_npz
 from minigan.io.progress import Progress, format_seconds
@@ -40,12 +40,57 @@ def test_written_files_get_the_mode_of_any_new_file(tmp_path, common_umask):
         assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o644
 
 
-def test_orphans_of_a_killed_writer_are_removed_and_nothing_else(tmp_path):
-    (tmp_path / ".tmp-last.npz-abc123").write_bytes(b"PK half")
-    (tmp_path / "last.npz").write_bytes(b"keep")
-    (tmp_path / ".hidden").write_bytes(b"keep")
-    assert remove_orphans(tmp_path) == [str(tmp_path / ".tmp-last.npz-abc123")]
-    assert sorted(os.listdir(tmp_path)) == [".hidden", "last.npz"]
+def _left_by_a_killed_writer(folder, token="deadbeef0000", job="test job"):
+    """A folder as a killed claim leaves it: its record in .lock, a half-written file."""
+    folder.mkdir(exist_ok=True)
+    (folder / ".lock").write_text(f'{{"pid": 1, "job": "{job}", "token": "{token}"}}\n')
+    (folder / "sub").mkdir(exist_ok=True)
+    (folder / "sub" / f".tmp-{token}-last.npz-abc123").write_bytes(b"PK half")
+
+
+def test_a_claim_removes_the_temporary_files_its_last_holder_recorded_and_nothing_else(tmp_path):
+    _left_by_a_killed_writer(tmp_path / "out")
+    for name in (".tmp-notes", ".tmp-0123456789ab-x-yz", ".hidden", "last.npz"):
+        (tmp_path / "out" / name).write_bytes(b"keep")
+    with claim_folder(tmp_path / "out", "test job"):
+        assert not (tmp_path / "out" / "sub" / ".tmp-deadbeef0000-last.npz-abc123").exists()
+    assert sorted(os.listdir(tmp_path / "out")) == [".hidden", ".tmp-0123456789ab-x-yz",
+                                                   ".tmp-notes", "last.npz", "sub"]
+
+
+def test_a_claimed_folder_is_refused_to_a_second_holder_and_checked_after_the_lock(tmp_path):
+    import fcntl
+    (tmp_path / "out").mkdir()
+    holder = open(tmp_path / "out" / ".lock", "a+")
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    holder.write('{"pid": 4242, "job": "other"}')
+    holder.flush()
+    checked = []
+    with pytest.raises(FolderInUse, match="pid 4242"):
+        claim_folder(tmp_path / "out", "test job", usable=checked.append)
+    assert checked == []  # the check comes after the lock
+    holder.close()
+    with claim_folder(tmp_path / "out", "test job", usable=checked.append) as claim:
+        assert checked == [claim] and not claim.created
+    assert os.listdir(tmp_path / "out") == []  # the lock goes at the end
+
+
+def test_a_lock_that_is_a_link_is_refused_and_its_target_untouched(tmp_path):
+    (tmp_path / "victim.txt").write_text("mine\n")
+    (tmp_path / "out").mkdir()
+    os.symlink(tmp_path / "victim.txt", tmp_path / "out" / ".lock")
+    with pytest.raises(OSError, match="lock"):
+        claim_folder(tmp_path / "out", "test job")
+    assert (tmp_path / "victim.txt").read_text() == "mine\n"
+
+
+def test_a_folder_the_claim_made_goes_when_nothing_was_written(tmp_path):
+    with claim_folder(tmp_path / "new", "test job") as claim:
+        assert claim.created and os.listdir(tmp_path / "new") == [".lock"]
+    assert not (tmp_path / "new").exists()
+    with pytest.raises(OSError, match="symbolic link"):
+        os.symlink(tmp_path, tmp_path / "link")
+        claim_folder(tmp_path / "link", "test job")
 
 
 @pytest.mark.parametrize("content, message", [
@@ -79,17 +124,28 @@ def test_a_new_folder_appears_whole_or_not_at_all(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["eyes"]
 
 
-def test_a_new_folder_removes_what_a_killed_attempt_left_and_refuses_a_full_one(tmp_path):
-    (tmp_path / ".tmp-eyes-dead").mkdir()
-    (tmp_path / ".tmp-eyes-dead" / "0.png").write_bytes(b"x")
+def test_a_new_folder_clears_what_a_killed_run_of_its_job_left_and_nothing_else(tmp_path):
+    (tmp_path / ".tmp-eyes-mine").mkdir()   # a user's, however it is named
+    _left_by_a_killed_writer(tmp_path / "eyes.partial", job="new folder")
+    (tmp_path / "eyes.partial" / "0.png").write_bytes(b"x")
     with new_folder(tmp_path / "eyes"):
         pass
-    assert sorted(os.listdir(tmp_path)) == ["eyes"]
+    assert sorted(os.listdir(tmp_path)) == [".tmp-eyes-mine", "eyes"]
+    assert os.listdir(tmp_path / "eyes") == []
     (tmp_path / "eyes" / "mine.txt").write_text("keep")
     with pytest.raises(FileExistsError, match="not empty"):
         with new_folder(tmp_path / "eyes"):
             pass
     assert os.listdir(tmp_path / "eyes") == ["mine.txt"]
+
+
+def test_a_partial_folder_that_is_not_a_stopped_run_of_the_job_is_refused(tmp_path):
+    (tmp_path / "eyes.partial").mkdir()
+    (tmp_path / "eyes.partial" / "mine.txt").write_text("keep")
+    with pytest.raises(FileExistsError, match="was not left by a stopped"):
+        with new_folder(tmp_path / "eyes"):
+            pass
+    assert os.listdir(tmp_path / "eyes.partial") == ["mine.txt"]
 
 
 class Clock:

@@ -13,7 +13,7 @@ import stat
 import numpy as np
 import pytest
 
-from command_runs import call, run, tiny_run_flags, tree
+from command_runs import call, held_by_another_process, run, tiny_run_flags, tree
 from minigan import ablations, backend, evaluate_gaze, make_eyes, refine, train_eyes
 from minigan.data.eyes import render_eyes
 from minigan.experiments import ablation_study, gaze_eval
@@ -153,15 +153,20 @@ def test_ctrl_c_in_the_last_step_of_a_phase_loses_nothing(phase, step, tmp_path,
                 (tmp_path / "straight" / name).read_bytes(), name
 
 
-def test_a_fresh_run_into_a_folder_with_an_old_log_starts_a_new_log(tmp_path):
+def test_a_fresh_run_never_writes_into_a_folder_of_other_files(tmp_path):
+    """A log.jsonl that is no run's (no config.json beside it) is a user's: left as it was."""
     config = TrainConfig.cpu_preset(steps=1, pretrain_refiner_steps=1,
                                     pretrain_discriminator_steps=0, batch_size=4, history_batches=2,
                                     refiner_channels=4, refiner_blocks=1,
                                     discriminator_width=0.125, device="cpu")
     data = render_eyes(8, "synthetic", seed=0).images, render_eyes(8, "photo", seed=1).images
     (tmp_path / "log.jsonl").write_text('{"t": 1, "phase": "pretrain_refiner"}\n' * 5)
-    train(config, *data, tmp_path, progress=None)
-    assert [json.loads(line)["t"] for line in open(tmp_path / "log.jsonl")] == [1, 2]
+    before = tree(tmp_path)
+    with pytest.raises(FileExistsError, match="holds no run, but other files"):
+        train(config, *data, tmp_path, progress=None)
+    assert tree(tmp_path) == before
+    train(config, *data, tmp_path / "run", progress=None)
+    assert [json.loads(line)["t"] for line in open(tmp_path / "run" / "log.jsonl")] == [1, 2]
 
 
 def test_no_checkpoint_holds_weights_that_are_not_finite(tmp_path, monkeypatch, capsys):
@@ -199,16 +204,12 @@ def test_no_checkpoint_holds_weights_that_are_not_finite(tmp_path, monkeypatch, 
 def test_a_run_folder_trains_in_one_process_at_a_time(finished, tmp_path, capsys):
     out, _, _ = finished
     shutil.copytree(out, tmp_path / "run")
-    folder = RunFolder(tmp_path / "run")
-    assert folder.lock()
-    try:
+    with held_by_another_process(tmp_path / "run") as pid:
+        before = tree(tmp_path / "run")
         code, _, err = call(train_eyes.main, ["--resume", str(tmp_path / "run"), "--steps", "5"],
                             capsys)
-    finally:
-        folder.unlock()
-    assert code == 2 and "in use by another training process" in err
-
-
+        assert code == 2 and f"is in use by another process (pid {pid}, simgan run)" in err
+        assert tree(tmp_path / "run") == before
 def test_refine_of_a_folder_shows_its_total_and_an_eta(finished, tmp_path, capsys):
     out, _, _ = finished
     assert make_eyes.main(["--n", "5", "--out", str(tmp_path / "eyes")]) == 0

@@ -50,7 +50,7 @@ def test_train_eyes_resumes_a_run_for_more_steps(run, tmp_path):
 def test_the_lesson_preset_is_selectable_and_flags_override_it(tmp_path):
     args = train_eyes.parse_args(["--preset", "lesson", "--steps", "7", "--device", "cpu",
                                   "--out", str(tmp_path / "lesson")])
-    config = train_eyes.plan_run(args, "cpu").config
+    config = train_eyes.plan_run(args, "cpu", str(tmp_path / "lesson")).config
     assert config == TrainConfig.lesson_preset(steps=7, device="cpu")
 
 

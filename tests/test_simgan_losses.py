@@ -69,6 +69,19 @@ def test_self_regularization_gradients_ignores_a_constant_shift():
 
 
 @pytest.mark.task5_1
+def test_self_regularization_blur_holds_coarse_structure_and_lets_fine_noise_go():
+    rng = np.random.default_rng(7)
+    a = rng.uniform(-1, 1, (2, 1, 35, 55)).astype(np.float32)
+    checker = 0.2 * (-1.0) ** np.add.outer(np.arange(35), np.arange(55)).astype(np.float32)
+    fine = self_regularization(Tensor(a + checker), Tensor(a), 1.0, "blur").item()
+    coarse = self_regularization(Tensor(a + 0.2), Tensor(a), 1.0, "blur").item()
+    identity = self_regularization(Tensor(a + checker), Tensor(a), 1.0).item()
+    assert identity == pytest.approx(0.2 * 35 * 55, rel=1e-4)
+    assert fine < 0.05 * identity and fine < 0.2 * coarse
+    assert psi(Tensor(a), "blur").shape == (2, 1, 35, 55)
+
+
+@pytest.mark.task5_1
 def test_self_regularization_backpropagates_to_the_refined_image():
     a = Tensor(np.zeros((1, 1, 3, 3), np.float32), requires_grad=True)
     self_regularization(a, Tensor(np.ones((1, 1, 3, 3), np.float32)), lam=2.0).backward()

@@ -6,18 +6,17 @@
     args = parser.parse_args(argv)
     device = device_from(args)                      # resolved, or UsageError naming the source
 
-    def main(argv=None):
-        return run_program(PROG, _main, argv)       # ValueError, OSError ... -> one line, exit 2
+    main = program_main(PROG, _main, __name__)      # ValueError, OSError ... -> one line, exit 2
 """
-from minigan.cli.arguments import (COUNT, NON_NEGATIVE, POSITIVE, POSITIVE_INT, Parser,
+from minigan.cli.arguments import (COUNT, NON_NEGATIVE, POSITIVE, POSITIVE_INT, SEEDS, Parser,
                                    add_progress, add_seed, check_output, check_source,
                                    progress_bar_wanted,
                                    show_defaults)
 from minigan.cli.device import (DEVICE_CHOICES, DEVICE_ENV, add_device, device_from, preset_for,
                                  preset_in_argv)
-from minigan.cli.program import UsageError, one_line, resumable, run_program
+from minigan.cli.program import UsageError, one_line, program_main, resumable, run_program
 
-__all__ = ["Parser", "POSITIVE_INT", "COUNT", "POSITIVE", "NON_NEGATIVE", "add_progress",
+__all__ = ["Parser", "POSITIVE_INT", "SEEDS", "COUNT", "POSITIVE", "NON_NEGATIVE", "add_progress",
            "add_seed", "check_output", "check_source", "progress_bar_wanted", "show_defaults",
            "DEVICE_CHOICES", "DEVICE_ENV", "add_device", "device_from", "preset_for",
-           "preset_in_argv", "UsageError", "one_line", "resumable", "run_program"]
+           "preset_in_argv", "UsageError", "one_line", "program_main", "resumable", "run_program"]

@@ -69,6 +69,34 @@ POSITIVE = _number(float, 0, True)         # finite and > 0
 NON_NEGATIVE = _number(float, 0, False)    # finite and >= 0
 
 
+def SEEDS(text):
+    """Seeds from the command line: ``N`` is 0 .. N-1, ``A-B`` is A .. B (both included), and
+    a comma joins parts (``7,11``, ``0-2,9``; one seed alone: ``7,``). Distinct, in order."""
+    seeds = []
+    parts = [part.strip() for part in text.split(",")]
+    listed = len(parts) > 1
+    for part in (p for p in parts if p or not listed):
+        low, dash, high = part.partition("-")
+        try:
+            if dash:
+                chosen = range(int(low), int(high) + 1)
+                if int(low) < 0 or int(high) < int(low):
+                    raise ValueError
+            else:
+                value = int(part)
+                if value < (0 if listed else 1):
+                    raise ValueError
+                chosen = [value] if listed else range(value)
+        except ValueError:
+            seeds = []
+            break
+        seeds += [s for s in chosen if s not in seeds]
+    if not seeds:
+        raise argparse.ArgumentTypeError(f"expected seeds as N (0 .. N-1, N >= 1), A-B (A <= B) "
+                                         f"or a comma list such as 7,11, got {text!r}")
+    return tuple(seeds)
+
+
 def add_seed(parser, default=0, text="seed of every random draw"):
     parser.add_argument("--seed", type=COUNT, default=default, metavar="N", help=text)
 

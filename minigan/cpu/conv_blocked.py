@@ -58,12 +58,20 @@ def _pointwise(kernel, stride, padding):
     return kernel == 1 and stride == 1 and padding == 0
 
 
-def conv2d_forward(x, w, b, stride, padding):
-    """y = conv(x, w) + b. x (N,C,H,W), w (F,C,K,K), b (F,) or None -> y (N,F,Ho,Wo)."""
+def conv2d_forward(x, w, b, stride, padding, residual=None, relu=False):
+    """y = conv(x, w) + b, then + residual and ReLU when given (on each chunk of images while
+    it is in cache). x (N,C,H,W), w (F,C,K,K), b (F,) or None, residual (N,F,Ho,Wo) or None
+    -> y (N,F,Ho,Wo)."""
     f, _, k, _ = w.shape
     g = grid(x.shape, k, stride, padding)
     weights = w.reshape(f, -1)
     y = np.empty((x.shape[0], f, g.ho, g.wo), x.dtype)
+
+    def epilogue(lo, hi):
+        if residual is not None:
+            y[lo:hi] += residual[lo:hi]
+        if relu:
+            np.maximum(y[lo:hi], 0, out=y[lo:hi])
 
     def images(lo, hi):
         if _pointwise(k, stride, padding):   # y[n] = W @ x[n], one product per image
@@ -71,6 +79,7 @@ def conv2d_forward(x, w, b, stride, padding):
             np.matmul(weights, x[lo:hi].reshape(hi - lo, x.shape[1], -1), out=out)
             if b is not None:
                 out += b[:, None]
+            epilogue(lo, hi)
             return
         for n0, count, cols in columns(x[lo:hi], k, stride, padding):
             product = (weights @ cols).reshape(f, count, g.ho, g.wq)[..., :g.wo]
@@ -79,6 +88,7 @@ def conv2d_forward(x, w, b, stride, padding):
                 out[...] = product
             else:
                 np.add(product, b[:, None, None, None], out=out)
+            epilogue(lo + n0, lo + n0 + count)
     over_images(x.shape[0], images)
     return y
 

@@ -8,7 +8,12 @@ included, and no product waits for BLAS helper threads to meet. One image after 
 BLAS's own threads is slower, and far slower on a busy machine, where threads that wait for
 each other lose their time slices. Without threadpoolctl, or on one core, it is task(0, n) in
 the calling thread.
+
+``blas_held()`` applies the same policy to a whole computation (a training run, an
+estimator's training): BLAS runs one thread per call there too, so the matrix products outside
+the convolutions do not spawn helper threads that fight the cores for time slices.
 """
+import contextlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,6 +28,13 @@ _pool = None   # (executor, threadpool controller), made on first use
 def cores():
     """The cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def blas_held():
+    """A context in which BLAS runs one thread per call (nothing changes without threadpoolctl)."""
+    if ThreadpoolController is None:
+        return contextlib.nullcontext()
+    return _workers()[1].limit(limits=1, user_api="blas")
 
 
 def _workers():

@@ -39,14 +39,25 @@ JPEG_TABLE = np.array([
     dtype=np.float32)
 
 
-def webcam(luminance, geometry, look, rng):
-    """Glasses, blur, low resolution, noise, response, JPEG, upsampling, equalization."""
-    per = lambda name: look[name][:, None, None]  # noqa: E731
+def webcam(luminance, geometry, look, rng, factors=("glasses", "webcam", "equalization")):
+    """Glasses, blur, low resolution, noise, response, JPEG, upsampling, equalization, each
+    part only when its group is among ``factors`` (``eye_styles.FACTORS``; none of the three:
+    the scene as it is, ``2 luminance - 1``)."""
     image = luminance.copy()
-    wearing = np.flatnonzero(look["glasses"] < GLASSES_SHARE)
-    if len(wearing):
-        image[wearing] = _glasses(image[wearing], geometry["center"][wearing],
-                                  {name: values[wearing] for name, values in look.items()})
+    if "glasses" in factors:
+        wearing = np.flatnonzero(look["glasses"] < GLASSES_SHARE)
+        if len(wearing):
+            image[wearing] = _glasses(image[wearing], geometry["center"][wearing],
+                                      {name: values[wearing] for name, values in look.items()})
+    captured = _camera(image, look, rng) if "webcam" in factors else 2.0 * image - 1.0
+    if "equalization" in factors:
+        return equalize_histogram(captured)
+    return np.clip(captured, -1.0, 1.0).astype(np.float32)
+
+
+def _camera(image, look, rng):
+    """Steps 2-6 but the equalization on ``(m, 35, 55)`` scenes in [0, 1]; -> [-1, 1]."""
+    per = lambda name: look[name][:, None, None]  # noqa: E731
     mix = per("blur")
     image = (1.0 - mix) * _blur(image, 0.5) + mix * _blur(image, 1.0)
 
@@ -60,7 +71,7 @@ def webcam(luminance, geometry, look, rng):
             low = _sensor(low, {name: values[chosen] for name, values in look.items()}, rng)
             captured[chosen] = (resampling_matrix(EYE_HEIGHT, height) @ low
                                 @ resampling_matrix(EYE_WIDTH, width).T) / 127.5 - 1.0
-    return equalize_histogram(captured)
+    return captured
 
 
 def _sensor(low, look, rng):

@@ -50,23 +50,25 @@ N_LANDMARKS = 16        # eyelid margin points, as many as UnityEyes' interior_m
 
 # name: (low, high) of a uniform draw; angles in degrees here, radians in the params. The
 # gaze comes first, so one seed gives the same gaze in both styles.
-PARAM_RANGES = {  # the simulator's eyes, as UnityEyes crops show them: any head pose, big eyes
+PARAM_RANGES = {  # the simulator's eyes: any head pose, and every shape the photos have
     "pitch": (-25.0, 25.0),
     "yaw": (-25.0, 25.0),
     "head_pitch": (-20.0, 20.0),
     "head_yaw": (-30.0, 30.0),
     "roll": (-8.0, 8.0),
-    "center_x": (26.0, 29.0),
-    "center_y": (16.0, 19.0),
-    "scale": (1.1, 1.35),
+    "center_x": (25.0, 30.0),
+    "center_y": (16.0, 20.0),
+    "scale": (1.0, 1.35),
     "opening": (0.35, 1.05),
-    "lower_lid": (0.45, 0.75),
-    "lid_skew": (-0.25, 0.25),
+    "lower_lid": (0.45, 0.85),
+    "lid_skew": (-0.25, 0.35),
     "iris_size": (0.5, 0.6),
-    "pupil_size": (0.45, 0.7),
+    "pupil_size": (0.25, 0.7),
 }
 # MPIIGaze-like: the same gaze, but webcam head poses (mostly facing down at a laptop, the
-# normalization removes roll), eyes lower in the crop, narrower openings, small pupils
+# normalization removes roll), eyes lower in the crop, narrower openings, small pupils; every
+# range lies inside the simulator's, as a simulator such as UnityEyes is built to cover the
+# real data's shapes and poses (a refiner that keeps the labels cannot change a shape)
 PHOTO_PARAM_RANGES = dict(PARAM_RANGES, **{
     "head_pitch": (-15.0, 8.0),
     "head_yaw": (-20.0, 20.0),

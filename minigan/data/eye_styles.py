@@ -5,10 +5,11 @@
   strength plus ambient light, with sharp corneal reflections of the key light and of an
   environment light; a wide range of skin tones and exposures; clean and noise-free.
 * ``photo``, a miniature of MPIIGaze's normalized webcam eyes (a stand-in, not real data):
-  other people (smoother skin, fewer and shorter lashes, brows closer to the eye, darker
-  irises), harsher light (grazing, one-sided, little ambient, hard cast shadows), a glint of
-  the laptop screen, glasses on about a quarter of the images, then a webcam
-  (``eye_camera.webcam``) and the dataset's per-image histogram equalization.
+  other people (smoother skin, fewer and shorter lashes, brows closer to the eye, dark irises
+  that merge with the pupil, as in MPIIGaze's webcam eyes), harsher light (grazing, one-sided,
+  little ambient, hard cast shadows), a glint of the laptop screen, glasses on about a quarter
+  of the images, then a webcam (``eye_camera.webcam``) and the dataset's per-image histogram
+  equalization.
 
 Every number is drawn uniformly from ``(low, high)``, per image, from the style's own stream;
 ``identity`` is floored to an index into ``eye_texture.texture_bank(style)``. A hard shadow,
@@ -42,9 +43,9 @@ APPEARANCE = {
         "glint2_height": (0.4, 1.0),
     },
     "photo": {
-        "identity": (0, IDENTITIES), "skin": (0.2, 0.8), "sclera": (0.45, 0.75),
-        "iris": (0.04, 0.2), "pupil": (0.02, 0.05), "caruncle": (0.4, 0.65),
-        "blotch": (0.02, 0.06), "wrinkle": (0.0, 0.05), "iris_texture": (0.05, 0.2),
+        "identity": (0, IDENTITIES), "skin": (0.2, 0.8), "sclera": (0.3, 0.6),
+        "iris": (0.02, 0.08), "pupil": (0.02, 0.05), "caruncle": (0.4, 0.65),
+        "blotch": (0.02, 0.06), "wrinkle": (0.0, 0.05), "iris_texture": (0.02, 0.08),
         "collarette": (-0.1, 0.1),
         "crease": (0.0, 0.35), "crease_gap": (2.0, 5.0), "second_crease": (-0.5, 0.2),
         "lashes": (0.4, 0.8), "lash_length": (2.0, 4.0), "lash_count": (9.0, 15.0),
@@ -73,10 +74,55 @@ WEBCAM = {  # photo only: glasses, then the camera chain of eye_camera.webcam
 }
 GLASSES_SHARE = 0.25
 
+# What the photo style changes, in groups that a study can switch one at a time; a group off
+# draws its numbers from the synthetic ranges (glasses: none; webcam: no camera chain;
+# equalization: no histogram equalization; identity: the synthetic people's textures too).
+FACTORS = {
+    "identity": ("identity", "skin", "sclera", "iris", "pupil", "caruncle", "blotch", "wrinkle",
+                 "iris_texture", "collarette", "crease", "crease_gap", "second_crease", "lashes",
+                 "lash_length", "lash_count", "lash_lean", "lash_phase", "lash_line", "brow",
+                 "brow_gap", "brow_thickness"),
+    "light": ("light_azimuth", "light_elevation", "diffuse", "ambient", "occlusion", "exposure",
+              "specular", "shadow", "shadow_angle", "shadow_offset", "shadow_softness"),
+    "glints": ("glint", "glint_size", "glint2", "glint2_azimuth", "glint2_elevation",
+               "glint2_width", "glint2_height"),
+    "glasses": ("glasses", "frame_width", "frame_tone", "lens_dx", "lens_dy", "lens_width",
+                "lens_height", "lens_tilt", "lens_glare", "glare_x", "glare_y", "reflection"),
+    "webcam": ("blur", "resolution", "brightness", "noise_gain", "noise_floor", "response",
+               "jpeg_quality"),
+    "equalization": (),
+}
+ALL_FACTORS = tuple(FACTORS)
 
-def draw_style(style, n, rng):
+
+def check_factors(style, factors):
+    """The photo factors to apply, as a tuple in ``FACTORS`` order (None: all of them for
+    ``photo``, none for ``synthetic``); ValueError for an unknown name or a synthetic style
+    asked for factors."""
+    if factors is None:
+        return ALL_FACTORS if style == "photo" else ()
+    factors = tuple(factors)
+    unknown = sorted(set(factors) - set(FACTORS))
+    if unknown:
+        raise ValueError(f"unknown photo factors {unknown}; choose from {list(FACTORS)}")
+    if factors and style != "photo":
+        raise ValueError(f"photo factors {list(factors)} need style='photo', not {style!r}")
+    return tuple(name for name in FACTORS if name in factors)
+
+
+def draw_style(style, n, rng, factors=None):
     """Per-image style numbers: ``name -> (n,)`` float32, uniform over the style's ranges
-    (``APPEARANCE[style]``, and ``WEBCAM`` for photo), in the order of those dicts."""
+    (``APPEARANCE[style]``, and ``WEBCAM`` for photo), in the order of those dicts.
+
+    For ``photo``, a name whose group is not among ``factors`` (``check_factors``) is drawn from
+    the synthetic range (the camera's from its own: unused then). Every number takes the same
+    draw from ``rng`` whatever the factors, so switching one group off changes no other."""
+    factors = check_factors(style, factors)
     ranges = dict(APPEARANCE[style], **(WEBCAM if style == "photo" else {}))
-    return {name: rng.uniform(low, high, size=n).astype(np.float32)
+    if style == "photo":
+        off = {name for group in FACTORS if group not in factors for name in FACTORS[group]}
+        ranges.update({name: APPEARANCE["synthetic"][name] for name in off
+                       if name in APPEARANCE["synthetic"]})
+    # the same uniform draw, scaled to each range: u in [0, 1) -> low + u (high - low)
+    return {name: (low + (high - low) * rng.random(size=n)).astype(np.float32)
             for name, (low, high) in ranges.items()}

@@ -19,7 +19,7 @@ over the batch, in chunks of 32 eyes whose arrays stay in the CPU cache, one thr
 """
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Dict, Mapping, Optional
+from typing import Dict, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -64,15 +64,20 @@ class EyeBatch:
 
 
 def render_eyes(n: int, style: str = "synthetic", seed: int = 0,
-                params: Optional[Mapping[str, np.ndarray]] = None) -> EyeBatch:
+                params: Optional[Mapping[str, np.ndarray]] = None,
+                factors: Optional[Sequence[str]] = None) -> EyeBatch:
     """Render ``n`` eyes in ``style`` ("synthetic" | "photo"); returns an ``EyeBatch``.
 
     ``params``: geometry from ``sample_eye_params`` (a dict of ``(n,)`` arrays); drawn from
     ``seed`` and the style's ranges when None. Same params -> same labels in both styles.
-    Same (n, style, seed, params) -> the same images, bit for bit.
+    ``factors`` (photo only): which of the photo style's appearance groups
+    (``eye_styles.FACTORS``: identity, light, glints, glasses, webcam, equalization) to apply;
+    the others look as in the synthetic style. None: all of them.
+    Same (n, style, seed, params, factors) -> the same images, bit for bit.
     """
     if style not in STYLES:
         raise ValueError(f"style must be one of {STYLES}, got {style!r}")
+    factors = eye_styles.check_factors(style, factors)
     if not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"n must be a non-negative integer, got {n!r}")
     n = int(n)
@@ -88,14 +93,15 @@ def render_eyes(n: int, style: str = "synthetic", seed: int = 0,
     # one stream for the per-image style numbers, one per chunk for its noise images, so the
     # result does not depend on the order in which the threads finish
     streams = np.random.SeedSequence([int(seed), _STYLE_STREAM[style]]).spawn(1 + len(parts))
-    look = eye_styles.draw_style(style, n, np.random.default_rng(streams[0]))
-    eye_texture.texture_bank(style)   # made once, here, rather than by racing threads
+    look = eye_styles.draw_style(style, n, np.random.default_rng(streams[0]), factors)
+    people = "photo" if "identity" in factors else "synthetic"
+    eye_texture.texture_bank(people)   # made once, here, rather than by racing threads
     images = np.empty((n, 1, eye_geometry.EYE_HEIGHT, eye_geometry.EYE_WIDTH), np.float32)
 
     def render_part(index):
         part, rng = parts[index], np.random.default_rng(streams[index + 1])
-        images[part, 0] = _render_chunk(style, _take(params, part), _take(geometry, part),
-                                        _take(look, part), rng)
+        images[part, 0] = _render_chunk(people, factors, _take(params, part),
+                                        _take(geometry, part), _take(look, part), rng)
 
     # NumPy releases the GIL inside its array loops, so threads use all the cores
     with ThreadPoolExecutor(max_workers=max(1, min(len(parts), cores()))) as pool:
@@ -110,13 +116,11 @@ def render_eyes(n: int, style: str = "synthetic", seed: int = 0,
                     params=params, style=style)
 
 
-def _render_chunk(style, params, geometry, look, rng):
+def _render_chunk(people, factors, params, geometry, look, rng):
     """``(m, 35, 55)`` float32 in [-1, 1] for one chunk of eyes."""
     fields = eye_geometry.pixel_fields(params, geometry)
-    luminance = eye_shading.shade(fields, geometry, look, style)
-    if style == "photo":
-        return eye_camera.webcam(luminance, geometry, look, rng)
-    return (2.0 * luminance - 1.0).astype(np.float32)
+    luminance = eye_shading.shade(fields, geometry, look, people)
+    return eye_camera.webcam(luminance, geometry, look, rng, factors)
 
 
 def _take(arrays, part):

@@ -8,11 +8,11 @@ Layout (what ``python -m minigan.make_eyes`` writes, and any folder of pictures 
 
 Without a labels file every image in the folder is read, in natural order (``2.png`` before
 ``10.png``). With one, the labels file is the index: its images are read in its order and
-other pictures in the folder (a ``grid.png``, say) are left alone. Every numeric key becomes
-a label array ``(N, ...)``; other keys (strings, ...) are ignored. Images are resized whole
-(no crop), so a folder of eye crops should already frame the eye.
+other pictures in the folder (a ``grid.png``, say) are left alone. Every line is checked
+(``labels``): each label a finite number, or list of them, of one shape on every line. Every
+numeric key becomes a label array ``(N, ...)``; other keys (strings, ...) are ignored. Images
+are resized whole (no crop), so a folder of eye crops should already frame the eye.
 """
-import json
 import os
 import re
 from typing import List, Mapping, Optional, Tuple
@@ -22,6 +22,8 @@ import numpy as np
 from minigan.data.batches import ArrayDataset
 from minigan.data.bad_files import BadFiles, DataError
 from minigan.data.images import EYE_SIZE, IMAGE_SUFFIXES, PathLike, load_image_gray
+from minigan.data.labels import (check_label_arrays, label_arrays, label_rows, read_labels,
+                                 write_labels)
 from minigan.io.png import save_png, to_uint8
 
 LABELS_FILE = "labels.jsonl"
@@ -47,22 +49,28 @@ def list_images(folder, suffixes=IMAGE_SUFFIXES):
     return names
 
 
+def folder_index(folder, labels_file=LABELS_FILE, bad=None):
+    """``(names, rows)``: the images of ``folder`` to read, in order, and their label rows
+    (None without a labels file). With a labels file, it is the index (``labels.read_labels``:
+    every row checked, a bad one raising or going to ``bad``); without, every image file."""
+    bad = BadFiles(False) if bad is None else bad
+    label_path = os.path.join(folder, labels_file)
+    if os.path.isdir(folder) and os.path.lexists(label_path):
+        rows = read_labels(label_path, bad)
+        return list(rows), rows
+    return list_images(folder), None
+
+
 def load_folder(folder: PathLike, n: Optional[int] = None, skip_bad: bool = False,
                 size: Tuple[int, int] = EYE_SIZE, labels_file: str = LABELS_FILE) -> ArrayDataset:
     """Read up to ``n`` images of ``folder`` as an ``ArrayDataset`` of ``(N, 1, H, W)``.
 
     Labels (and the list of images) come from ``folder/labels_file`` when it exists. A
-    corrupt or missing image raises ``DataError`` naming the file, or with ``skip_bad`` is
-    skipped and listed in ``dataset.skipped``.
+    corrupt or missing image, or a bad labels line, raises ``DataError`` naming the file, or
+    with ``skip_bad`` is skipped and listed in ``dataset.skipped``.
     """
     bad = BadFiles(skip_bad)
-    label_path = os.path.join(folder, labels_file)
-    if os.path.isdir(folder) and os.path.isfile(label_path):
-        rows = read_labels(label_path, bad)
-        names = list(rows)
-    else:
-        rows, names = None, list_images(folder)
-
+    names, rows = folder_index(folder, labels_file, bad)
     images, kept = [], []
     for name in names:
         if n is not None and len(images) >= n:
@@ -72,41 +80,9 @@ def load_folder(folder: PathLike, n: Optional[int] = None, skip_bad: bool = Fals
             kept.append(name)
     if not images:
         raise DataError(folder, f"no usable images ({bad.summary()})")
-    labels = _stack_labels([rows[name] for name in kept], label_path) if rows is not None else {}
+    labels = (label_arrays([rows[name] for name in kept], os.path.join(folder, labels_file))
+              if rows is not None else {})
     return ArrayDataset(np.stack(images)[:, None], labels, skipped=bad)
-
-
-def read_labels(path, bad):
-    """``file name -> {key: value}`` from a JSON-lines labels file; bad lines go to ``bad``."""
-    rows = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            with bad.guard():
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise DataError(path, f"line {number} is not JSON ({error})") from None
-                if not isinstance(row, dict) or not isinstance(row.get("file"), str):
-                    raise DataError(path, f'line {number}: expected an object with a "file" name')
-                rows[row.pop("file")] = row
-    return rows
-
-
-def _stack_labels(rows, path):
-    """List of per-image dicts -> ``name -> (N, ...)`` float32 for every numeric key."""
-    labels = {}
-    for key in rows[0] if rows else ():
-        try:
-            values = np.asarray([row[key] for row in rows], dtype=np.float32)
-        except KeyError:
-            raise DataError(path, f"label {key!r} is missing on some lines; every line "
-                                  "needs the same keys") from None
-        except (TypeError, ValueError):
-            continue  # not numeric, or ragged lists: not a label array
-        labels[key] = values
-    return labels
 
 
 def write_folder(folder: PathLike, images: np.ndarray,
@@ -114,8 +90,8 @@ def write_folder(folder: PathLike, images: np.ndarray,
                  labels_file: str = LABELS_FILE) -> List[str]:
     """Write ``(N, 1, H, W)`` images in [-1, 1] as ``00000.png ...`` and their labels.
 
-    ``labels``: ``name -> (N, ...)`` arrays, written one JSON line per image (floats rounded
-    to 6 digits). Returns the list of file names.
+    ``labels``: ``name -> (N, ...)`` finite arrays, written one JSON line per image (floats
+    rounded to 6 digits, ``labels.write_labels``). Returns the list of file names.
     """
     os.makedirs(folder, exist_ok=True)
     pixels = to_uint8(images)
@@ -123,10 +99,6 @@ def write_folder(folder: PathLike, images: np.ndarray,
     names = [f"{index:0{digits}d}.png" for index in range(len(pixels))]
     for name, image in zip(names, pixels):
         save_png(os.path.join(folder, name), image)
-    rounded = {key: np.round(np.asarray(values, dtype=np.float64), 6).tolist()
-               for key, values in (labels or {}).items()}
-    with open(os.path.join(folder, labels_file), "w", encoding="utf-8") as handle:
-        for index, name in enumerate(names):
-            row = {"file": name, **{key: values[index] for key, values in rounded.items()}}
-            handle.write(json.dumps(row) + "\n")
+    check_label_arrays(labels or {}, folder)
+    write_labels(os.path.join(folder, labels_file), names, label_rows(labels or {}, len(names)))
     return names

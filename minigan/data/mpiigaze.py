@@ -26,6 +26,8 @@ from minigan.data.batches import ArrayDataset
 from minigan.data.bad_files import BadFiles, DataError
 from minigan.data.folder import natural_key
 from minigan.data.images import EYE_SIZE, PathLike, resize_array
+from minigan.data.labels import check_label_arrays
+from minigan.io.inputs import NotARegularFile, open_regular
 from minigan.io.png import from_uint8
 
 SIDES = ("left", "right")
@@ -87,7 +89,12 @@ def load_mpiigaze(root: PathLike, n: Optional[int] = None, skip_bad: bool = Fals
 def read_day(path):
     """One ``dayYY.mat`` -> ``{side: ((N, 36, 60) uint8, (N, 3) float64)}``, or ``DataError``."""
     try:
-        mat = scipy.io.loadmat(path, simplify_cells=True)
+        with open_regular(path) as handle:
+            mat = scipy.io.loadmat(handle, simplify_cells=True)
+    except FileNotFoundError:
+        raise DataError(path, "file not found") from None
+    except NotARegularFile as error:
+        raise DataError(path, error.strerror) from None
     except Exception as error:  # scipy raises ValueError, MatReadError, OSError, ... for bad files
         raise DataError(path, f"not a readable MATLAB file ({error}); "
                               f"expected {_EXPECTED}") from None
@@ -101,7 +108,7 @@ def read_day(path):
         if not isinstance(eye, dict) or "image" not in eye or "gaze" not in eye:
             raise DataError(path, f"has no data.{side}.image / data.{side}.gaze; "
                                   f"expected {_EXPECTED}")
-        pixels, gaze = np.asarray(eye["image"]), np.asarray(eye["gaze"], dtype=np.float64)
+        pixels, gaze = np.asarray(eye["image"]), _gaze_array(eye["gaze"], path, side)
         if pixels.ndim == 2:  # loadmat squeezes a day with a single image
             pixels, gaze = pixels[None], gaze.reshape(1, -1)
         if pixels.ndim != 3 or gaze.shape != (len(pixels), 3):
@@ -109,5 +116,17 @@ def read_day(path):
                                   f"{gaze.shape}; expected (N, 36, 60) and (N, 3)")
         if pixels.dtype != np.uint8:
             raise DataError(path, f"data.{side}.image has dtype {pixels.dtype}; expected uint8")
+        check_label_arrays({"gaze": gaze}, path, f"data.{side}")
         day[side] = (pixels, gaze)
     return day
+
+
+def _gaze_array(value, path, side):
+    """``data.<side>.gaze`` as float64, or ``DataError`` for a struct, strings or cells."""
+    try:
+        gaze = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        kind = "a struct" if isinstance(value, dict) else f"a {type(value).__name__}"
+        raise DataError(path, f"data.{side}.gaze is {kind}; expected an (N, 3) array of "
+                              "numbers") from None
+    return gaze

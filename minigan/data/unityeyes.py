@@ -33,8 +33,9 @@ import numpy as np
 from minigan.data.batches import ArrayDataset
 from minigan.data.bad_files import BadFiles, DataError
 from minigan.data.folder import natural_key
-from minigan.data.images import EYE_SIZE, PathLike, open_gray, resize_gray
-from minigan.io.png import from_uint8
+from minigan.data.images import EYE_SIZE, PathLike, open_gray, resize_gray, to_unit_range
+from minigan.data.labels import check_label_arrays
+from minigan.io.inputs import open_regular
 
 CROP_WIDTH = 1.5    # crop width / corner-to-corner distance
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -56,17 +57,24 @@ def load_unityeyes(folder: PathLike, n: Optional[int] = None, skip_bad: bool = F
             break
         with bad.guard():
             image, labels = load_render(os.path.join(folder, stem + ".jpg"),
-                                        os.path.join(folder, stem + ".json"), size)
-            images.append(image)
+                                        json_path_of(folder, stem), size)
+            check_label_arrays({key: np.asarray(value)[None] for key, value in labels.items()},
+                               json_path_of(folder, stem))
+            images.append(to_unit_range(image))
             rows.append(labels)
     if not images:
         raise DataError(folder, f"no usable UnityEyes renders ({bad.summary()})")
     labels = {key: np.stack([row[key] for row in rows]) for key in rows[0]}
-    return ArrayDataset(from_uint8(np.stack(images)), labels, skipped=bad)
+    return ArrayDataset(np.concatenate(images), labels, skipped=bad)
+
+
+def json_path_of(folder, stem):
+    return os.path.join(folder, stem + ".json")
 
 
 def load_render(jpg_path, json_path, size=EYE_SIZE):
-    """One render -> ``((H, W) uint8 crop, {label: array})``; ``DataError`` when unusable."""
+    """One render -> ``((H, W) crop, {label: array})``; ``DataError`` when unusable. The crop
+    is uint8, or float32 in [0, 255] for a 16-bit image (``images.resize_gray``)."""
     meta = _read_json(json_path)
     margin = _points(meta, "interior_margin_2d", json_path)
     caruncle = _points(meta, "caruncle_2d", json_path)
@@ -132,12 +140,14 @@ def _wrap_degrees(angles):
 
 def _read_json(path):
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open_regular(path, "r") as handle:
             meta = json.load(handle)
     except FileNotFoundError:
         raise DataError(path, "file not found") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise DataError(path, f"not valid JSON ({error})") from None
+    except OSError as error:
+        raise DataError(path, error.strerror or str(error)) from None
     if not isinstance(meta, dict):
         raise DataError(path, "expected a JSON object with UnityEyes' keys")
     return meta
@@ -149,7 +159,10 @@ def _numbers(text, count, path, key):
     if len(values) < count:
         raise DataError(path, f"{key} should be a string like \"(x, y, z)\" with at least "
                               f"{count} numbers, got {text!r}")
-    return np.array([float(value) for value in values])
+    numbers = np.array([float(value) for value in values])
+    if not np.isfinite(numbers).all():
+        raise DataError(path, f"{key} holds a number too large to be finite: {text!r}")
+    return numbers
 
 
 def _points(meta, key, path):

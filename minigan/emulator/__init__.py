@@ -3,9 +3,11 @@
 This package is an *array module* in the shape of CuPy (the subset minigan uses): device arrays
 (``arrays``: NumPy arrays in guarded allocations that refuse to mix with host arrays),
 ``RawModule``/``RawKernel`` (``kernels``: g++ compiles whatever kernel source it is given
-against ``cuda_emu.h``), ``cuda.Device``, ``random``, and every other NumPy function, whose
-array results become device arrays. ``MINIGAN_DEVICE=emulator`` (or ``device="emulator"``)
-makes minigan compute on it: the ops take the same path as on a GPU, through ``minigan.cuda``.
+against ``cuda_emu.h``, in a fraction of a second, and caches it in ``$MINIGAN_EMULATOR_CACHE``,
+default ``~/.cache/minigan/emulator``), ``cuda.Device``, ``random``, and every other NumPy
+function, whose array results become device arrays. ``MINIGAN_DEVICE=emulator`` (or
+``device="emulator"``) makes minigan compute on it: the ops take the same path as on a GPU,
+through ``minigan.cuda``.
 
     import minigan.emulator as emu
     module = emu.RawModule(code=open("my_kernel.cu").read(), name_expressions=["scale<float>"])
@@ -13,21 +15,22 @@ makes minigan compute on it: the ops take the same path as on a GPU, through ``m
     module.get_function("scale<float>")((1,), (32,), (x, numpy.int32(8)))
     x.get()
 
-What it checks (so a kernel that passes here is right in these respects on a GPU):
-index math and loop bounds (results against the NumPy references), writes just outside an
-array (guard zones), outputs never written (``empty`` is NaN), barriers not every thread of a
-block reaches, shuffles not every lane of a warp reaches, reads of shared memory before any
-thread wrote it (it starts as NaN), argument types against the kernel's C++ signature, grid
-and block limits and launch bounds, and host/device mix-ups in the Python around the kernels.
+What it checks (so a kernel that passes here is right in these respects on a GPU): index math
+and loop bounds (results against the NumPy references), reads and writes just outside an array
+(its guard zones: the launch stops, naming the kernel, the argument, the element and the
+thread), outputs never written (``empty`` is NaN), barriers not every thread of a block reaches,
+shuffles not every lane of a warp reaches, reads of shared memory before any thread wrote it (it
+starts as NaN), argument types against the kernel's C++ signature, grid and block limits and
+launch bounds, and host/device mix-ups in the Python around the kernels.
 
 What it does not: speed; real warp scheduling and divergence (a block's threads run one at a
-time, lower threads first, switching only at barriers and shuffles, so a race between threads
-of a block that a barrier should order is found only when the fixed order exposes it); blocks
-running concurrently (they run one after another, so races *between* blocks never show); the
-GPU memory model, caches, streams (everything is synchronous); float rounding as the GPU does it
-(no FMA contraction: results agree within the tests' tolerances, not bit for bit); accesses far
-outside an allocation (they may crash the process); and whether NVRTC compiles the source
-(``tests/test_kernels_compile.py`` does that).
+time, lower threads first, switching only at barriers and shuffles, so a race between threads of
+a block that a barrier should order is found only when the fixed order exposes it); blocks
+running concurrently (they run one after another, so races *between* blocks never show); the GPU
+memory model, caches, streams (everything is synchronous); float rounding as the GPU does it (no
+FMA contraction: results agree within the tests' tolerances, not bit for bit); accesses farther
+outside an array than its guard zone (they may crash the process); and whether NVRTC compiles
+the source (``tests/test_kernels_compile.py`` does that).
 """
 import numpy
 

@@ -7,8 +7,9 @@ behaves like a CuPy array where it matters for finding bugs:
 * arithmetic that mixes it with a host (NumPy) array raises ``TypeError``, as CuPy does, so a
   forgotten ``to_device`` fails on the CPU as it would on a GPU;
 * every allocation sits, 256-byte aligned as ``cudaMalloc``'s, between two guard zones of
-  ``GUARD`` bytes of 0xFF that ``check_guards`` verifies after each kernel launch (a write out
-  of bounds is reported; a read out of bounds gets NaN for floats, -1 for integers);
+  ``GUARD`` bytes of 0xFF (``guard_zones``): a kernel's access to them stops its launch (the
+  runtime's shadow memory, see ``kernels``), and ``check_guards`` verifies after each launch
+  that they still hold 0xFF;
 * ``empty`` fills floats with NaN and integers with -77, so an output a kernel forgets to
   write shows up in the results.
 """
@@ -120,6 +121,17 @@ def _allocation_of(array):
     if entry is None or entry[0]() is not base:
         return None
     return base, entry[1], entry[2]
+
+
+def guard_zones(array):
+    """The address ranges ``[begin, end)`` of the two guard zones of the allocation under
+    ``array`` (none for memory the emulator did not allocate)."""
+    allocation = _allocation_of(array)
+    if allocation is None:
+        return []
+    raw, start, nbytes = allocation
+    base = raw.ctypes.data
+    return [(base, base + start), (base + start + nbytes, base + raw.nbytes)]
 
 
 def check_guards(kernel, index, array):

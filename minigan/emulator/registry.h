@@ -1,83 +1,95 @@
 // registry.h: the C API through which minigan.emulator (Python, ctypes) launches the kernels of
 // one compiled source. minigan/emulator/kernels.py generates, for each RawModule, a file that
-// includes cuda_emu.h, then the kernel source, then this header, then one emu_register() call
-// per name expression ("conv2d_forward<float, TileBig>", ...):
+// includes cuda_emu.h, then the kernel source, then this header, then a table with one
+// emu_entry() per name expression ("conv2d_forward<float, TileBig>", ...):
 //
 //   emu_signature(name)    argument codes, one per parameter: p pointer, i int, u unsigned int,
 //                          l long long, f float, d double (NULL for an unknown name)
 //   emu_max_threads(name)  the kernel's __launch_bounds__ (1024 when it has none)
 //   emu_launch(name, gx, gy, gz, bx, by, bz, params)
-//                          runs the grid; params[i] points at argument i, as for cuLaunchKernel;
-//                          0 on success, -1 unknown name, -2 bad launch (emu_last_error says why)
+//                          runs the grid on the runtime (runtime.cpp); params[i] points at
+//                          argument i, as for cuLaunchKernel; 0 on success, -1 unknown name,
+//                          -2 failed launch (emu_runtime_last_error says why)
 #pragma once
-#include <cstddef>
-#include <functional>
-#include <map>
-#include <string>
-#include <utility>
 
 template <typename T> struct EmuCode;
-template <> struct EmuCode<int> { static char c() { return 'i'; } };
-template <> struct EmuCode<unsigned> { static char c() { return 'u'; } };
-template <> struct EmuCode<long long> { static char c() { return 'l'; } };
-template <> struct EmuCode<float> { static char c() { return 'f'; } };
-template <> struct EmuCode<double> { static char c() { return 'd'; } };
-template <typename T> struct EmuCode<T*> { static char c() { return 'p'; } };
-template <typename T> struct EmuCode<const T*> { static char c() { return 'p'; } };
+template <> struct EmuCode<int> { static constexpr char c = 'i'; };
+template <> struct EmuCode<unsigned> { static constexpr char c = 'u'; };
+template <> struct EmuCode<long long> { static constexpr char c = 'l'; };
+template <> struct EmuCode<float> { static constexpr char c = 'f'; };
+template <> struct EmuCode<double> { static constexpr char c = 'd'; };
+template <typename T> struct EmuCode<T*> { static constexpr char c = 'p'; };
+template <typename T> struct EmuCode<const T*> { static constexpr char c = 'p'; };
 
-struct EmuEntry {
-    std::string signature;
-    unsigned max_threads;
-    std::function<void(dim3, dim3, void**)> launch;
-};
+template <unsigned... I> struct EmuIndices {};
+template <unsigned N, unsigned... I> struct EmuMakeIndices : EmuMakeIndices<N - 1, N - 1, I...> {};
+template <unsigned... I> struct EmuMakeIndices<0, I...> { using type = EmuIndices<I...>; };
 
-inline std::map<std::string, EmuEntry>& emu_registry() {
-    static std::map<std::string, EmuEntry> registry;
-    return registry;
-}
+struct EmuLaunch { void (*kernel)(); void** params; };
 
-template <typename... Args, std::size_t... I>
-void emu_call(void (*fn)(Args...), void** params, std::index_sequence<I...>) {
-    fn(*static_cast<Args*>(params[I])...);
+// Not instrumented: it reads the launch's parameter block (Python's memory); the kernel it calls
+// is not inlined into it (the attributes differ), so every access of the kernel is checked.
+template <typename... Args, unsigned... I>
+__attribute__((no_sanitize_address)) void emu_call(void* launch, EmuIndices<I...>) {
+    const EmuLaunch& l = *static_cast<const EmuLaunch*>(launch);
+    reinterpret_cast<void (*)(Args...)>(l.kernel)(*static_cast<Args*>(l.params[I])...);
 }
 
 template <typename... Args>
-bool emu_register(const std::string& name, void (*fn)(Args...), unsigned max_threads) {
-    EmuEntry entry;
-    entry.signature = std::string{EmuCode<Args>::c()...};
-    entry.max_threads = max_threads;
-    entry.launch = [fn](dim3 grid, dim3 block, void** params) {
-        emu_run(grid, block, [&] { emu_call(fn, params, std::index_sequence_for<Args...>{}); });
-    };
-    emu_registry()[name] = entry;
-    return true;
+void emu_call(void* launch) {
+    emu_call<Args...>(launch, typename EmuMakeIndices<sizeof...(Args)>::type{});
 }
 
-inline std::string emu_last_error_text;
+template <typename... Args>
+struct EmuSignature { static constexpr char text[] = {EmuCode<Args>::c..., '\0'}; };
+
+struct EmuEntry {
+    const char* name;
+    const char* signature;
+    unsigned max_threads;
+    void (*kernel)();
+    void (*call)(void*);
+};
+
+template <typename... Args>
+EmuEntry emu_entry(const char* name, void (*fn)(Args...), unsigned max_threads) {
+    return EmuEntry{name, EmuSignature<Args...>::text, max_threads,
+                    reinterpret_cast<void (*)()>(fn), &emu_call<Args...>};
+}
+
+extern const EmuEntry emu_entries[];
+extern const int emu_entry_count;
+
+EMU_RUNTIME int emu_runtime_run(unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
+                                unsigned bz, void (*fn)(void*), void* arg,
+                                const void* kernel_library);
 
 #define EMU_API extern "C" __attribute__((visibility("default")))
 
+inline const EmuEntry* emu_find(const char* name) {
+    for (int i = 0; i < emu_entry_count; ++i)
+        if (strcmp(emu_entries[i].name, name) == 0) return &emu_entries[i];
+    return nullptr;
+}
+
+inline thread_local char emu_tls_marker;   // makes sure the library has a TLS block
+
 EMU_API const char* emu_signature(const char* name) {
-    auto it = emu_registry().find(name);
-    return it == emu_registry().end() ? nullptr : it->second.signature.c_str();
+    const EmuEntry* entry = emu_find(name);
+    return entry ? entry->signature : nullptr;
 }
 
 EMU_API unsigned emu_max_threads(const char* name) {
-    auto it = emu_registry().find(name);
-    return it == emu_registry().end() ? 0 : it->second.max_threads;
+    const EmuEntry* entry = emu_find(name);
+    return entry ? entry->max_threads : 0;
 }
-
-EMU_API const char* emu_last_error() { return emu_last_error_text.c_str(); }
 
 EMU_API int emu_launch(const char* name, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
                        unsigned by, unsigned bz, void** params) {
-    auto it = emu_registry().find(name);
-    if (it == emu_registry().end()) return -1;
-    try {
-        it->second.launch(dim3{gx, gy, gz}, dim3{bx, by, bz}, params);
-    } catch (const std::exception& error) {
-        emu_last_error_text = error.what();
-        return -2;
-    }
-    return 0;
+    const EmuEntry* entry = emu_find(name);
+    if (!entry) return -1;
+    emu_tls_marker = 1;   // allocates this library's TLS block (shared memory) for this thread
+    EmuLaunch launch{entry->kernel, params};
+    return emu_runtime_run(gx, gy, gz, bx, by, bz, entry->call, &launch,
+                           reinterpret_cast<const void*>(&emu_launch));
 }

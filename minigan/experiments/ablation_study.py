@@ -28,6 +28,7 @@ the same call after a stop (Ctrl-C, a kill) finishes the study, and a call with 
 trains only the new ones. An ``OUT`` that holds a study with other configs is refused.
 """
 import dataclasses
+import errno
 import json
 import os
 import re
@@ -35,6 +36,8 @@ from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple, Uni
 
 from minigan.experiments.gaze_eval import GazeEvalConfig, evaluate_refiner
 from minigan.io.atomic import write_json, write_text
+from minigan.io.folders import claim_folder
+from minigan.io.inputs import open_regular
 from minigan.io.progress import LogLines, Progress
 from minigan.pipelines.training_data import load_training_data
 from minigan.simgan import TrainConfig, load_refiner, train
@@ -42,6 +45,7 @@ from minigan.simgan import TrainConfig, load_refiner, train
 PAPER_VARIANTS = (("SimGAN", {}),
                   ("no history buffer", {"use_history": False}),
                   ("global adversarial loss", {"global_adversarial": True}))
+ABLATIONS_JOB = "ablation study"
 DEFAULT_LAMBDAS = (0.0, 0.01, 0.2, 1.0)
 # SimGAN training per preset: (TrainConfig preset, overrides); the evaluation uses the
 # GazeEvalConfig preset of the same name.
@@ -95,16 +99,22 @@ def _row(name, report, key):
             "critic_accuracy": realism}
 
 
-def _study(out_dir, train_config, eval_config):
-    """Write ``OUT/study.json``, or check that the one there has these configs."""
+def _study(claim, train_config, eval_config):
+    """Write ``OUT/study.json``, or check that the one there has these configs (and that a
+    folder with files holds a study)."""
+    out_dir = claim.path
     study = {"train_config": train_config.to_dict(), "eval_config": dataclasses.asdict(eval_config)}
     path = os.path.join(out_dir, "study.json")
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as handle:
-            try:
+    if claim.names() and not os.path.lexists(path):
+        raise FileExistsError(errno.EEXIST, "holds files that are not an ablation study's "
+                              f"({', '.join(claim.names()[:3])}); nothing was written: choose a "
+                              "new or empty folder", out_dir)
+    if os.path.lexists(path):
+        try:
+            with open_regular(path, "r") as handle:
                 found = json.load(handle)
-            except json.JSONDecodeError:
-                found = None
+        except (OSError, ValueError):
+            found = None
         if found != json.loads(json.dumps(study)):
             changed = sorted(f"{part}.{key}" for part in study
                              for key in study[part]
@@ -120,13 +130,14 @@ def _study(out_dir, train_config, eval_config):
 def _finished_report(eval_dir):
     """The report an earlier run wrote to ``eval_dir``, or None when it did not finish."""
     path = os.path.join(eval_dir, "results.json")
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         return None
-    with open(path, encoding="utf-8") as handle:
-        try:
-            return json.load(handle)
-        except json.JSONDecodeError:
-            return None
+    try:
+        with open_regular(path, "r") as handle:
+            report = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) else None
 
 
 def run_ablations(train_config: TrainConfig, eval_config: GazeEvalConfig,
@@ -151,8 +162,13 @@ def run_ablations(train_config: TrainConfig, eval_config: GazeEvalConfig,
             raise ValueError(f"unknown variant(s) {unknown}; choose from "
                              f"{[name for name, _ in chosen]}")
         chosen = [(name, changes) for name, changes in chosen if name in variants]
-    os.makedirs(out_dir, exist_ok=True)
-    _study(out_dir, train_config, eval_config)
+    with claim_folder(out_dir, ABLATIONS_JOB,
+                      lambda claim: _study(claim, train_config, eval_config)):
+        return _run_variants(train_config, eval_config, out_dir, chosen, log, progress,
+                             status_every)
+
+
+def _run_variants(train_config, eval_config, out_dir, chosen, log, progress, status_every):
     jobs = [("no refiner (synthetic data)", None)] + chosen
     eval_dirs = [os.path.join(out_dir, "no_refiner")] + [
         os.path.join(out_dir, folder_name(name), "eval") for name, _ in chosen]

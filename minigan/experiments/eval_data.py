@@ -42,15 +42,18 @@ def refine_all(refiner, images, batch_size=256, device=None):
 class EvalSets:
     """Everything an evaluation reads. Images ``(N, 1, 35, 55)`` in [-1, 1], gaze ``(N, 3)``.
 
-    ``photo_pairs``: the first ``pupil_n`` synthetic training eyes rendered in the photo style
-    with *their* geometry (the same eyes, pixel for pixel in place), the pupil estimator's
-    noise floor; ``photo``: the upper bound's training set, photo-style eyes with the photo
-    style's own geometry and the same gaze labels, only when the upper bound is asked for.
+    ``perfect``: the synthetic training eyes rendered in the photo style with *their* geometry
+    (the same eyes, pixel for pixel in place): the perfect refiner's output, the best any
+    refiner that keeps the labels can do; only when asked for. ``photo_pairs``: the first
+    ``pupil_n`` of them, the pupil estimator's noise floor. ``photo``: the upper bound's
+    training set, photo-style eyes with the photo style's own geometry and the same gaze
+    labels, only when the upper bound is asked for.
     """
 
     synthetic: np.ndarray
     gaze: np.ndarray
     refined: np.ndarray
+    perfect: Optional[np.ndarray]
     photo: Optional[np.ndarray]
     photo_pairs: np.ndarray
     test_images: np.ndarray
@@ -60,7 +63,7 @@ class EvalSets:
 
 
 def make_eval_sets(refiner, train_n, test_n, pupil_n, realism_n, seed=0, upper_bound=False,
-                   mpiigaze=None, device=None, log=None):
+                   mpiigaze=None, device=None, log=None, perfect=False):
     """Render, refine and load the data of one evaluation; returns ``EvalSets``.
 
     ``refiner``: a trained ``Refiner`` (None: refined = synthetic, for a no-refiner baseline).
@@ -80,8 +83,16 @@ def make_eval_sets(refiner, train_n, test_n, pupil_n, realism_n, seed=0, upper_b
         if not np.allclose(photo_eyes.gaze, synthetic.gaze, atol=1e-6):
             raise RuntimeError("the renderer no longer draws the same gaze in both styles")
         photo = photo_eyes.images
-    pairs = {name: values[:pupil_n] for name, values in synthetic.params.items()}
-    photo_pairs = render_eyes(min(pupil_n, train_n), "photo", seed=train_seed, params=pairs).images
+    perfect_images = None
+    if perfect:
+        log(f"rendering the same {train_n} eyes in the photo style (perfect refiner)")
+        perfect_images = render_eyes(train_n, "photo", seed=train_seed,
+                                     params=synthetic.params).images
+        photo_pairs = perfect_images[:pupil_n]
+    else:
+        pairs = {name: values[:pupil_n] for name, values in synthetic.params.items()}
+        photo_pairs = render_eyes(min(pupil_n, train_n), "photo", seed=train_seed,
+                                  params=pairs).images
 
     if mpiigaze:
         test = load_source(f"mpiigaze:{mpiigaze}", n=test_n)
@@ -98,6 +109,6 @@ def make_eval_sets(refiner, train_n, test_n, pupil_n, realism_n, seed=0, upper_b
         description = f"{test_n} held-out built-in photo eyes (renderer seed {test_seed})"
         realism_real = render_eyes(realism_n, "photo", seed=data_seed("realism", seed)).images
     return EvalSets(synthetic=synthetic.images, gaze=synthetic.gaze, refined=refined,
-                    photo=photo, photo_pairs=photo_pairs, test_images=test_images,
-                    test_gaze=test_gaze, test_description=description,
+                    perfect=perfect_images, photo=photo, photo_pairs=photo_pairs,
+                    test_images=test_images, test_gaze=test_gaze, test_description=description,
                     realism_real=realism_real)

@@ -23,6 +23,7 @@ from minigan import functional as F
 from minigan import nn, optim
 from minigan.autograd import Tensor, no_grad
 from minigan.backend import to_numpy
+from minigan.cpu.threads import blas_held
 from minigan.reference.geometry import conv2d_output_size
 
 PAPER_CHANNELS = (32, 32, 64, 80, 192)
@@ -98,7 +99,7 @@ def predict_gaze(model, images, batch_size=256):
     was_training = model.training
     model.eval()
     out = []
-    with no_grad():
+    with no_grad(), blas_held():
         for start in range(0, len(images), batch_size):
             x = Tensor(np.asarray(images[start:start + batch_size], dtype=np.float32),
                        device=model.device)
@@ -117,6 +118,7 @@ def train_gaze_estimator(images, gaze, steps, batch_size=512, lr=0.001, preset="
     too little in a CPU-sized run) and a fixed number of ``steps``, so that no held-out data,
     least of all the test set, decides when to stop. Batches are drawn with ``seed``; the
     initial weights come from ``seed`` too, so every training set starts from the same net.
+    BLAS runs one thread per call meanwhile, as in SimGAN training (``cpu.threads``).
     """
     images = np.asarray(images, np.float32)
     gaze = np.asarray(gaze, np.float32)
@@ -131,6 +133,12 @@ def train_gaze_estimator(images, gaze, steps, batch_size=512, lr=0.001, preset="
     optimizer = optim.Adam(model.parameters(), lr=lr)
     batch_rng = np.random.default_rng([seed, 1])
     losses = []
+    with blas_held():
+        _fit(model, optimizer, images, gaze, steps, batch_size, batch_rng, losses, log, log_every)
+    return model.eval(), losses
+
+
+def _fit(model, optimizer, images, gaze, steps, batch_size, batch_rng, losses, log, log_every):
     for step in range(steps):
         pick = batch_rng.integers(0, len(images), size=min(batch_size, len(images)))
         x = Tensor(images[pick], device=model.device)
@@ -141,4 +149,3 @@ def train_gaze_estimator(images, gaze, steps, batch_size=512, lr=0.001, preset="
         losses.append(float(loss.item()))
         if log is not None and ((step + 1) % log_every == 0 or step + 1 == steps):
             log(f"  step {step + 1}/{steps}: loss {np.mean(losses[-log_every:]):.4f}")
-    return model.eval(), losses

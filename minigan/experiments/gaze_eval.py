@@ -5,9 +5,11 @@ Figure 7), plus its annotation-preservation and realism checks, for one trained 
                               GazeEvalConfig.preset("small"), out_dir="runs/eyes/eval")
 
 1. Train one gaze estimator per training set, all on the same eyes with the simulator's gaze
-   labels and the same seed: (a) synthetic, (b) refined = R(synthetic), (c) optionally the
-   labelled photo-style eyes with the same gaze (the photo style's own geometry), an upper
-   bound: what labelled target-domain data would give.
+   labels and the same seed: (a) synthetic, (b) refined = R(synthetic), (c) the perfect
+   refiner: the same eyes drawn in the photo style, the best a refiner that keeps the labels
+   can do (not with an MPIIGaze test set: the built-in photo style is not MPIIGaze's look),
+   (d) optionally the labelled photo-style eyes with the same gaze (the photo style's own
+   geometry), an upper bound: what labelled target-domain data would give.
 2. Test each on the held-out photo set (or MPIIGaze): % of images within 7 degrees and the mean
    angular error (Table 2's form), and the cumulative error curve (Figure 7).
 3. Annotation preservation: how far the pupil-centre estimate moves from synthetic to refined
@@ -20,6 +22,7 @@ run again after a stop, the evaluation reads back what was done (when data and c
 same) and goes on from there.
 """
 import dataclasses
+import errno
 import os
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Sequence, Union
@@ -29,6 +32,7 @@ import numpy as np
 from minigan.backend import resolve_device
 from minigan.data.normalize import normalize
 from minigan.io.atomic import write_json, write_text
+from minigan.io.folders import claim_folder, make_subfolders
 from minigan.io.memo import checksum, computed_once
 from minigan.io.png import save_grid
 from minigan.experiments import metrics
@@ -38,7 +42,9 @@ from minigan.experiments.gaze_estimator import predict_gaze, train_gaze_estimato
 from minigan.experiments.realism import CriticConfig, realism_report
 from minigan.simgan.models import Refiner
 
+EVAL_JOB = "gaze evaluation"
 TRAINING_SETS = {"synthetic": "Synthetic Data", "refined": "Refined Synthetic Data",
+                 "perfect": "Perfect refiner (the same eyes in the photo style)",
                  "photo": "Photo-style Data (upper bound)"}
 
 
@@ -116,19 +122,39 @@ def evaluate_refiner(refiner: Optional[Refiner], config: GazeEvalConfig,
                      training_sets: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     """Run the whole evaluation of ``refiner`` (see the module docstring); returns the report.
 
-    ``training_sets``: which of ``synthetic``, ``refined``, ``photo`` to train estimators on
-    (default: the first two, plus ``photo`` when ``config.upper_bound``). The report is a
-    JSON-able dict: ``gaze`` (rows as in Table 2), ``pupil_shift``, ``realism``, ``config``.
+    ``training_sets``: which of ``synthetic``, ``refined``, ``perfect``, ``photo`` to train
+    estimators on (default: the first two, ``perfect`` unless testing on MPIIGaze, and
+    ``photo`` when ``config.upper_bound``). The report is a JSON-able dict: ``gaze`` (rows as
+    in Table 2), ``pupil_shift``, ``realism``, ``config``.
+    ``out_dir`` is held by this process meanwhile, and must be new, empty or an evaluation's
+    (it holds ``parts/``): FolderInUse or FileExistsError otherwise, before any work.
     """
+    if out_dir is None:
+        return _evaluate(refiner, config, None, log, training_sets)
+    with claim_folder(out_dir, EVAL_JOB, _check_usable):
+        make_subfolders(out_dir, "parts")
+        return _evaluate(refiner, config, out_dir, log, training_sets)
+
+
+def _check_usable(claim):
+    if claim.names() and not os.path.isdir(os.path.join(claim.path, "parts")):
+        raise FileExistsError(errno.EEXIST, f"holds files that are not a gaze evaluation's "
+                              f"({', '.join(claim.names()[:3])}); nothing was written: choose a "
+                              "new or empty folder", claim.path)
+
+
+def _evaluate(refiner, config, out_dir, log, training_sets):
     log = log or (lambda message: None)
     device = resolve_device(config.device)
     if training_sets is None:
-        training_sets = ("synthetic", "refined") + (("photo",) if config.upper_bound else ())
+        training_sets = (("synthetic", "refined") + (() if config.mpiigaze else ("perfect",))
+                         + (("photo",) if config.upper_bound else ()))
     sets = make_eval_sets(refiner, config.train_n, config.test_n, config.pupil_n,
                           config.realism_n, seed=config.seed,
                           upper_bound="photo" in training_sets, mpiigaze=config.mpiigaze,
-                          device=device, log=log)
-    sources = {"synthetic": sets.synthetic, "refined": sets.refined, "photo": sets.photo}
+                          device=device, log=log, perfect="perfect" in training_sets)
+    sources = {"synthetic": sets.synthetic, "refined": sets.refined, "perfect": sets.perfect,
+               "photo": sets.photo}
     parts = os.path.join(out_dir, "parts") if out_dir is not None else None
     rows, curves = [], {}
     for name in training_sets:

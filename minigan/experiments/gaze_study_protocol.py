@@ -6,16 +6,26 @@ and the estimators' seeds ``1000 s + k``, k < ``estimator_seeds``. Every row of 
 trained on the same eyes (same gaze labels) from the same estimator initializations and tested
 on the same test set, so rows are compared *paired by seed*.
 
-Rows of the main table (``control_rows`` + the SimGAN curve):
+Rows of the main table (``CONTROL_ROWS`` + the SimGAN curve):
 
     synthetic             the synthetic training eyes as rendered
     degraded              the same eyes through ``data.degrade`` (random blur, noise, JPEG)
     simgan@0              refined by R after self-regularization pretraining alone
     simgan@t              refined by SimGAN's R (the running average) at iteration t, for each
                           t of ``checkpoints``; the last one is the primary comparison
+    perfect               the perfect refiner: the same eyes (the synthetic geometry and labels)
+                          drawn in the photo style, the best any refiner that keeps the
+                          annotations can do
     photo                 labelled photo-style eyes, the upper bound: the photo style's own
                           geometry and head poses (``PHOTO_PARAM_RANGES``) with the same gaze
                           directions as the synthetic eyes (the renderer draws gaze first)
+
+The gap splits per replicate into geometry = perfect - photo (what no refiner that keeps the
+labels may change) and appearance = synthetic - perfect (what a refiner can learn). With
+``factors``, the factor rows say what the appearance gap is made of: for each group X of
+``eye_styles.FACTORS``, ``without:X`` is the perfect refiner's eyes with X as in the synthetic
+style, ``only:X`` the synthetic eyes with X alone as in the photo style. With ``simgan`` off
+the study runs the rows that involve no refiner only: what calibrating a renderer may use.
 
 Every training set and the test set go through the same ``normalization`` before the estimator
 (default ``histeq``, what MPIIGaze's normalized files already are). The primary metric is the
@@ -29,11 +39,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional
 
+from minigan.data.eye_styles import FACTORS
 from minigan.data.normalize import NORMALIZATIONS
 from minigan.experiments.gaze_eval import preset_values
 from minigan.simgan.config import TrainConfig
 
-CONTROL_ROWS = ("synthetic", "degraded", "photo")
+CONTROL_ROWS = ("synthetic", "degraded", "perfect", "photo")
+FACTOR_ROWS = tuple(f"{kind}:{factor}" for kind in ("without", "only") for factor in FACTORS)
 WEIGHTS = ("average", "last")
 
 
@@ -91,6 +103,8 @@ class StudyConfig:
     simgan_steps: int = 300
     checkpoints: tuple = (0, 150, 300)        # iterations of the SimGAN curve
     pupil_n: int = 100
+    simgan: bool = True           # False: the rows without a refiner only
+    factors: bool = False         # the factor rows (FACTOR_ROWS)
     ablations: bool = False
     ablation_seeds: tuple = (0, 1, 2)
     ablation_estimator_seeds: int = 1
@@ -146,6 +160,8 @@ class StudyConfig:
                 or self.checkpoints[-1] != self.simgan_steps:
             raise ValueError(f"StudyConfig.checkpoints {self.checkpoints} must be iterations "
                              f">= 0 ending at simgan_steps ({self.simgan_steps})")
+        if self.ablations and not self.simgan:
+            raise ValueError("StudyConfig.ablations need simgan (the arms are SimGAN runs)")
         if self.simgan_preset not in ("cpu", "gpu"):
             raise ValueError(f"StudyConfig.simgan_preset must be cpu or gpu, "
                              f"got {self.simgan_preset!r}")
@@ -164,8 +180,14 @@ class StudyConfig:
         return arm.train_config(base)
 
     def arms(self):
-        """SimGAN, then the ablation arms when ``ablations`` is on."""
+        """SimGAN, then the ablation arms when ``ablations`` is on; none without ``simgan``."""
+        if not self.simgan:
+            return ()
         return (SIMGAN,) + (ABLATIONS if self.ablations else ())
+
+    def control_rows(self):
+        """The rows without a refiner: ``CONTROL_ROWS``, and ``FACTOR_ROWS`` with ``factors``."""
+        return CONTROL_ROWS + (FACTOR_ROWS if self.factors else ())
 
     def estimator_seed(self, seed, k):
         """Seed of the k-th estimator of replicate ``seed``: shared by every row, so paired."""

@@ -15,6 +15,7 @@ Folder ``OUT``:
 Work goes one replicate at a time; a line per finished job gives the job's ETA. Each job
 records its wall and CPU seconds, so the report can say what the whole protocol cost.
 """
+import errno
 import json
 import os
 import time
@@ -23,13 +24,15 @@ import numpy as np
 
 from minigan.backend import resolve_device
 from minigan.data.degrade import degrade
+from minigan.data.eye_styles import ALL_FACTORS
 from minigan.data.eyes import render_eyes
 from minigan.data.normalize import normalize
 from minigan.experiments import metrics
-from minigan.experiments.gaze_study_protocol import CONTROL_ROWS
 from minigan.experiments.eval_data import data_seed, refine_all
 from minigan.experiments.gaze_estimator import predict_gaze, train_gaze_estimator
 from minigan.io.atomic import write_json
+from minigan.io.folders import claim_folder
+from minigan.io.inputs import open_regular
 from minigan.io.memo import checksum, computed_once
 from minigan.io.progress import LogLines, Progress
 from minigan.pipelines.training_data import load_training_data
@@ -39,6 +42,9 @@ from minigan.simgan.config import TrainConfig
 from minigan.simgan.run_folder import RunFolder
 
 SIMGAN_COST = 5.0
+STUDY_JOB = "gaze study"
+PROTOCOL_FILE = "protocol.json"
+CLAIMS_FILES = ("claims_protocol.json", "claims.md", "claims.json")  # a confirmatory run's
 
 
 def run_name(arm):
@@ -66,14 +72,16 @@ def checkpoint_path(run_dir, iteration, steps):
 
 
 def _check_protocol(out_dir, config):
-    """Write ``protocol.json`` or check that the one there is this protocol (ablations and the
-    device may differ: they add arms or move the computation, they change no result)."""
-    protocol = {k: v for k, v in config.to_dict().items() if k not in ("ablations", "device")}
+    """Write ``protocol.json`` or check that the one there is this protocol (ablations, simgan,
+    factors and the device may differ: they add rows or move the computation, they change no
+    result)."""
+    protocol = {k: v for k, v in config.to_dict().items()
+                if k not in ("ablations", "simgan", "factors", "device")}
     protocol = json.loads(json.dumps(protocol))
-    path = os.path.join(out_dir, "protocol.json")
-    if os.path.exists(path):
+    path = os.path.join(out_dir, PROTOCOL_FILE)
+    if os.path.lexists(path):
         try:
-            with open(path, encoding="utf-8") as handle:
+            with open_regular(path, "r") as handle:
                 found = json.load(handle)
         except (OSError, ValueError):
             found = None
@@ -110,7 +118,7 @@ class GazeStudy:
 
     def jobs(self, seed):
         """``[(row key, arm or None, iteration or None, estimator k)]`` of one replicate."""
-        jobs = [(row, None, None, k) for row in CONTROL_ROWS
+        jobs = [(row, None, None, k) for row in self.config.control_rows()
                 for k in range(self.config.estimator_seeds)]
         done = set()
         for arm in self.config.arms():
@@ -128,7 +136,7 @@ class GazeStudy:
         return os.path.join(self.out, "simgan", name, f"seed_{seed}")
 
     def part_path(self, seed, key, k):
-        safe = key.replace("/", "_").replace(" ", "_")
+        safe = key.replace("/", "_").replace(" ", "_").replace(":", "-")
         return os.path.join(self.out, "parts", f"seed_{seed}", f"{safe}__est{k}.json")
 
     def runs_of(self, seed):
@@ -142,11 +150,21 @@ class GazeStudy:
         return all(os.path.exists(p) for p in paths) and _run_complete(self.run_dir(name, seed))
 
     # -- doing it ------------------------------------------------------------------------------
+    def claim(self):
+        """Hold the study folder for this process: new, empty (but for a confirmatory run's
+        ``CLAIMS_FILES``), or a study of this protocol."""
+        def usable(claim):
+            others = [n for n in claim.names() if n not in CLAIMS_FILES]
+            if others and not os.path.lexists(os.path.join(claim.path, PROTOCOL_FILE)):
+                raise FileExistsError(errno.EEXIST, "holds files that are not a gaze study's "
+                                      f"({', '.join(claim.names()[:3])}); nothing was written: "
+                                      "choose a new or empty folder", claim.path)
+            _check_protocol(claim.path, self.config)
+        return claim_folder(self.out, STUDY_JOB, usable)
+
     def run(self):
         """Do every job not done yet; returns ``{(seed, row key): [metrics per estimator]}`` and
         ``{(seed, row key): pupil shift}`` and the samples of the first replicate."""
-        os.makedirs(self.out, exist_ok=True)
-        _check_protocol(self.out, self.config)
         seeds = self.config.seeds
         runs_total = sum(len(self.runs_of(s)) for s in seeds)
         runs_done = sum(self.run_finished(n, s) for s in seeds for n in self.runs_of(s))
@@ -192,6 +210,7 @@ class GazeStudy:
             raise RuntimeError("the renderer no longer draws the same gaze in both styles")
         test = render_eyes(c.test_n, "photo", seed=test_seed)
         return {"seed": seed, "synthetic": synthetic.images, "gaze": synthetic.gaze,
+                "params": synthetic.params, "train_seed": train_seed,
                 "photo": photo.images, "test": normalize(test.images, c.normalization),
                 "test_raw": test.images, "test_gaze": test.gaze,
                 "degraded": degrade(synthetic.images, seed=data_seed("degrade", seed))}
@@ -212,11 +231,21 @@ class GazeStudy:
     def training_set(self, data, key, arm, iteration, seed):
         """The raw (un-normalized) training images of a row."""
         if arm is None:
-            return data[key]
+            return data[key] if key in data else self.photo_look(data, key)
         config = self.config.simgan_config(arm, seed)
         path = checkpoint_path(self.run_dir(run_name(arm), seed), iteration, config.steps)
         refiner = load_refiner(path, device=self.device, average=arm.weights == "average")
         return refine_all(refiner, data["synthetic"], device=self.device)
+
+    def photo_look(self, data, key):
+        """The synthetic eyes (their geometry and labels) drawn in the photo style: all of its
+        factors (``perfect``), all but one (``without:X``) or one alone (``only:X``)."""
+        kind, _, factor = key.partition(":")
+        factors = {"perfect": ALL_FACTORS, "only": (factor,),
+                   "without": tuple(f for f in ALL_FACTORS if f != factor)}[kind]
+        eyes = render_eyes(len(data["synthetic"]), "photo", seed=data["train_seed"],
+                           params=data["params"], factors=factors)
+        return eyes.images
 
     def pupil_shift(self, data, images):
         n = min(self.config.pupil_n, len(images))

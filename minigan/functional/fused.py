@@ -7,9 +7,11 @@ activation None or "relu". These are the refiner's layers: conv + ReLU (its firs
 first conv of each ResNet block) and relu(x + conv(.)) (the second conv of each block).
 
 On the GPU the forward pass is one kernel launch (``kernels/conv2d.cu``'s epilogue), where
-conv2d, + and relu would take five. On the CPU it computes exactly what the unfused chain
-computes, in the same order (bias, then residual, then relu as ``F.relu`` does it), so the
-results are bit for bit those of ``F.relu(residual + F.conv2d(x, weight, bias))``.
+conv2d, + and relu would take five. On the CPU the backend applies the epilogue to each chunk of
+images while it is in cache (``minigan.cpu.conv2d_forward_fused``; under ``MINIGAN_CPU=reference``
+the unfused chain). Either way it computes exactly what the unfused chain computes, in the same
+order (bias, then residual, then relu as ``F.relu`` does it), so the results are bit for bit
+those of ``F.relu(residual + F.conv2d(x, weight, bias))``.
 
 Backward, with z = y the output and g = dL/dz:
 
@@ -56,7 +58,11 @@ class FusedConv2d(Function):
             self.z = self.impl.conv2d_forward(x, w, b, self.stride, self.padding, relu=relu,
                                               residual=residual)
             return self.z
-        y = self.impl.conv2d_forward(x, w, b, self.stride, self.padding)
+        if hasattr(self.impl, "conv2d_forward_fused"):   # the CPU backend: per chunk in cache
+            self.z = self.impl.conv2d_forward_fused(x, w, b, self.stride, self.padding,
+                                                    residual=residual, relu=relu)
+            return self.z
+        y = self.impl.conv2d_forward(x, w, b, self.stride, self.padding)   # the spec
         if residual is not None:
             y = residual + y
         self.z = _relu(y) if relu else y

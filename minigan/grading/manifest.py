@@ -160,7 +160,7 @@ HOMEWORKS = (
              "cpu", 180, (TRAINER + "Trainer.discriminator_step",), requires=("5.1", "5.2")),
         Task("5.5", "a tiny run: K_g and K_d steps per iteration, a checkpoint that resumes "
                     "exactly", 20, "cpu", 240,
-             (TRAINER + "Trainer.iteration", "minigan/simgan/run_state.py::trainer_state"),
+             (TRAINER + "Trainer.iteration", "minigan/simgan/checkpoint.py::trainer_state"),
              requires=("5.1", "5.2", "5.3", "5.4")),
     )),
     Homework(6, "Experiments (metrics, p-values, the critic)", (21, 22, 23), (

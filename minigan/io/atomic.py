@@ -1,21 +1,27 @@
 """Files that are either whole or absent: write to a temporary file, then rename.
 
-    with atomic_file("run/config.json", "w") as handle:   # handle writes to run/.tmp-config.json-*
+    with atomic_file("run/config.json", "w") as handle:   # writes run/.tmp-<token>-config.json-*
         handle.write(text)                                 # renamed over run/config.json at the end
 
 The temporary file sits in the target's folder (a rename is atomic only within one file system),
-and its name starts with ``TEMP_PREFIX``: a process killed mid-write leaves such a file behind,
-and ``remove_orphans`` deletes it the next time the folder is used. A finished file gets the
+and its name starts with ``TEMP_PREFIX`` and this process's ``TOKEN``: a process killed
+mid-write leaves such a file behind, and the next claim of the folder (``folders``) deletes the
+ones named with the token its last holder recorded, and no others. A finished file gets the
 usual mode of a new file (0666 minus the umask, 0644 under the common umask 022), not the
-private 0600 of a temporary file.
+private 0600 of a temporary file. The rename replaces a symbolic link at ``path`` by the new
+file; nothing is ever written through one. A write that fails for want of space (or any other
+reason the system gives without a file name) names ``path``.
 """
 import contextlib
-import glob
+import errno
 import json
 import os
+import secrets
+import stat
 import tempfile
 
 TEMP_PREFIX = ".tmp-"
+TOKEN = secrets.token_hex(6)   # this process's mark on the temporary files it makes
 
 
 _UMASK = []
@@ -30,6 +36,18 @@ def umask():
     return _UMASK[0]
 
 
+def temp_prefix(name, token=TOKEN):
+    """Start of the name of a temporary file for ``name``: ``.tmp-<token>-<name>-``."""
+    return f"{TEMP_PREFIX}{token}-{name}-"
+
+
+def _named(error, path):
+    """``error`` with ``path`` as its file name when the system gave none (ENOSPC on write)."""
+    if isinstance(error, OSError) and error.filename is None and error.strerror:
+        return OSError(error.errno, error.strerror, path)
+    return error
+
+
 @contextlib.contextmanager
 def atomic_file(path, mode="wb", encoding=None):
     """Open a temporary file for writing; on a clean exit it replaces ``path`` at once.
@@ -42,13 +60,16 @@ def atomic_file(path, mode="wb", encoding=None):
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.path.basename(path)}-", dir=folder)
+    handle, tmp = tempfile.mkstemp(prefix=temp_prefix(os.path.basename(path)), dir=folder)
     try:
         text = mode == "w"
         with os.fdopen(handle, mode, encoding=(encoding or "utf-8") if text else None) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
+            try:
+                yield f
+                f.flush()
+                os.fsync(f.fileno())
+            except OSError as error:
+                raise _named(error, path) from None
         os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, path)
     except BaseException:
@@ -78,16 +99,18 @@ def copy_file(source, target):
             dst.write(block)
 
 
-def remove_orphans(folder):
-    """Delete the temporary files that a killed writer left in ``folder``; returns their paths.
-
-    Only names starting with ``TEMP_PREFIX`` are touched. Call it when a job (re)starts in a
-    folder it owns, not while another process may be writing there.
-    """
-    removed = []
-    for path in sorted(glob.glob(os.path.join(glob.escape(os.fspath(folder)), TEMP_PREFIX + "*"))):
-        if os.path.isfile(path):
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(path)
-                removed.append(path)
-    return removed
+def append_text(path, text):
+    """Append ``text`` (UTF-8) to the regular file ``path``, made if missing. A symbolic link,
+    a FIFO or anything but a regular file at ``path`` is refused, not written through."""
+    path = os.fspath(path)
+    if os.path.lexists(path) and not stat.S_ISREG(os.lstat(path).st_mode):
+        raise OSError(errno.EEXIST, "is not a regular file (a link, a FIFO, ...); minigan "
+                                    "appends only to a file of its own", path)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    fd = os.open(path, flags, 0o666)   # (O_NOFOLLOW, O_NONBLOCK: a link swapped in since fails)
+    with os.fdopen(fd, "a", encoding="utf-8") as handle:
+        try:
+            handle.write(text)
+            handle.flush()
+        except OSError as error:
+            raise _named(error, path) from None

@@ -17,15 +17,17 @@ time, read or rendered just before it is refined and written.
 * other sources (``unityeyes:``, ``mpiigaze:``, ``h5:``): their loaders read the whole set
   first (``minigan.data``), so memory is flat only in the refining and writing.
 
-Resuming. The work goes to ``OUT.partial/``, which is renamed to ``OUT`` when every image is
-written; after each chunk ``OUT.partial/refine-state.json`` records how far it got (and is
-removed at the very end). A run that stopped for any reason (killed, Ctrl-C, a bad file) leaves
-``OUT.partial``, and the same call again continues after its last whole chunk: the result is the
-files of a run that never stopped.
+Resuming. The work goes to ``OUT.partial/``, held by this process alone (``io.folders``), and
+renamed to ``OUT`` when every image is written; after each chunk
+``OUT.partial/refine-state.json`` records how far it got and what it started from: the
+arguments, the refiner (a crc32 of its weights) and the input (a crc32 of a folder's file
+names, sizes and times and of its labels file; of a loaded source's arrays). A run that stopped
+for any reason (killed, Ctrl-C, a bad file) leaves ``OUT.partial``, and the same call again, on
+the same input, continues after its last whole chunk: the result is the files of a run that
+never stopped. When any of that differs, the partial folder is refused, never mixed.
 """
 import json
 import os
-import shutil
 import time
 import zlib
 from typing import List, Optional, Tuple, Union
@@ -34,29 +36,24 @@ import numpy as np
 
 from minigan.data.bad_files import BadFiles, DataError
 from minigan.data.eyes import render_eyes, sample_eye_params
-from minigan.data.folder import LABELS_FILE, list_images, read_labels
+from minigan.data.folder import LABELS_FILE, folder_index
 from minigan.data.images import EYE_SIZE, load_image_gray
+from minigan.data.labels import label_lines, label_rows
 from minigan.data.sources import DEFAULT_BUILTIN_N, load_source, parse_source
-from minigan.io.atomic import atomic_file, remove_orphans, write_json
-from minigan.io.folders import check_writable_folder, is_empty_folder
+from minigan.io.atomic import append_text, atomic_file, write_json
+from minigan.io.folders import PARTIAL_SUFFIX, check_writable_folder, claim_folder
+from minigan.io.inputs import open_regular
 from minigan.io.interrupt import JobInterrupted, StopRequests
 from minigan.io.png import save_png, to_uint8
 from minigan.io.progress import Progress
 from minigan.simgan.models import Refiner, refine_images
 
-PARTIAL_SUFFIX = ".partial"
 STATE_FILE = "refine-state.json"
+REFINE_JOB = "refine"
 
 
 class RefineInterrupted(JobInterrupted):
     """Refining stopped on Ctrl-C or SIGTERM after a whole chunk; the same call continues."""
-
-
-def _label_rows(labels, count):
-    """``name -> (m, ...)`` arrays -> m dicts of plain lists, rounded as ``write_folder`` does."""
-    rounded = {key: np.round(np.asarray(values, dtype=np.float64), 6).tolist()
-               for key, values in labels.items()}
-    return [{key: values[i] for key, values in rounded.items()} for i in range(count)]
 
 
 def _builtin_chunks(style, n, seed, chunk_size, first):
@@ -69,28 +66,23 @@ def _builtin_chunks(style, n, seed, chunk_size, first):
         # each chunk its own appearance stream, so chunks do not repeat each other's looks
         batch = render_eyes(len(part["pitch"]), style, seed=seed * 100003 + number + 1, params=part)
         names = [f"{start + i:0{digits}d}.png" for i in range(len(batch))]
-        yield names, batch.images, _label_rows(batch.labels(), len(batch))
+        yield names, batch.images, label_rows(batch.labels(), len(batch))
 
 
-def _folder_chunks(folder, names, chunk_size, bad, first):
-    label_path = os.path.join(folder, LABELS_FILE)
-    rows = read_labels(label_path, bad) if os.path.exists(label_path) else None
+def _folder_chunks(folder, names, rows, chunk_size, bad, first):
     outputs = [os.path.splitext(name)[0] + ".png" for name in names]
     if len(set(outputs)) != len(outputs):
         raise DataError(folder, "two images differ only in their suffix (e.g. a.png and a.jpg); "
                                 "their refined .png files would collide")
     for start in range(first * chunk_size, len(names), chunk_size):
-        kept, images, label_rows = [], [], []
+        kept, images, label_rows_kept = [], [], []
         for name, out in zip(names[start:start + chunk_size], outputs[start:start + chunk_size]):
-            path = os.path.join(folder, name)
             with bad.guard():
-                if rows is not None and name not in rows:
-                    raise DataError(path, f"has no line in {label_path}")
-                images.append(load_image_gray(path, EYE_SIZE))
+                images.append(load_image_gray(os.path.join(folder, name), EYE_SIZE))
                 kept.append(out)
-                label_rows.append(dict(rows[name]) if rows is not None else {})
+                label_rows_kept.append(dict(rows[name]) if rows is not None else {})
         stacked = np.stack(images)[:, None] if images else np.zeros((0, 1) + EYE_SIZE, np.float32)
-        yield kept, stacked, label_rows  # (an empty chunk when every file in it was skipped)
+        yield kept, stacked, label_rows_kept  # (an empty chunk when every file in it was skipped)
 
 
 def _dataset_chunks(dataset, chunk_size, first):
@@ -98,14 +90,15 @@ def _dataset_chunks(dataset, chunk_size, first):
     for start in range(first * chunk_size, len(dataset), chunk_size):
         part = dataset.subset(slice(start, start + chunk_size))
         names = [f"{start + i:0{digits}d}.png" for i in range(len(part))]
-        yield names, part.images, _label_rows(part.labels, len(part))
+        yield names, part.images, label_rows(part.labels, len(part))
 
 
 class SourceChunks:
     """The images of ``spec`` in chunks of at most ``chunk_size``: ``total`` images in all, and
     ``chunks(first)`` yields ``(names, images (m, 1, 35, 55) float32, label rows)`` from chunk
     number ``first`` on. ``n`` caps the number of images (builtin: how many to render, default
-    10000). Unreadable files go to ``bad`` (a ``BadFiles``) or raise."""
+    10000). Unreadable files go to ``bad`` (a ``BadFiles``) or raise; ``skipped_at_start``
+    holds those found before the first chunk (bad label lines, a loaded source's files)."""
 
     def __init__(self, spec, chunk_size=256, n=None, seed=0, bad=None):
         if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 1:
@@ -116,19 +109,42 @@ class SourceChunks:
         if self.kind == "builtin":
             self.total = DEFAULT_BUILTIN_N if n is None else n
         elif self.kind == "folder":
-            self.names = list_images(self.argument)[:n]
+            names, self.rows = folder_index(self.argument, bad=self.bad)
+            self.names = names[:n]
             self.total = len(self.names)
         else:
             self.dataset = load_source(spec, n=n, seed=seed, skip_bad=self.bad.skip_bad)
             self.bad.extend(self.dataset.skipped or [])
             self.total = len(self.dataset)
+        self.skipped_at_start = [str(error) for error in self.bad]
+        del self.bad[:]
 
     def chunks(self, first=0):
         if self.kind == "builtin":
             return _builtin_chunks(self.argument, self.total, self.seed, self.chunk_size, first)
         if self.kind == "folder":
-            return _folder_chunks(self.argument, self.names, self.chunk_size, self.bad, first)
+            return _folder_chunks(self.argument, self.names, self.rows, self.chunk_size,
+                                  self.bad, first)
         return _dataset_chunks(self.dataset, self.chunk_size, first)
+
+    def fingerprint(self):
+        """crc32 of what the images come from (None for builtin: the arguments decide it)."""
+        if self.kind == "builtin":
+            return None
+        crc = 0
+        if self.kind == "folder":
+            for name in self.names + [LABELS_FILE]:
+                try:
+                    info = os.stat(os.path.join(self.argument, name))
+                    seen = f"{name} {info.st_size} {info.st_mtime_ns}"
+                except OSError:
+                    seen = f"{name} missing"
+                crc = zlib.crc32(seen.encode(), crc)
+            return crc
+        crc = zlib.crc32(np.ascontiguousarray(self.dataset.images), crc)
+        for key, values in sorted(self.dataset.labels.items()):
+            crc = zlib.crc32(key.encode() + np.ascontiguousarray(values).tobytes(), crc)
+        return crc
 
 
 def source_chunks(spec, chunk_size=256, n=None, seed=0, skip_bad=False):
@@ -147,29 +163,40 @@ def refiner_fingerprint(refiner):
 
 def _read_state(folder):
     try:
-        with open(os.path.join(folder, STATE_FILE), encoding="utf-8") as handle:
+        with open_regular(os.path.join(folder, STATE_FILE), "r") as handle:
             state = json.load(handle)
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError):
         return None
     return state if isinstance(state, dict) else None
 
 
-def _resume_state(partial, job):
-    """The state of an unfinished ``partial`` folder of the same ``job``, or a new one."""
-    if os.path.isdir(partial) and not [n for n in os.listdir(partial) if n != STATE_FILE
-                                       and not n.startswith(".tmp-")]:
-        shutil.rmtree(partial)  # killed before its first chunk was written
-    if not os.path.isdir(partial):
-        os.makedirs(partial)
-        state = {"job": job, "chunks": 0, "count": 0, "skipped": [], "done": False}
-        write_json(os.path.join(partial, STATE_FILE), state)
+def _must_be_free(out, out_dir):
+    if os.path.lexists(out) and not (os.path.isdir(out) and not os.listdir(out)):
+        raise ValueError(f"output folder {out_dir} is not empty; refined images go to a new folder")
+
+
+def _resume_state(claim, out, out_dir, job):
+    """Under the lock of ``claim`` (the partial folder): the state of an unfinished refine of
+    the same ``job`` there, or a new one; ValueError for a partial folder of something else."""
+    _must_be_free(out, out_dir)  # again: another refine may have finished into it meanwhile
+    state = _read_state(claim.path)
+    if claim.created or not claim.names():
+        pass
+    elif state is None:
+        raise ValueError(f"{claim.path} holds files but no readable {STATE_FILE}: it is not an "
+                         "unfinished refine; remove it or choose another --out")
+    elif state.get("job") != job:
+        found = state.get("job") if isinstance(state.get("job"), dict) else {}
+        changed = sorted(key for key in job if found.get(key) != job[key])
+        why = ("the input changed since it started" if changed == ["input_crc32"]
+               else f"it differs in {', '.join(changed) or 'format'}")
+        raise ValueError(f"{claim.path} holds an unfinished refine of another job ({why}); "
+                         "finish it with its own arguments and input, or delete the folder to "
+                         "start over")
+    else:
         return state
-    state = _read_state(partial)
-    if state is None or state.get("job") != job:
-        found = state.get("job") if state is not None else "no readable refine-state.json"
-        raise ValueError(f"{partial} holds an unfinished refine of another job ({found}; now "
-                         f"{job}); finish it with its own arguments, or delete the folder")
-    remove_orphans(partial)
+    state = {"job": job, "chunks": 0, "count": 0, "skipped": [], "done": False}
+    write_json(os.path.join(claim.path, STATE_FILE), state)
     return state
 
 
@@ -177,8 +204,8 @@ def _keep_labels(path, count):
     """Cut ``labels.jsonl`` to its first ``count`` lines (a chunk written after the last
     recorded state is redone)."""
     lines = []
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as handle:
+    if os.path.lexists(path):
+        with open_regular(path, "r") as handle:
             lines = handle.read().split("\n")[:count]
     with atomic_file(path, "w") as handle:
         handle.writelines(line + "\n" for line in lines)
@@ -192,55 +219,63 @@ def refine_source(refiner: Refiner, spec: str, out_dir: Union[str, os.PathLike],
     docstring for the resuming.
 
     Returns ``(count, skipped)``: images written and the messages of skipped files. Raises
-    ValueError when ``out_dir`` already holds files (nothing is overwritten), and
-    ``RefineInterrupted`` on Ctrl-C after the chunk in hand is written. ``progress``: a bar
-    (True), a status line every ``status_every`` seconds (False), or nothing (None).
+    ValueError when ``out_dir`` already holds files (nothing is overwritten), FolderInUse when
+    another process refines into it, and ``RefineInterrupted`` on Ctrl-C after the chunk in
+    hand is written. ``progress``: a bar (True), a status line every ``status_every`` seconds
+    (False), or nothing (None).
     """
     out = os.path.abspath(os.fspath(out_dir))
-    job = {"input": spec, "n": n, "seed": seed, "chunk_size": int(chunk_size),
-           "refiner_crc32": refiner_fingerprint(refiner)}
-    finished = _read_state(out) if os.path.isdir(out) else None
-    if finished is not None and finished.get("job") == job and finished.get("done"):
-        os.remove(os.path.join(out, STATE_FILE))  # the one step a killed run had left
-        return finished["count"], finished["skipped"]
-    if os.path.exists(out) and not is_empty_folder(out):
-        raise ValueError(f"output folder {out_dir} is not empty; refined images go to a new folder")
-    check_writable_folder(out + PARTIAL_SUFFIX)
     bad = BadFiles(skip_bad)
     source = SourceChunks(spec, chunk_size, n, seed, bad)
+    job = {"input": spec, "n": n, "seed": seed, "chunk_size": int(chunk_size),
+           "refiner_crc32": refiner_fingerprint(refiner), "input_crc32": source.fingerprint()}
+    finished = _read_state(out) if os.path.isdir(out) else None
+    if finished is not None and finished.get("job") == job and finished.get("done"):
+        if os.path.lexists(os.path.join(out, STATE_FILE)):
+            os.remove(os.path.join(out, STATE_FILE))  # the one step a killed run had left
+        return finished["count"], finished["skipped"]
+    _must_be_free(out, out_dir)
     partial = out + PARTIAL_SUFFIX
-    state = _resume_state(partial, job)
-    labels_path = os.path.join(partial, LABELS_FILE)
-    _keep_labels(labels_path, state["count"])
-    report = Progress("refine", {"images": (source.total, state["count"], 1)},
-                      bar=bool(progress), every_s=None if progress is None else status_every)
-    report.start("images")
-    earlier = state["skipped"] if source.kind in ("builtin", "folder") else []
-    try:
-        with StopRequests() as stop:
-            for names, images, rows in source.chunks(state["chunks"]):
-                start = time.perf_counter()
-                _write_chunk(refiner, partial, names, images, rows, labels_path)
-                rate = len(names) / max(time.perf_counter() - start, 1e-9)
-                state["chunks"] += 1
-                state["count"] += len(names)
-                state["skipped"] = earlier + [str(error) for error in bad]
-                write_json(os.path.join(partial, STATE_FILE), state)
-                report.advance(len(names), figures={"img/s": rate})
-                if stop.requested and state["chunks"] * source.chunk_size < source.total:
-                    raise RefineInterrupted(
-                        f"{stop.requested}: refining stopped after {state['count']} of "
-                        f"{source.total} images, kept in {partial}; the same command continues")
-    except BaseException:
-        if state["chunks"] == 0:  # nothing to keep
-            shutil.rmtree(partial, ignore_errors=True)
-        raise
-    finally:
-        report.close()
-    state["done"] = True  # then: the folder gets its name, and loses the state file
-    write_json(os.path.join(partial, STATE_FILE), state)
-    os.replace(partial, out)
-    os.remove(os.path.join(out, STATE_FILE))
+    check_writable_folder(partial)
+    states = []  # what the check under the lock found
+    usable = lambda claim: states.append(_resume_state(claim, out, out_dir, job))
+    with claim_folder(partial, REFINE_JOB, usable) as claim:
+        state = states[0]
+        labels_path = os.path.join(partial, LABELS_FILE)
+        _keep_labels(labels_path, state["count"])
+        report = Progress("refine", {"images": (source.total, state["count"], 1)},
+                          bar=bool(progress), every_s=None if progress is None else status_every)
+        report.start("images")
+        earlier = state["skipped"]
+        try:
+            with StopRequests() as stop:
+                for names, images, rows in source.chunks(state["chunks"]):
+                    start = time.perf_counter()
+                    _write_chunk(refiner, partial, names, images, rows, labels_path)
+                    rate = len(names) / max(time.perf_counter() - start, 1e-9)
+                    state["chunks"] += 1
+                    state["count"] += len(names)
+                    state["skipped"] = earlier + [str(error) for error in bad]
+                    write_json(os.path.join(partial, STATE_FILE), state)
+                    report.advance(len(names), figures={"img/s": rate})
+                    if stop.requested and state["chunks"] * source.chunk_size < source.total:
+                        raise RefineInterrupted(
+                            f"{stop.requested}: refining stopped after {state['count']} of "
+                            f"{source.total} images, kept in {partial}; the same command "
+                            "continues")
+        except BaseException:
+            if state["chunks"] == 0:  # nothing to keep
+                claim.discard()
+            raise
+        finally:
+            report.close()
+        state["done"] = True  # then: the folder gets its name, and loses the state file
+        state["skipped"] = source.skipped_at_start + state["skipped"]
+        write_json(os.path.join(partial, STATE_FILE), state)
+        _must_be_free(out, out_dir)
+        os.replace(partial, out)   # while the lock is held
+        claim.path = out
+        os.remove(os.path.join(out, STATE_FILE))
     return state["count"], state["skipped"]
 
 
@@ -250,6 +285,4 @@ def _write_chunk(refiner, folder, names, images, rows, labels_path):
     refined = to_uint8(refine_images(refiner, images))
     for name, image in zip(names, refined):
         save_png(os.path.join(folder, name), image)
-    with open(labels_path, "a", encoding="utf-8") as labels_file:
-        labels_file.writelines(json.dumps({"file": name, **row}) + "\n"
-                               for name, row in zip(names, rows))
+    append_text(labels_path, label_lines(names, rows))

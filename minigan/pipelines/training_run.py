@@ -1,28 +1,35 @@
 """A training run as a user starts it: a new run in a new folder, or the run in a folder resumed.
 
-    plan = new_run(TrainConfig.cpu_preset(), "runs/eyes")      # refuses a folder holding a run
-    plan = resumed_run("runs/eyes", {"steps": 600})             # that run's config, changed
-    if not plan.complete:
-        train_run(plan)                                         # loads the data, then trains
+    with RunFolder("runs/eyes").claim(resume=False):      # this process's alone from here
+        plan = new_run(TrainConfig.cpu_preset(), "runs/eyes")   # refuses a folder with a run
+        train_run(plan)                                     # loads the data, then trains
+    with RunFolder("runs/eyes").claim(resume=True):
+        plan = resumed_run("runs/eyes", {"steps": 600})     # that run's config, changed
 
-A run folder may be resumed whenever it holds a ``config.json``: from ``checkpoints/last.npz``
-when there is one, or from the beginning when the run was stopped before writing it (its
-config and run id are kept, its log restarts). Either way the result is the run that was never
-interrupted (see ``simgan.trainer``).
+The plan is made while the folder is held, so what it read (the checkpoint, config.json) is
+what the run continues. A run folder may be resumed whenever it holds a ``config.json``: from
+``checkpoints/last.npz`` when there is one, or from the beginning when the run was stopped
+before writing it (its run id is kept, its log restarts, and since nothing was trained yet any
+setting may change, a smaller batch after running out of memory included). Either way the
+result is the run that was never interrupted (see ``simgan.trainer``).
 """
+import contextlib
 import dataclasses
 import errno
+import itertools
 import os
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Union
 
-from minigan.io.folders import check_writable_folder
+from minigan.io.folders import FolderInUse
 from minigan.io.progress import format_seconds
 from minigan.pipelines.training_data import load_training_data
-from minigan.simgan.checkpoint import read_checkpoint
+from minigan.simgan.checkpoint import PHASES, read_checkpoint
 from minigan.simgan.config import TrainConfig
 from minigan.simgan.run_folder import RunFolder
-from minigan.simgan.trainer import PHASES, train
+from minigan.simgan.trainer import train
+
+RUN_FIELDS = frozenset(f.name for f in dataclasses.fields(TrainConfig))
 
 
 @dataclass
@@ -47,37 +54,61 @@ class RunPlan:
         return self.done is not None and all(self.done[p] >= n for p, n in self.totals.items())
 
 
+@contextlib.contextmanager
+def claim_new_run_folder(base):
+    """Hold the first of ``base``, ``base-2``, ``base-3``, ... that is free (a folder another
+    process makes or holds meanwhile is passed over); yields its path (as ``base`` is
+    spelled)."""
+    for number in itertools.count(1):
+        path = base if number == 1 else f"{base}-{number}"
+        if os.path.lexists(path):
+            continue
+        try:
+            claim = RunFolder(path).claim(resume=False)
+        except (FileExistsError, FolderInUse):
+            continue
+        with claim:
+            yield path
+        return
+
+
 def new_run(config: TrainConfig, out: Union[str, os.PathLike]) -> RunPlan:
-    """A run that starts from scratch in ``out``; OSError when ``out`` cannot hold it
-    (FileExistsError: it holds a run already)."""
-    check_writable_folder(out)
-    folder = RunFolder(out)
-    if os.path.exists(folder.last_checkpoint) or os.path.exists(folder.config_path):
+    """A run that starts from scratch in ``out``; FileExistsError when it holds a run."""
+    if RunFolder(out).holds_run():
         raise FileExistsError(errno.EEXIST, "already holds a run (resume it, or start the new "
                                             "one in another folder)", os.fspath(out))
     return RunPlan(config, os.fspath(out))
 
 
 def resumed_run(out: Union[str, os.PathLike], changes: Dict[str, Any]) -> RunPlan:
-    """The run in folder ``out`` with ``changes`` to its config (only ``RESUMABLE`` fields);
-    FileNotFoundError when there is no run to resume."""
+    """The run in folder ``out`` with ``changes`` to its config (only ``RESUMABLE`` fields
+    when it has a checkpoint); FileNotFoundError when there is no run to resume, ValueError
+    naming the file when its checkpoint or config.json is not a run's."""
     folder = RunFolder(out)
     if not os.path.isdir(folder.path):
         raise FileNotFoundError(errno.ENOENT, "no such run folder", folder.path)
-    if os.path.exists(folder.last_checkpoint):
+    if os.path.lexists(folder.last_checkpoint):
         meta = read_checkpoint(folder.last_checkpoint)[0]
-        saved = TrainConfig.from_dict(meta["config"])
-        run_id, done = meta.get("run_id"), {p: int(meta["counters"][p]) for p in PHASES}
+        saved = TrainConfig.from_dict(meta["config"]).resumed_with(**changes)
+        run_id, done = meta["run_id"], {p: meta["counters"][p] for p in PHASES}
     else:
         written = folder.read_config()
         if written is None:
             raise FileNotFoundError(errno.ENOENT, "the folder holds no run (neither "
                                     "checkpoints/last.npz nor config.json)", folder.path)
-        fields = {f.name for f in dataclasses.fields(TrainConfig)}
-        saved = TrainConfig.from_dict({k: v for k, v in written.items() if k in fields})
+        missing = sorted(RUN_FIELDS - set(written))
+        if missing:
+            raise ValueError(f"{folder.config_path} is not a minigan run's config: it lacks "
+                             f"{', '.join(missing[:4])}{', ...' if len(missing) > 4 else ''}")
+        try:
+            saved = TrainConfig.from_dict({k: v for k, v in written.items() if k in RUN_FIELDS})
+        except ValueError as error:
+            raise ValueError(f"{folder.config_path}: {error}") from None
+        saved = saved.replace(**changes)  # nothing trained yet: every setting may change
         run_id, done = written.get("run_id"), None
-    check_writable_folder(out)
-    return RunPlan(saved.resumed_with(**changes), folder.path, True, run_id, done)
+        if run_id is not None and not isinstance(run_id, str):
+            raise ValueError(f"{folder.config_path}: run_id must be a string, got {run_id!r}")
+    return RunPlan(saved, folder.path, True, run_id, done)
 
 
 def train_run(plan: RunPlan, skip_bad: bool = False, progress: Optional[bool] = True,
@@ -88,13 +119,14 @@ def train_run(plan: RunPlan, skip_bad: bool = False, progress: Optional[bool] = 
     """
     log = log or (lambda message: None)
     cfg = plan.config
-    log(f"loading data: {cfg.synthetic} ({cfg.n_synthetic}) and {cfg.real} ({cfg.n_real})")
-    synthetic, real = load_training_data(cfg, skip_bad=skip_bad)
-    for name, data in (("synthetic", synthetic), ("real", real)):
-        for error in getattr(data, "skipped", []):
-            log(f"skipped a bad {name} file: {error}")
-    return train(plan.config, synthetic, real, plan.out, progress=progress, resume=plan.resume,
-                 status_every=status_every, run_id=plan.run_id)
+    with RunFolder(plan.out).claim(plan.resume):
+        log(f"loading data: {cfg.synthetic} ({cfg.n_synthetic}) and {cfg.real} ({cfg.n_real})")
+        synthetic, real = load_training_data(cfg, skip_bad=skip_bad)
+        for name, data in (("synthetic", synthetic), ("real", real)):
+            for error in getattr(data, "skipped", []):
+                log(f"skipped a bad {name} file: {error}")
+        return train(plan.config, synthetic, real, plan.out, progress=progress,
+                     resume=plan.resume, status_every=status_every, run_id=plan.run_id)
 
 
 def format_summary(out: Union[str, os.PathLike], wall_s: Optional[float] = None,

@@ -6,9 +6,9 @@
 
 Files: ``models`` (Refiner, Discriminator, GlobalDiscriminator), ``losses`` (equations 2-4),
 ``history`` (ImageHistoryBuffer), ``average`` (running average of R's weights), ``config``
-(TrainConfig and its presets), ``trainer`` (Algorithm 1), ``run_state`` (what a checkpoint
-holds of a trainer; resuming and its checks), ``run_folder`` / ``loss_curve`` (what a run
-writes), ``checkpoint`` (the file format).
+(TrainConfig and its presets), ``trainer`` (Algorithm 1), ``checkpoint`` (what a checkpoint
+holds of a trainer, the file, reading and checking it, resuming), ``run_folder`` /
+``loss_curve`` (what a run writes, one process at a time).
 
 Checkpoint layout: one ``.npz`` written atomically (temp file + rename), loadable with
 ``allow_pickle=False``; every entry is ``group/key -> array`` except ``meta``:

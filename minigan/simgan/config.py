@@ -43,7 +43,7 @@ from typing import Optional
 
 from minigan.backend import CHOICES
 
-PSI_CHOICES = ("identity", "mean", "gradients")
+PSI_CHOICES = ("identity", "mean", "gradients", "blur")
 OPTIMIZERS = ("sgd", "adam")
 DEFAULT_LAMBDA = 0.05
 
@@ -102,7 +102,10 @@ class TrainConfig:
     extra: dict = field(default_factory=dict)  # free-form notes kept in config.json
 
     def __post_init__(self):
-        self.betas = tuple(float(b) for b in self.betas)
+        try:
+            self.betas = tuple(float(b) for b in self.betas)
+        except (TypeError, ValueError):
+            raise ValueError(f"TrainConfig.betas must be two numbers, got {self.betas!r}") from None
         self.validate()
 
     @classmethod
@@ -178,6 +181,17 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"TrainConfig.{name} must be an integer >= 0, got {value!r}")
+        for name in ("use_history", "global_adversarial", "global_loss_scale",
+                     "discriminator_batch_norm"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"TrainConfig.{name} must be true or false, "
+                                 f"got {getattr(self, name)!r}")
+        for name in ("synthetic", "real"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"TrainConfig.{name} must be a data source (a string), "
+                                 f"got {getattr(self, name)!r}")
+        if not isinstance(self.extra, dict):
+            raise ValueError(f"TrainConfig.extra must be a dict, got {self.extra!r}")
         if self.batch_size < 2 or self.batch_size % 2:
             raise ValueError("TrainConfig.batch_size must be even (half of each discriminator "
                              f"batch comes from the history buffer), got {self.batch_size}")
@@ -227,6 +241,9 @@ class TrainConfig:
         """Inverse of ``to_dict``; raises ValueError naming unknown fields. A config written
         before the buffer was sized in batches (``buffer_size``, in images) is read with
         ``history_batches = buffer_size / batch_size``, rounded up."""
+        if not isinstance(values, dict):
+            raise ValueError(f"TrainConfig: expected an object of fields, got "
+                             f"{type(values).__name__}")
         values = dict(values)
         if "buffer_size" in values and "history_batches" not in values:
             batch = int(values.get("batch_size", cls.batch_size))

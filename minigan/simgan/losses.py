@@ -16,7 +16,10 @@ so one learning rate serves every preset.
 
 psi: "identity" (the paper's default); "mean", the mean over colour channels (N, 1, H, W);
 "gradients", the image derivatives (x[:, :, :, 1:] - x[:, :, :, :-1], x[:, :, 1:] - x[:, :, :-1]),
-whose L1 norm is the sum of both.
+whose L1 norm is the sum of both; "blur", the channel mean blurred by a gaussian of
+``BLUR_SIGMA`` pixels (7 x 7 taps, zero padding alike on both sides): it holds what is coarser
+than a few pixels (where the pupil and the lids are) and leaves R free to change fine texture
+and noise.
 """
 import numpy as np
 
@@ -25,6 +28,7 @@ from minigan.autograd import Tensor
 from minigan.backend import get_array_module, to_numpy
 
 REAL, REFINED = 0, 1
+BLUR_SIGMA = 1.5
 
 
 def local_adversarial_loss(logits, label, scale=1.0):
@@ -51,8 +55,9 @@ def realism_loss(logits_refined, scale=1.0):
 
 
 def psi(images, kind="identity"):
-    """The feature map of the self-regularization: a Tensor, or a tuple of Tensors for
-    "gradients" (horizontal (N, C, H, W-1), vertical (N, C, H-1, W))."""
+    """The feature map ``kind`` of the self-regularization (see the module docstring): a Tensor,
+    or a tuple of Tensors for "gradients" (horizontal (N, C, H, W-1), vertical (N, C, H-1, W));
+    "blur" gives (N, 1, H, W)."""
     if kind == "identity":
         return images
     if kind == "mean":
@@ -60,7 +65,18 @@ def psi(images, kind="identity"):
     if kind == "gradients":
         return (images[:, :, :, 1:] - images[:, :, :, :-1],
                 images[:, :, 1:, :] - images[:, :, :-1, :])
-    raise ValueError(f"psi must be 'identity', 'mean' or 'gradients', got {kind!r}")
+    if kind == "blur":
+        gray = images.mean(dim=1, keepdim=True)
+        kernel = Tensor(_gaussian_kernel(BLUR_SIGMA, gray.dtype), device=gray.device)
+        return F.conv2d(gray, kernel, padding=3)
+    raise ValueError(f"psi must be 'identity', 'mean', 'gradients' or 'blur', got {kind!r}")
+
+
+def _gaussian_kernel(sigma, dtype, radius=3):
+    """(1, 1, 2 radius + 1, 2 radius + 1) normalized gaussian taps."""
+    taps = np.exp(-np.arange(-radius, radius + 1) ** 2 / (2.0 * sigma ** 2))
+    kernel = np.outer(taps, taps)
+    return (kernel / kernel.sum()).astype(dtype)[None, None]
 
 
 def self_regularization(refined, synthetic, lam, kind="identity"):

@@ -89,7 +89,7 @@ class Refiner(nn.Module):
         """The constructor arguments, as stored in a checkpoint's metadata."""
         arch = {"in_channels": self.in_channels, "channels": self.channels,
                 "blocks": self.num_blocks}
-        if self.padding_mode != "zeros":   # so checkpoints of zero-padded refiners stay as they were
+        if self.padding_mode != "zeros":   # checkpoints of zero-padded refiners stay as they were
             arch["padding_mode"] = self.padding_mode
         return arch
 
@@ -217,7 +217,15 @@ def build_discriminator(architecture, rng=None):
 
 
 def refine_images(refiner, images, device=None):
-    """R(images) for a NumPy (m, C, H, W) batch in [-1, 1]; returns NumPy on the host."""
+    """R(images) for a NumPy (m, C, H, W) batch in [-1, 1]; returns NumPy on the host.
+
+    ValueError when the output holds NaN or Inf (weights that overflow would give black or
+    white images that look like a result).
+    """
     device = device or refiner.device
-    with no_grad():
-        return to_numpy(refiner(Tensor(np.ascontiguousarray(images), device=device)).data)
+    with no_grad(), np.errstate(over="ignore", invalid="ignore"):
+        refined = to_numpy(refiner(Tensor(np.ascontiguousarray(images), device=device)).data)
+    if not np.isfinite(refined).all():
+        raise ValueError("the refiner's output holds NaN or infinite values: its weights "
+                         "overflow")
+    return refined

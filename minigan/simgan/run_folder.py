@@ -11,10 +11,12 @@
 
 Every file but the log is written atomically (``minigan.io.atomic``), so a run killed at any
 moment leaves each file whole or absent, plus perhaps a temporary ``.tmp-*`` file that the next
-run in the folder deletes. The log is appended to line by line; a line cut short by a kill is
-dropped when the run resumes (``truncate_log``). While a run trains, ``OUT/.lock`` keeps a
-second process from training into the same folder.
+run in the folder deletes (its own, recorded in ``OUT/.lock``; no one else's). The log is
+appended to line by line; a line cut short by a kill is dropped when the run resumes
+(``truncate_log``). While a run trains, ``OUT/.lock`` keeps a second process out of the folder
+(``claim``): a new run goes only into a new or empty folder, a resumed one only into a run.
 """
+import errno
 import json
 import math
 import os
@@ -22,19 +24,22 @@ import re
 
 import numpy as np
 
-from minigan.io.atomic import atomic_file, copy_file, remove_orphans, write_json
+from minigan.io.atomic import append_text, atomic_file, copy_file, temp_prefix, write_json
+from minigan.io.folders import claim_folder, make_subfolders
+from minigan.io.inputs import open_regular
 from minigan.io.png import make_grid, save_image
 from minigan.simgan.loss_curve import draw_loss_curve
 
 COLUMNS = ("synthetic", "refined", "real")
 HEADER = 14  # pixels of column titles above a sample grid
 SNAPSHOT = re.compile(r"iteration_(\d+)\.npz$")
+RUN_JOB = "simgan run"
 SUMMARY_KEYS = ("realism_loss", "self_regularization", "discriminator_loss", "d_accuracy_real",
                 "d_accuracy_refined", "images_per_s")
 
 
 class RunFolder:
-    """Paths and writers of one run folder (created, with its sub-folders, by ``create``)."""
+    """Paths and writers of one run folder; ``claim`` holds it for this process."""
 
     def __init__(self, path):
         self.path = os.fspath(path)
@@ -44,96 +49,89 @@ class RunFolder:
         self.log_path = os.path.join(self.path, "log.jsonl")
         self.curve_path = os.path.join(self.path, "loss_curve.png")
         self.last_checkpoint = os.path.join(self.checkpoints, "last.npz")
-        self.lock_path = os.path.join(self.path, ".lock")
-        self._lock = None
-
-    def create(self):
-        """Make the folders and delete what a killed run left half-written; returns self."""
-        if os.path.exists(self.path) and not os.path.isdir(self.path):
-            raise NotADirectoryError(f"run folder {self.path} exists and is not a folder")
-        for folder in (self.path, self.samples, self.checkpoints):
-            os.makedirs(folder, exist_ok=True)
-        for folder in (self.path, self.samples, self.checkpoints):
-            remove_orphans(folder)
-        return self
 
     # -- one process at a time ----------------------------------------------------------------
-    def lock(self):
-        """Claim the folder for this process: True when this call claimed it, False when this
-        process holds it already. RuntimeError when another process trains in it."""
-        if self._lock is not None:
-            return False
-        try:
-            import fcntl
-        except ImportError:  # no advisory locks on this system: go on without
-            return False
-        handle = open(self.lock_path, "a+", encoding="utf-8")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.seek(0)
-            owner = handle.read().strip() or "?"
-            handle.close()
-            raise RuntimeError(f"{self.path} is in use by another training process (pid "
-                               f"{owner}); wait for it to finish or stop it first") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        self._lock = handle
-        return True
+    def holds_run(self):
+        """True when the folder holds a run (its config.json, or a last checkpoint)."""
+        return any(os.path.lexists(path) for path in (self.config_path, self.last_checkpoint))
 
-    def unlock(self):
-        if self._lock is not None:
-            os.remove(self.lock_path)
-            self._lock.close()
-            self._lock = None
+    def claim(self, resume):
+        """Hold the folder for this process (``io.folders.claim_folder``): it must be new or
+        empty, or, with ``resume``, hold a run. FolderInUse when another process trains in
+        it; FileExistsError when it holds a run (and not ``resume``) or other files."""
+        return claim_folder(self.path, RUN_JOB, lambda claim: self._check_usable(claim, resume))
+
+    def _check_usable(self, claim, resume):
+        if self.holds_run():
+            if not resume:
+                raise FileExistsError(errno.EEXIST, "already holds a run (resume it, or start "
+                                                    "the new one in another folder)", self.path)
+        elif claim.names():
+            shown = ", ".join(claim.names()[:3]) + (", ..." if len(claim.names()) > 3 else "")
+            advice = "resume a run folder" if resume else "train into a new or empty folder"
+            raise FileExistsError(errno.EEXIST, f"holds no run, but other files ({shown}); "
+                                                f"nothing was written: {advice}", self.path)
+
+    def make_subfolders(self):
+        for name in ("samples", "checkpoints"):
+            make_subfolders(self.path, name)
 
     # -- config and log -----------------------------------------------------------------------
     def write_config(self, config_dict):
         write_json(self.config_path, dict(sorted(config_dict.items())))
 
     def read_config(self):
-        """config.json as a dict, or None when the run has not written one."""
-        if not os.path.exists(self.config_path):
+        """config.json as a dict, or None when the run has not written one; ValueError naming
+        the file when it is no JSON object."""
+        if not os.path.lexists(self.config_path):
             return None
         try:
-            with open(self.config_path, encoding="utf-8") as handle:
-                return json.load(handle)
-        except json.JSONDecodeError as error:
+            with open_regular(self.config_path, "r") as handle:
+                written = json.load(handle)
+        except (ValueError, UnicodeDecodeError) as error:
             raise ValueError(f"{self.config_path} is not valid JSON ({error})") from None
+        if not isinstance(written, dict):
+            raise ValueError(f"{self.config_path} holds a JSON {type(written).__name__}; a run's "
+                             "config is an object of its settings")
+        return written
 
     def append_log(self, record):
         """Append one record as a JSON line (NaN/Inf written as null, so every line stays JSON)."""
         clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
                  for k, v in record.items()}
-        with open(self.log_path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(clean) + "\n")
+        append_text(self.log_path, json.dumps(clean, allow_nan=False) + "\n")
 
     def read_log(self):
         """The log's records. A last line cut short (a kill mid-write) is left out; a bad line
-        before it is a ValueError naming the line."""
-        if not os.path.exists(self.log_path):
+        before it, or a line that is no record (an object with a step number ``t``), is a
+        ValueError naming the line."""
+        if not os.path.lexists(self.log_path):
             return []
-        with open(self.log_path, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().split("\n")
+        with open_regular(self.log_path, "rb") as handle:
+            lines = handle.read().decode("utf-8", errors="replace").split("\n")
         records = []
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
-                records.append(json.loads(line))
+                record = json.loads(line)
             except json.JSONDecodeError:
                 if number == len(lines):  # the unfinished last line
                     break
                 raise ValueError(f"{self.log_path}: line {number} is not a JSON record; the log "
                                  "was changed by something other than minigan") from None
+            t = record.get("t") if isinstance(record, dict) else None
+            if not isinstance(t, int) or isinstance(t, bool) or t < 1:
+                raise ValueError(f"{self.log_path}: line {number} is not a record of a step (an "
+                                 "object with an integer \"t\" >= 1); the log was changed by "
+                                 "something other than minigan")
+            records.append(record)
         return records
 
     def truncate_log(self, last_t):
         """Keep only the records with ``t <= last_t`` (a resumed run redoes the later steps),
         and drop a last line cut short. Returns the records kept."""
-        kept = [r for r in self.read_log() if r.get("t", 0) <= last_t]
+        kept = [r for r in self.read_log() if r["t"] <= last_t]
         with atomic_file(self.log_path, "w") as handle:
             handle.writelines(json.dumps(record) + "\n" for record in kept)
         return kept
@@ -177,7 +175,7 @@ class RunFolder:
         """Make ``snapshot`` the new last.npz and delete all but the newest ``keep`` snapshots.
         A hard link where the file system allows (no copy, no extra space: last.npz is always
         replaced by a new file, never rewritten in place)."""
-        tmp = os.path.join(self.checkpoints, f".tmp-link-{os.getpid()}.npz")
+        tmp = os.path.join(self.checkpoints, temp_prefix("last.npz") + "link")
         try:
             os.link(snapshot, tmp)
             os.replace(tmp, self.last_checkpoint)
@@ -215,12 +213,3 @@ class RunFolder:
                 "elapsed_s": records[-1].get("elapsed_s") if records else None,
                 "grid": os.path.join(self.samples, "latest.png"), "loss_curve": self.curve_path,
                 "checkpoint": self.last_checkpoint, "snapshots": self.snapshots()}
-
-
-def next_free_path(base):
-    """``base`` if it does not exist yet, else the first free ``base-2``, ``base-3``, ..."""
-    path, number = base, 1
-    while os.path.exists(path):
-        number += 1
-        path = f"{base}-{number}"
-    return path

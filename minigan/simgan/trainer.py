@@ -15,9 +15,10 @@ Phases, each counted in the checkpoint so a run resumes exactly where it stopped
 While R learns, D's parameters are frozen (requires_grad off) and vice versa, so each step
 touches exactly one network. A loss that is not finite stops training with ``TrainingDiverged``
 *before* the update, leaving the last checkpoint as the last good state; a checkpoint is never
-written with a weight that is not finite. Ctrl-C (SIGINT) or SIGTERM stops after the current
+written with a number that is not finite. Ctrl-C (SIGINT) or SIGTERM stops after the current
 step with a checkpoint (``TrainingInterrupted``). The run folder's files are those of
-``run_folder``; ``progress`` reports each phase and one ETA for the whole run.
+``run_folder``, and only this process writes it while it trains (``RunFolder.claim``);
+``progress`` reports each phase and one ETA for the whole run.
 
 Randomness: the refiner's and D's initial weights, the mini-batch draws, the history buffer
 and the sample grid's picks each have their own generator, all seeded from ``config.seed``. The
@@ -35,10 +36,12 @@ import numpy as np
 from minigan import optim
 from minigan.autograd import Tensor, no_grad
 from minigan.backend import get_array_module, resolve_device, to_numpy
+from minigan.cpu.threads import blas_held
 from minigan.io.interrupt import JobInterrupted, StopRequests
 from minigan.io.progress import Progress
 from minigan.simgan.average import ParameterAverage
-from minigan.simgan.checkpoint import read_checkpoint, save_checkpoint
+from minigan.simgan.checkpoint import (PHASE_LABELS, PHASES, describe, first_non_finite,
+                                       read_checkpoint, restore, save_checkpoint, trainer_state)
 from minigan.simgan.config import TrainConfig  # noqa: F401  (public here: trainer.TrainConfig)
 from minigan.simgan.history import ImageHistoryBuffer
 from minigan.simgan.losses import (REAL, REFINED, discriminator_loss, patch_accuracy,
@@ -46,60 +49,86 @@ from minigan.simgan.losses import (REAL, REFINED, discriminator_loss, patch_accu
 from minigan.simgan.models import (Discriminator, GlobalDiscriminator, Refiner,
                                    patch_map_size)
 from minigan.simgan.run_folder import RunFolder
-from minigan.simgan.run_state import (PHASE_LABELS, PHASES, describe, first_non_finite, restore,
-                                      trainer_state)
 
 SAMPLES_SHOWN = 12
-
-
-class TrainingDiverged(RuntimeError):
-    """A loss or a weight became NaN or infinite. The message names the step and the last good
-    checkpoint; ``checkpoint`` is its path (None when none was written yet)."""
-
-    def __init__(self, message, checkpoint=None):
-        super().__init__(message)
-        self.checkpoint = checkpoint
-
-
-class TrainingInterrupted(JobInterrupted):
-    """Training stopped on Ctrl-C (SIGINT) or SIGTERM after writing ``checkpoint``."""
-
-    def __init__(self, message, checkpoint):
-        super().__init__(message)
-        self.checkpoint = checkpoint
-
-
-def _images(data, name):
-    """An ArrayDataset (anything with ``.images``) or an array -> float32 (N, C, H, W) NumPy."""
-    images = np.asarray(getattr(data, "images", data))
-    if images.ndim != 4 or images.dtype.kind != "f" or len(images) == 0:
-        raise ValueError(f"train: {name} must be an ArrayDataset or a non-empty float (N, C, H, W) "
-                         f"array, got shape {images.shape} dtype {images.dtype}")
-    return images.astype(np.float32, copy=False)
-
-
-def _optimizer(config, params):
-    if config.optimizer == "adam":
-        return optim.Adam(params, lr=config.lr, betas=config.betas)
-    return optim.SGD(params, lr=config.lr, momentum=config.momentum)
-
-
-@contextlib.contextmanager
-def _frozen(module):
-    """Inside the block no gradient is computed for ``module``'s parameters."""
-    params = module.parameters()
-    for p in params:
-        p.requires_grad = False
-    try:
-        yield
-    finally:
-        for p in params:
-            p.requires_grad = True
 
 
 class Trainer:
     """Holds R, D, their optimizers, the history buffer and the generators of one run."""
 
+    def refiner_step(self, adversarial=True):
+        """One update of R on x, a synthetic mini-batch of b = ``config.batch_size``, D frozen:
+
+            adversarial:  loss = realism_loss(D(R(x)), adversarial_scale)
+                                 + self_regularization(R(x), x, config.lam, config.psi)
+            pretraining:  loss = self_regularization(R(x), x, config.pretrain_lam, config.psi)
+
+        checked finite before the step (``_finite``); then the average follows R (decay 0, a
+        copy, while pretraining). Returns ``{"refiner_loss", "self_regularization",
+        "realism_loss"}`` as floats (``realism_loss`` None while pretraining).
+        """
+        cfg = self.config
+        x = self._batch(self.synthetic, cfg.batch_size)
+        with _frozen(self.discriminator):
+            refined = self.refiner(x)
+            lam = cfg.lam if adversarial else cfg.pretrain_lam
+            regularization = self_regularization(refined, x, lam, cfg.psi)
+            realism = (realism_loss(self.discriminator(refined), self.adversarial_scale)
+                       if adversarial else None)
+            loss = regularization if realism is None else realism + regularization
+            value = self._finite(loss, "refiner loss")
+            self.refiner_optimizer.zero_grad()
+            loss.backward()
+        self.refiner_optimizer.step()
+        if self.average is not None:
+            self.average.update(self.refiner, decay=None if adversarial else 0.0)
+        return {"refiner_loss": value, "self_regularization": float(regularization.item()),
+                "realism_loss": None if realism is None else float(realism.item())}
+
+    def discriminator_step(self):
+        """One update of D, R frozen, on b real images and b refined ones: b - k fresh R(x)
+        (no graph), then k = min(b/2, len(history)) from the history (0 without one), drawn in
+        that order (fresh, real, history):
+
+            loss = discriminator_loss(D(refined), D(real), adversarial_scale)
+
+        checked finite before the step; after it the first b/2 fresh images go into the
+        history. Returns ``{"discriminator_loss", "d_accuracy_real", "d_accuracy_refined"}``:
+        floats, the accuracies ``patch_accuracy`` of D's logits against REAL and REFINED.
+        """
+        b = self.config.batch_size
+        k = min(b // 2, len(self.history)) if self.history is not None else 0
+        with no_grad():
+            fresh = self.refiner(self._batch(self.synthetic, b - k)).data
+        real = self._batch(self.real, b)
+        refined = fresh
+        if k:
+            xp = get_array_module(fresh)
+            refined = xp.concatenate([fresh, self.history.sample(k)])
+        with _frozen(self.refiner):
+            logits_refined = self.discriminator(Tensor.wrap(refined))
+            logits_real = self.discriminator(real)
+            loss = discriminator_loss(logits_refined, logits_real, self.adversarial_scale)
+            value = self._finite(loss, "discriminator loss")
+            self.discriminator_optimizer.zero_grad()
+            loss.backward()
+        self.discriminator_optimizer.step()
+        if self.history is not None:
+            self.history.push(fresh[:b // 2])
+        return {"discriminator_loss": value,
+                "d_accuracy_real": patch_accuracy(logits_real, REAL),
+                "d_accuracy_refined": patch_accuracy(logits_refined, REFINED)}
+
+    def iteration(self):
+        """``config.k_g`` refiner steps, then ``config.k_d`` discriminator steps. Returns, for
+        every key of their records in sorted order, the mean (a float) over the steps that
+        have it."""
+        parts = [self.refiner_step() for _ in range(self.config.k_g)]
+        parts += [self.discriminator_step() for _ in range(self.config.k_d)]
+        keys = {key for part in parts for key in part}
+        return {key: float(np.mean([p[key] for p in parts if key in p])) for key in sorted(keys)}
+
+    # -- setting up ---------------------------------------------------------------------------
     def __init__(self, config, synthetic, real, out_dir, progress=True, status_every=30.0):
         self.config, self.progress, self.status_every = config, progress, status_every
         self.device = resolve_device(config.device)
@@ -136,7 +165,6 @@ class Trainer:
         self.counters = dict.fromkeys(PHASES, 0)
         self.elapsed = 0.0
 
-    # -- one step of each kind -------------------------------------------------------------
     def _batch(self, images, n):
         rows = self.rng.choice(len(images), size=n, replace=n > len(images))
         return Tensor(images[rows], device=self.device)
@@ -146,90 +174,6 @@ class Trainer:
         if not np.isfinite(value):
             self._diverged(what, value)
         return value
-
-    def refiner_step(self, adversarial=True):
-        """One update of R on a synthetic mini-batch; D is only read. Returns the loss terms.
-
-        x = ``self._batch(self.synthetic, b)`` (b = ``config.batch_size``); with D frozen
-        (``_frozen``: no gradient reaches its parameters):
-
-            adversarial:  loss = realism_loss(D(R(x)), self.adversarial_scale)
-                                 + self_regularization(R(x), x, config.lam, config.psi)
-            pretraining:  loss = self_regularization(R(x), x, config.pretrain_lam, config.psi)
-
-        A loss that is not finite stops training before the update (``self._finite``). Then
-        one step of ``self.refiner_optimizer`` (gradients cleared first), and the running
-        average, when there is one, follows R: ``self.average.update(self.refiner, decay)``
-        with the configured decay (``None``) while adversarial, 0 (a plain copy) while
-        pretraining. Returns ``{"refiner_loss", "self_regularization", "realism_loss"}`` as
-        Python floats (``realism_loss`` None while pretraining).
-        """
-        cfg = self.config
-        x = self._batch(self.synthetic, cfg.batch_size)
-        with _frozen(self.discriminator):
-            refined = self.refiner(x)
-            lam = cfg.lam if adversarial else cfg.pretrain_lam
-            regularization = self_regularization(refined, x, lam, cfg.psi)
-            realism = (realism_loss(self.discriminator(refined), self.adversarial_scale)
-                       if adversarial else None)
-            loss = regularization if realism is None else realism + regularization
-            value = self._finite(loss, "refiner loss")
-            self.refiner_optimizer.zero_grad()
-            loss.backward()
-        self.refiner_optimizer.step()
-        if self.average is not None:  # while pretraining, the average is a plain copy
-            self.average.update(self.refiner, decay=None if adversarial else 0.0)
-        return {"refiner_loss": value, "self_regularization": float(regularization.item()),
-                "realism_loss": None if realism is None else float(realism.item())}
-
-    def discriminator_step(self):
-        """One update of D on b real and b refined images (half of them from the history).
-
-        With k = min(b/2, len(history)) (0 without a history), in this order of draws:
-        b - k fresh refined images R(``self._batch(self.synthetic, b - k)``), computed without
-        a graph (``no_grad``); b real images ``self._batch(self.real, b)``; then the refined
-        batch is the fresh images followed by ``self.history.sample(k)``. With R frozen:
-
-            loss = discriminator_loss(D(refined), D(real), self.adversarial_scale)
-
-        checked finite (``self._finite``), one step of ``self.discriminator_optimizer``
-        (gradients cleared first), and after the step the first b/2 fresh images are pushed
-        into the history. Returns ``{"discriminator_loss", "d_accuracy_real",
-        "d_accuracy_refined"}``: the loss and ``patch_accuracy`` of D's logits on the real
-        batch (label REAL) and on the refined batch (label REFINED), as Python floats.
-        """
-        b = self.config.batch_size
-        k = min(b // 2, len(self.history)) if self.history is not None else 0
-        with no_grad():
-            fresh = self.refiner(self._batch(self.synthetic, b - k)).data
-        real = self._batch(self.real, b)
-        refined = fresh
-        if k:
-            xp = get_array_module(fresh)
-            refined = xp.concatenate([fresh, self.history.sample(k)])
-        with _frozen(self.refiner):
-            logits_refined = self.discriminator(Tensor.wrap(refined))
-            logits_real = self.discriminator(real)
-            loss = discriminator_loss(logits_refined, logits_real, self.adversarial_scale)
-            value = self._finite(loss, "discriminator loss")
-            self.discriminator_optimizer.zero_grad()
-            loss.backward()
-        self.discriminator_optimizer.step()
-        if self.history is not None:
-            self.history.push(fresh[:b // 2])
-        return {"discriminator_loss": value,
-                "d_accuracy_real": patch_accuracy(logits_real, REAL),
-                "d_accuracy_refined": patch_accuracy(logits_refined, REFINED)}
-
-    def iteration(self):
-        """One iteration of Algorithm 1: ``config.k_g`` refiner steps (adversarial) then
-        ``config.k_d`` discriminator steps. Returns ``{term: mean}``: for every key of the
-        steps' records, in sorted order, the mean (a Python float) over the steps that have it
-        (a refiner step's realism loss is never None here)."""
-        parts = [self.refiner_step() for _ in range(self.config.k_g)]
-        parts += [self.discriminator_step() for _ in range(self.config.k_d)]
-        keys = {key for part in parts for key in part}
-        return {key: float(np.mean([p[key] for p in parts if key in p])) for key in sorted(keys)}
 
     # -- the loop ---------------------------------------------------------------------------
     @property
@@ -252,28 +196,27 @@ class Trainer:
     def run(self):
         """Run (or finish) all three phases; returns the run folder's path.
 
-        The folder is locked while training. Ctrl-C (or SIGTERM) stops after the current step:
-        a checkpoint is written and ``TrainingInterrupted`` raised; resuming from it gives the
-        run that was not interrupted.
+        Only this process writes the folder meanwhile. Ctrl-C (or SIGTERM) stops after the
+        current step: a checkpoint is written and ``TrainingInterrupted`` raised; resuming from
+        it gives the run that was not interrupted.
         """
-        claimed = self.folder.create().lock()
-        try:
+        with self.folder.claim(resume=True):  # (already held when ``train`` called this)
             # a loss or weight that overflows is reported as TrainingDiverged, not as warnings
-            with StopRequests() as stop, np.errstate(over="ignore", invalid="ignore"):
+            # BLAS one thread per call: the convolutions split images over the cores themselves
+            with StopRequests() as stop, np.errstate(over="ignore", invalid="ignore"), \
+                    blas_held():
                 self._run(stop)
-        finally:
-            if claimed:
-                self.folder.unlock()
         return self.folder.path
 
     def _run(self, stop):
         cfg, totals = self.config, self.totals()
+        self.run_id = self.run_id or uuid.uuid4().hex
+        self.folder.write_config(dict(cfg.to_dict(), device_used=self.device, run_id=self.run_id))
+        self.folder.make_subfolders()
         if self.t == 0:
             self.folder.truncate_log(0)  # a fresh start keeps no record of an earlier attempt
         if cfg.keep_checkpoints:
             self.folder.prune_snapshots(cfg.keep_checkpoints)
-        self.run_id = self.run_id or uuid.uuid4().hex
-        self.folder.write_config(dict(cfg.to_dict(), device_used=self.device, run_id=self.run_id))
         images = self.images_per_step()
         steps = {"pretrain_refiner": lambda: self.refiner_step(adversarial=False),
                  "pretrain_discriminator": self.discriminator_step,
@@ -365,31 +308,22 @@ class Trainer:
                                 "message": message})
         raise TrainingDiverged(message, checkpoint=checkpoint)
 
-    def _check_finite_weights(self):
-        """A checkpoint holds finite weights only: raise TrainingDiverged instead of saving."""
-        for owner, module in (("refiner", self.refiner), ("discriminator", self.discriminator)):
-            for name, p in module.named_parameters():
-                xp = get_array_module(p.data)
-                if not bool(xp.isfinite(p.data).all()):
-                    self._diverged(f"the {owner}'s weight {name}", "NaN or infinite",
-                                   before_update=False)
-
     # -- checkpoints ------------------------------------------------------------------------
     def save_checkpoint(self, path=None):
         """Write everything needed to continue to ``path`` (default checkpoints/last.npz).
 
-        Raises TrainingDiverged, writing nothing, when a weight is NaN or infinite.
+        Raises TrainingDiverged, writing nothing, when a number in it is NaN or infinite.
         """
-        bad = first_non_finite({"refiner": self.refiner, "discriminator": self.discriminator})
+        meta, groups = trainer_state(self)
+        bad = first_non_finite(groups)
         if bad is not None:
-            self._diverged(f"the {bad[0]}'s weight {bad[1]}", "NaN or infinite",
-                           before_update=False)
+            self._diverged(f"the checkpoint's {bad}", "NaN or infinite", before_update=False)
         path = path or self.folder.last_checkpoint
-        save_checkpoint(path, *trainer_state(self))
+        save_checkpoint(path, meta, groups)
         return path
 
     def load_checkpoint(self, path):
-        """Restore a checkpoint of this run; see ``run_state.restore`` for what must fit."""
+        """Restore a checkpoint of this run; see ``checkpoint.restore`` for what must fit."""
         return restore(self, path)
 
 
@@ -418,7 +352,8 @@ def train(config: TrainConfig, synthetic: Any, real: Any, out_dir: Union[str, os
 
     synthetic, real: ArrayDatasets (or (N, C, H, W) arrays in [-1, 1]); labels are not used.
     resume: True continues from ``out_dir/checkpoints/last.npz``, or from the beginning when the
-    run was stopped before writing one; a path continues from that .npz. progress: a bar per
+    run was stopped before writing one (or ``out_dir`` is new); a path continues from that
+    .npz. False starts a new run: ``out_dir`` must be new or empty. progress: a bar per
     phase (True), or a plain status line every ``status_every`` seconds (False; None: silent).
     run_id: the id of the run being resumed when it has no checkpoint yet (from config.json).
     """
@@ -426,13 +361,54 @@ def train(config: TrainConfig, synthetic: Any, real: Any, out_dir: Union[str, os
                       status_every=status_every)
     folder = trainer.folder
     checkpoint = folder.last_checkpoint if resume is True else resume
-    claimed = folder.create().lock()
-    try:
-        if checkpoint and (resume is not True or os.path.exists(checkpoint)):
+    with folder.claim(resume=bool(resume)):
+        if checkpoint and (resume is not True or os.path.lexists(checkpoint)):
             trainer.load_checkpoint(checkpoint)
         else:
             trainer.run_id = run_id
         return trainer.run()
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss or a weight became NaN or infinite. The message names the step and the last good
+    checkpoint; ``checkpoint`` is its path (None when none was written yet)."""
+
+    def __init__(self, message, checkpoint=None):
+        super().__init__(message)
+        self.checkpoint = checkpoint
+
+
+class TrainingInterrupted(JobInterrupted):
+    """Training stopped on Ctrl-C (SIGINT) or SIGTERM after writing ``checkpoint``."""
+
+    def __init__(self, message, checkpoint):
+        super().__init__(message)
+        self.checkpoint = checkpoint
+
+
+def _images(data, name):
+    """An ArrayDataset (anything with ``.images``) or an array -> float32 (N, C, H, W) NumPy."""
+    images = np.asarray(getattr(data, "images", data))
+    if images.ndim != 4 or images.dtype.kind != "f" or len(images) == 0:
+        raise ValueError(f"train: {name} must be an ArrayDataset or a non-empty float (N, C, H, W) "
+                         f"array, got shape {images.shape} dtype {images.dtype}")
+    return images.astype(np.float32, copy=False)
+
+
+def _optimizer(config, params):
+    if config.optimizer == "adam":
+        return optim.Adam(params, lr=config.lr, betas=config.betas)
+    return optim.SGD(params, lr=config.lr, momentum=config.momentum)
+
+
+@contextlib.contextmanager
+def _frozen(module):
+    """Inside the block no gradient is computed for ``module``'s parameters."""
+    params = module.parameters()
+    for p in params:
+        p.requires_grad = False
+    try:
+        yield
     finally:
-        if claimed:
-            folder.unlock()
+        for p in params:
+            p.requires_grad = True
