@@ -19,7 +19,7 @@ from pathlib import Path
 from minigan.grading import stubs, transplant
 from minigan.grading.homework_text import homework_readme
 from minigan.grading.manifest import all_tasks, split_target
-from minigan.io.folders import new_folder
+from minigan.io.folders import LOCK_FILE, new_folder
 
 CHECKOUT_FILES = ("setup.py", "minigan/__init__.py", "kernels", "tests/conftest.py")
 IGNORED = {".git", "__pycache__", ".pytest_cache", "build", "dist", "runs", ".eggs", ".venv"}
@@ -78,10 +78,10 @@ def tree_files(root):
 
 def copy_tree(root, destination):
     """Copy the tree's files (``tree_files``) into ``destination``, which must not exist or be
-    an empty folder."""
+    an empty folder (but for a claim's lock file)."""
     destination = Path(destination)
     destination.mkdir(parents=True, exist_ok=True)
-    if any(destination.iterdir()):
+    if any(p.name != LOCK_FILE for p in destination.iterdir()):   # new_folder's lock
         raise TreeError(f"{destination} is not empty")
     for relative in tree_files(root):
         target = destination / relative
