@@ -32,6 +32,29 @@ def f64(*arrays):
     return [a.astype(np.float64) for a in arrays]
 
 
+def conv_id(shape):
+    """A convolution case's test id: (2, 1, 35, 55, 64, 3, 1, 1) -> n2-c1-35x55-f64-k3-s1-p1."""
+    n, c, h, w, f, k, s, p = shape
+    return f"n{n}-c{c}-{h}x{w}-f{f}-k{k}-s{s}-p{p}"
+
+
+def pool_id(shape):
+    """A pooling case's test id: (N, C, H, W, K, stride, padding) -> n2-c64-9x14-k3-s1-p1."""
+    n, c, h, w, k, s, p = shape
+    return f"n{n}-c{c}-{h}x{w}-k{k}-s{s}-p{p}"
+
+
+def logits_id(shape):
+    """A (N, C, H, W) case's test id: n2-c2-9x14."""
+    n, c, h, w = shape
+    return f"n{n}-c{c}-{h}x{w}"
+
+
+def shapes_id(shapes):
+    """The test id of a tuple of operand shapes: ((3, 4), (4,), ()) -> 3x4_4_scalar."""
+    return "_".join("x".join(map(str, shape)) or "scalar" for shape in shapes)
+
+
 def output_size(size, kernel, stride, padding):
     """(size + 2 padding - kernel) // stride + 1, the length of a sliding window's output."""
     return (size + 2 * padding - kernel) // stride + 1

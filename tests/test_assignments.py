@@ -1,6 +1,7 @@
 """The homework mechanism (``python -m minigan.assignments``), in a reduced but real form: stubs
 and splices on small sources, then one task of each homework built, failed, restored and graded
 through the same code the full ``check`` runs in CI (.ci/run)."""
+import json
 import os
 import shutil
 import subprocess
@@ -128,13 +129,15 @@ def test_a_cpu_task_runs_its_tests_on_the_cpu_alone_and_a_kernel_task_on_the_emu
 def test_a_failure_from_another_tasks_stub_or_an_import_error_is_the_wrong_reason():
     hw = manifest.homework(2)
     task = manifest.task("2.3")
-    failures = [("t::a", "NotImplementedError", "task 2.3: write max_pool2d_forward ..."),
-                ("t::b", "NotImplementedError", "task 2.4: write patch_cross_entropy_forward"),
-                ("t::c", "ImportError", "cannot import name 'pool'")]
-    result = runner.TaskResult(task, 0, 3, 0, failures, None)
+    failures = [dict(nodeid=f"t.py::{name}", kind=kind, message=message, where="m.py:3 in f")
+                for name, kind, message in [
+                    ("a", "NotImplementedError", "task 2.3: write max_pool2d_forward ..."),
+                    ("b", "NotImplementedError", "task 2.4: write patch_cross_entropy_forward"),
+                    ("c", "ImportError", "cannot import name 'pool'")]]
+    result = runner.TaskResult(task, {f["nodeid"]: "failed" for f in failures}, failures, None)
     assert sync.wrong_failures(result, {"2.1", "2.2", "2.3", "2.4"}, hw) == [
-        "t::b: NotImplementedError: task 2.4: write patch_cross_entropy_forward",
-        "t::c: ImportError: cannot import name 'pool'"]
+        "b: NotImplementedError: task 2.4: write patch_cross_entropy_forward",
+        "c: ImportError: cannot import name 'pool' [m.py:3 in f]"]
 
 
 # --- the command --------------------------------------------------------------------------------
@@ -161,6 +164,7 @@ def test_bad_input_is_one_clear_line(argv, message, tmp_path, capsys):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     assert assignments.main(argv) == 2
     err = capsys.readouterr().err
+    assert err.startswith("python -m minigan.assignments: error: ")
     assert message in err and len(err.strip().splitlines()) == 1
     assert (tmp_path / "full" / "mine.txt").read_text() == "keep me"
 
@@ -174,6 +178,67 @@ def test_without_the_checkout_the_command_says_it_needs_one(tmp_path):
     assert out.returncode == 2
     assert "needs the minigan repository checkout" in out.stderr and not out.stdout
     assert not (tmp_path / "hw2").exists()
+
+
+def test_an_interrupted_build_leaves_nothing_and_the_rerun_works(tmp_path, monkeypatch):
+    def interrupted(tree, task):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(trees, "stub_task", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        trees.build(manifest.homework(3), tmp_path / "hw3", ROOT)
+    assert list(tmp_path.iterdir()) == []   # no tree, half stubbed or not, and no staging
+    monkeypatch.undo()
+    built = trees.build(manifest.homework(3), tmp_path / "hw3", ROOT)
+    assert trees.read_assignment(built)["homework"] == 3 and list(tmp_path.iterdir()) == [built]
+
+
+def fake_grade(hw, submission, checkout, expected=None):
+    return [runner.TaskResult(t, {"tests/t.py::test_x": "passed"}, [], None) for t in hw.tasks]
+
+
+def test_grade_writes_json_only_where_asked_and_replaces_only_its_own(tmp_path, monkeypatch,
+                                                                      capsys):
+    monkeypatch.setattr(scoring, "grade", fake_grade)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "alice").mkdir()
+    assert assignments.main(["grade", "--hw", "3", "--submission", "alice"]) == 0
+    assert "not saved" in capsys.readouterr().out and os.listdir(tmp_path) == ["alice"]
+    (tmp_path / "grades").mkdir()
+    assert assignments.main(["grade", "--hw", "3", "--submission", "alice", "--out",
+                             "grades"]) == 0
+    written = tmp_path / "grades" / "hw3-alice.json"
+    assert json.loads(written.read_text())["points"] == manifest.homework(3).points
+    assert assignments.main(["grade", "--hw", "3", "--submission", "alice", "--out",
+                             str(written)]) == 0   # a grade file of its own is replaced
+    (tmp_path / "notes.json").write_text("mine")
+    assert os.listdir(tmp_path / "grades") == ["hw3-alice.json"]
+
+
+@pytest.mark.parametrize("out, message", [
+    ("notes.json", "exists and is not a grade file written by grade; nothing was overwritten"),
+    ("link.json", "is a symbolic link"),
+    ("missing/x.json", "missing"),
+])
+def test_grade_checks_its_output_before_it_grades(out, message, tmp_path, monkeypatch, capsys):
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("graded before checking --out")
+    monkeypatch.setattr(scoring, "grade", must_not_run)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "notes.json").write_text("mine")
+    (tmp_path / "link.json").symlink_to(tmp_path / "notes.json")
+    (tmp_path / "missing").write_text("a file, not a folder")
+    assert assignments.main(["grade", "--hw", "3", "--submission", "alice", "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("python -m minigan.assignments: error: --out") and message in err
+    assert (tmp_path / "notes.json").read_text() == "mine"
+
+
+def test_students_are_told_to_install_pytest(tmp_path):
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'student = ["pytest>=7"]' in text
+    readme = trees.homework_readme(manifest.homework(2))
+    assert 'pip install -e ".[student]"' in readme and "Partial credit" in readme
 
 
 # --- one task of each homework, for real ---------------------------------------------------------
@@ -200,27 +265,30 @@ def test_a_built_tree_differs_from_the_checkout_only_in_the_stubbed_files(hw2_tr
     assert "python -m pytest -m task2_1" in (hw2_tree / "HOMEWORK.md").read_text()
 
 
+def status(tree, hw, reference=ROOT):
+    """``status``'s results for ``tree`` (a copy of a built tree) against ``reference``."""
+    return scoring.status(tree, hw, reference, trees.read_assignment(tree)).results
+
+
 def test_a_stubbed_task_fails_for_its_own_reason_and_passes_once_written(hw2_tree, tmp_path):
     hw = reduced(2, "2.4")
-    (result,) = scoring.status(hw2_tree, hw)
+    (result,) = status(hw2_tree, hw)
     assert not result.ok and not sync.wrong_failures(result, {"2.4"}, hw)
-    assert result.reason().startswith("NotImplementedError: task 2.4: write "
-                                      "patch_cross_entropy_forward")
+    assert "NotImplementedError: task 2.4: write patch_cross_entropy_forward" in result.reason()
     done = trees.copy_tree(hw2_tree, tmp_path / "done")
     trees.copy_task_code(manifest.task("2.4"), ROOT, done)   # the student writes the function
-    (result,) = scoring.status(done, hw)
-    assert result.ok and result.passed >= 3
+    (result,) = status(done, hw)
+    assert result.ok and result.passed >= 3 and scoring.earned(result) == 15
 
 
-def test_grading_gives_the_reference_full_marks_and_an_untouched_tree_zero(hw2_tree, tmp_path):
+def test_grading_gives_the_reference_full_marks_and_an_untouched_tree_zero(hw2_tree):
     hw = reduced(2, "2.3")
     reference = scoring.grade(hw, ROOT, ROOT)
     untouched = scoring.grade(hw, hw2_tree, ROOT)
     assert [r.ok for r in reference] == [True] and [r.ok for r in untouched] == [False]
     data = scoring.scores(hw, untouched, hw2_tree, None)
     assert data["points"] == 0 and data["max_points"] == manifest.task("2.3").points
-    scoring.write_json(tmp_path / "grades" / "hw2.json", data)
-    assert '"points": 0' in (tmp_path / "grades" / "hw2.json").read_text()
+    assert set(data["tasks"][0]["tests"]) == set(reference[0].outcomes)
 
 
 def test_grading_uses_only_the_students_task_code(hw2_tree, tmp_path):
@@ -242,11 +310,11 @@ def test_a_missing_task_file_scores_zero_with_the_reason(tmp_path):
 def test_a_kernel_task_fails_unwritten_and_passes_once_written_on_the_emulator(tmp_path):
     hw = reduced(4, "4.1")
     tree = trees.build(manifest.homework(4), tmp_path / "hw4", ROOT)
-    (result,) = scoring.status(tree, hw)
+    (result,) = status(tree, hw)
     assert not result.ok and not sync.wrong_failures(result, {"4.1"}, hw)
     assert "NaN" in result.reason()
     trees.copy_task_code(manifest.task("4.1"), ROOT, tree)
-    (result,) = scoring.status(tree, hw)
+    (result,) = status(tree, hw)
     assert result.ok, result.reason()
 
 
@@ -256,9 +324,9 @@ def test_an_engine_task_fails_through_its_stub_even_inside_pytest_raises(tmp_pat
     failure for the right reason, and the task passes once written."""
     hw = reduced(1, "1.1")
     tree = trees.build(manifest.homework(1), tmp_path / "hw1", ROOT)
-    (result,) = scoring.status(tree, hw)
+    (result,) = status(tree, hw)
     assert not result.ok and result.failed >= 7 and not sync.wrong_failures(result, {"1.1"}, hw)
-    assert {kind for _, kind, _ in result.failures} == {"NotImplementedError"}
+    assert {f["kind"] for f in result.failures} == {"NotImplementedError"}
     trees.copy_task_code(manifest.task("1.1"), ROOT, tree)
-    (result,) = scoring.status(tree, hw)
+    (result,) = status(tree, hw)
     assert result.ok, result.reason()

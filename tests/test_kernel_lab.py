@@ -9,6 +9,8 @@ from minigan.backend import to_numpy
 from minigan.benchmarks import kernel_lab
 from minigan.grading import stubs
 
+from op_cases import conv_id
+
 DTYPES = [np.float32, np.float64]
 
 # (N, C, H, W, F, K, stride, padding): small enough for the emulator, with the edge cases.
@@ -34,14 +36,14 @@ def assert_matches_reference(version, shape, dtype, device):
 
 @pytest.mark.task4_1
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("shape", SHAPES, ids=conv_id)
 def test_v1_naive_matches_the_reference(shape, dtype, cuda_device):
     assert_matches_reference("v1", shape, dtype, cuda_device)
 
 
 @pytest.mark.task4_2
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("shape", SHAPES, ids=conv_id)
 def test_v2_tiled_matches_the_reference(shape, dtype, cuda_device):
     assert_matches_reference("v2", shape, dtype, cuda_device)
 

@@ -15,7 +15,7 @@ from minigan.cuda import checks
 from minigan.cpu import conv_blocked, threads
 from minigan.reference import conv_spec
 
-from op_cases import (assert_close, central_differences, conv_inputs, f64, output_size,
+from op_cases import (assert_close, central_differences, conv_id, conv_inputs, f64, output_size,
                       per_device, randn, sampled_indices)
 
 pytestmark = pytest.mark.usefixtures("strict_fp32")   # TF32 only where a test asks for it
@@ -63,7 +63,7 @@ REFERENCE_SHAPES = [(2, 3, 7, 6, 4, 3, 1, 1), (1, 2, 9, 5, 3, 3, 2, 1), (2, 1, 8
 
 
 @pytest.mark.task2_1
-@pytest.mark.parametrize("shape", REFERENCE_SHAPES, ids=str)
+@pytest.mark.parametrize("shape", REFERENCE_SHAPES, ids=conv_id)
 def test_im2col_columns_are_the_padded_windows(shape):
     n, c, h, w, f, k, s, p = shape
     x = randn(n, c, h, w)
@@ -81,7 +81,8 @@ def test_im2col_columns_are_the_padded_windows(shape):
 def test_conv2d_forward_without_bias_and_in_float32():
     x, w, _, _ = conv_inputs(REFERENCE_SHAPES[0], np.float64, seed=10)
     y32 = conv_spec.conv2d_forward(x.astype(np.float32), w.astype(np.float32), None, 1, 1)
-    assert y32.dtype == np.float32 and y32.flags.c_contiguous
+    assert y32.dtype == np.float32, f"conv2d_forward of float32 input returned {y32.dtype}"
+    assert y32.flags.c_contiguous, "conv2d_forward must return a C-contiguous array"
     np.testing.assert_allclose(y32, conv_spec.conv2d_forward(x, w, None, 1, 1),
                                rtol=1e-4, atol=1e-4)
 
@@ -93,7 +94,7 @@ FAST_SHAPES = [(1, 1, 5, 5, 1, 3, 1, 1), (2, 3, 7, 6, 4, 3, 2, 1), (1, 2, 35, 55
 
 
 @pytest.mark.parametrize("small_chunks", [False, True], ids=["chunks", "one-image-chunks"])
-@pytest.mark.parametrize("shape", FAST_SHAPES, ids=str)
+@pytest.mark.parametrize("shape", FAST_SHAPES, ids=conv_id)
 def test_fast_conv2d_matches_the_plain_one_in_every_pass(shape, small_chunks, monkeypatch):
     if small_chunks:
         monkeypatch.setattr(conv_blocked, "CHUNK_BYTES", 1)
@@ -141,7 +142,7 @@ def test_fast_conv2d_gives_the_same_numbers_split_over_cores_or_not(split, monke
 # --- the references: backward -------------------------------------------------------------------
 
 @pytest.mark.task2_2
-@pytest.mark.parametrize("shape", REFERENCE_SHAPES, ids=str)
+@pytest.mark.parametrize("shape", REFERENCE_SHAPES, ids=conv_id)
 def test_col2im_is_the_adjoint_of_im2col(shape):
     n, c, h, w, f, k, s, p = shape
     x = randn(n, c, h, w)
@@ -153,7 +154,7 @@ def test_col2im_is_the_adjoint_of_im2col(shape):
 
 
 @pytest.mark.task2_2
-@pytest.mark.parametrize("shape", REFERENCE_SHAPES, ids=str)
+@pytest.mark.parametrize("shape", REFERENCE_SHAPES, ids=conv_id)
 def test_conv2d_backward_input_and_weight_are_adjoints_of_the_forward_pass(shape):
     """y = conv(x, w) is linear in x and in w: <y, gy> = <x, gx> = <w, gw>."""
     x, w, _, gy = conv_inputs(shape, np.float64, seed=12)
@@ -167,7 +168,7 @@ def test_conv2d_backward_input_and_weight_are_adjoints_of_the_forward_pass(shape
 
 
 @pytest.mark.task2_2
-@pytest.mark.parametrize("shape", REFERENCE_SHAPES[:3], ids=str)
+@pytest.mark.parametrize("shape", REFERENCE_SHAPES[:3], ids=conv_id)
 def test_conv2d_backward_bias_sums_the_gradient_over_images_and_pixels(shape):
     gy = conv_inputs(shape, np.float64, seed=13)[3]
     gb = conv_spec.conv2d_backward_bias(gy)
@@ -191,7 +192,7 @@ def test_conv2d_backward_input_matches_a_scatter_loop():
 @conv_implementations(pytest.mark.task2_2)
 @pytest.mark.parametrize("shape", [(1, 2, 5, 9, 3, 3, 1, 1), (2, 2, 7, 6, 2, 3, 2, 1),
                                    (2, 3, 6, 7, 2, 1, 1, 0), (1, 2, 7, 7, 2, 5, 2, 0),
-                                   (1, 1, 6, 5, 2, 5, 1, 1)], ids=str)
+                                   (1, 1, 6, 5, 2, 5, 1, 1)], ids=conv_id)
 def test_conv2d_passes_are_the_gradients_of_the_forward(impl, shape):
     """float64 central differences of L = <gy, conv(x, w, b)> against the backward passes."""
     x, wt, b, gy = conv_inputs(shape, np.float64, seed=15)
@@ -257,7 +258,7 @@ KERNEL_SHAPES = [
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", KERNEL_SHAPES, ids=str)
+@pytest.mark.parametrize("shape", KERNEL_SHAPES, ids=conv_id)
 def test_conv2d_forward_kernel_matches_the_reference(shape, dtype, xp):
     x, w, b, _ = conv_inputs(shape, dtype)
     s, p = shape[6], shape[7]
@@ -268,7 +269,7 @@ def test_conv2d_forward_kernel_matches_the_reference(shape, dtype, xp):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", KERNEL_SHAPES[:4] + KERNEL_SHAPES[8:10], ids=str)
+@pytest.mark.parametrize("shape", KERNEL_SHAPES[:4] + KERNEL_SHAPES[8:10], ids=conv_id)
 def test_conv2d_forward_kernel_without_bias_matches_the_reference(shape, dtype, xp):
     x, w, _, _ = conv_inputs(shape, dtype, seed=1)
     s, p = shape[6], shape[7]
@@ -279,7 +280,7 @@ def test_conv2d_forward_kernel_without_bias_matches_the_reference(shape, dtype, 
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", KERNEL_SHAPES, ids=str)
+@pytest.mark.parametrize("shape", KERNEL_SHAPES, ids=conv_id)
 def test_conv2d_backward_input_kernel_matches_the_reference(shape, dtype, xp):
     x, w, _, gy = conv_inputs(shape, dtype)
     s, p = shape[6], shape[7]
@@ -291,7 +292,7 @@ def test_conv2d_backward_input_kernel_matches_the_reference(shape, dtype, xp):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", KERNEL_SHAPES, ids=str)
+@pytest.mark.parametrize("shape", KERNEL_SHAPES, ids=conv_id)
 def test_conv2d_backward_weight_kernel_matches_the_reference(shape, dtype, xp):
     x, w, _, gy = conv_inputs(shape, dtype)
     s, p = shape[6], shape[7]
@@ -303,7 +304,7 @@ def test_conv2d_backward_weight_kernel_matches_the_reference(shape, dtype, xp):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", KERNEL_SHAPES, ids=str)
+@pytest.mark.parametrize("shape", KERNEL_SHAPES, ids=conv_id)
 def test_conv2d_backward_bias_kernel_matches_the_reference(shape, dtype, xp):
     gy = conv_inputs(shape, dtype)[3]
     gb = cuda.conv2d_backward_bias(xp.asarray(gy))
@@ -388,7 +389,7 @@ def reduction_lengths(shape):
             "grad_weight": n * output_size(h, k, s, p) * output_size(w, k, s, p)}
 
 
-@pytest.mark.parametrize("shape", TF32_SHAPES, ids=str)
+@pytest.mark.parametrize("shape", TF32_SHAPES, ids=conv_id)
 def test_conv2d_tf32_is_the_exact_product_of_tf32_operands_summed_in_fp32(shape, xp):
     """Each pass equals the float64 product of its operands rounded to TF32, within fp32's
     summation bound (doubled: tensor cores add with truncation, Fasi et al. 2021)."""
@@ -403,7 +404,7 @@ def test_conv2d_tf32_is_the_exact_product_of_tf32_operands_summed_in_fp32(shape,
                      f"{name} (TF32)")
 
 
-@pytest.mark.parametrize("shape", TF32_SHAPES[1:3], ids=str)
+@pytest.mark.parametrize("shape", TF32_SHAPES[1:3], ids=conv_id)
 def test_conv2d_tf32_error_is_that_of_tf32_operands(shape, xp):
     """Against the exact float64 result: relative L2 error near 3e-4 (each operand carries a
     rounding error of up to 2^-11), far above fp32's 1e-7: the tensor cores really ran."""

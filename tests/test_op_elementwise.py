@@ -12,7 +12,7 @@ from minigan import F, Tensor, gradcheck
 from minigan.backend import to_numpy
 from minigan.functional.elementwise import sum_to
 
-from op_cases import distinct, positive, randn, rng
+from op_cases import distinct, positive, randn, rng, shapes_id
 
 BINARY = {"add": (F.add, np.add), "sub": (F.sub, np.subtract), "mul": (F.mul, np.multiply),
           "div": (F.div, np.divide)}
@@ -44,7 +44,7 @@ def unary_input(make):
 
 # --- forward ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("shapes", BINARY_SHAPES, ids=str)
+@pytest.mark.parametrize("shapes", BINARY_SHAPES, ids=shapes_id)
 @pytest.mark.parametrize("name", BINARY)
 def test_binary_op_forward_broadcasts_as_numpy(name, shapes, device):
     op, formula = BINARY[name]
@@ -86,7 +86,7 @@ def test_comparisons_give_boolean_tensors_without_gradient(symbol, compare, devi
 # --- backward: float64 gradient checks on every device ------------------------------------------
 
 @pytest.mark.task1_2
-@pytest.mark.parametrize("shapes", BINARY_SHAPES, ids=str)
+@pytest.mark.parametrize("shapes", BINARY_SHAPES, ids=shapes_id)
 @pytest.mark.parametrize("name", BINARY)
 def test_binary_op_gradcheck_with_broadcasting(name, shapes, device):
     a, b = randn(*shapes[0]), positive(*shapes[1])

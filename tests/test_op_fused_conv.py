@@ -13,7 +13,7 @@ from minigan.backend import precision, to_numpy
 from minigan.functional.fused import fused_conv2d
 from minigan.simgan.models import Refiner
 
-from op_cases import conv_inputs, per_device
+from op_cases import conv_id, conv_inputs, per_device
 
 pytestmark = pytest.mark.usefixtures("strict_fp32")   # TF32 only where a test asks for it
 
@@ -153,7 +153,7 @@ RESIDUAL_SHAPES = [
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", EPILOGUE_SHAPES, ids=str)
+@pytest.mark.parametrize("shape", EPILOGUE_SHAPES, ids=conv_id)
 def test_conv2d_kernel_with_fused_relu_is_relu_of_the_forward(shape, dtype, xp):
     x, w, b, _ = conv_inputs(shape, dtype, seed=2)
     x, w, b = xp.asarray(x), xp.asarray(w), xp.asarray(b)
@@ -165,7 +165,7 @@ def test_conv2d_kernel_with_fused_relu_is_relu_of_the_forward(shape, dtype, xp):
 
 @pytest.mark.parametrize("tf32", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", RESIDUAL_SHAPES, ids=str)
+@pytest.mark.parametrize("shape", RESIDUAL_SHAPES, ids=conv_id)
 def test_conv2d_kernel_with_fused_residual_and_relu_is_the_unfused_chain(shape, dtype, tf32, xp):
     """relu(conv + b + r) in the epilogue is bit for bit relu((conv + b) + r) done after it."""
     x, w, b, r = conv_inputs(shape, dtype, seed=7)

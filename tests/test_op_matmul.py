@@ -8,13 +8,13 @@ import pytest
 
 from minigan import F, Tensor, gradcheck
 
-from op_cases import randn
+from op_cases import randn, shapes_id
 
 SHAPES = [((3, 4), (4, 5)), ((2, 3, 4), (4, 2)), ((4,), (4, 3)), ((3, 4), (4,)),
           ((1, 3, 4), (2, 4, 5))]
 
 
-@pytest.mark.parametrize("shapes", SHAPES, ids=str)
+@pytest.mark.parametrize("shapes", SHAPES, ids=shapes_id)
 def test_matmul_forward_is_numpys(shapes, device):
     a, b = randn(*shapes[0]), randn(*shapes[1])
     np.testing.assert_allclose(F.matmul(Tensor(a, device=device), Tensor(b, device=device))
@@ -22,7 +22,7 @@ def test_matmul_forward_is_numpys(shapes, device):
 
 
 @pytest.mark.task1_5
-@pytest.mark.parametrize("shapes", SHAPES, ids=str)
+@pytest.mark.parametrize("shapes", SHAPES, ids=shapes_id)
 def test_matmul_gradcheck(shapes, device):
     gradcheck(F.matmul, [randn(*shapes[0]), randn(*shapes[1])], device=device)
 

@@ -14,8 +14,8 @@ from minigan.backend import to_numpy
 from minigan.cuda import checks
 from minigan.reference import pool_spec as pool
 
-from op_cases import (assert_close, central_differences, output_size, per_device, randn,
-                      sampled_indices)
+from op_cases import (assert_close, central_differences, output_size, per_device, pool_id,
+                      randn, sampled_indices)
 
 
 def dot(a, b):
@@ -128,7 +128,7 @@ def pool_inputs(shape, dtype, seed=0):
 
 @pytest.mark.task4_3
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", KERNEL_SHAPES, ids=str)
+@pytest.mark.parametrize("shape", KERNEL_SHAPES, ids=pool_id)
 def test_max_pool2d_forward_kernel_matches_the_reference(shape, dtype, xp):
     x, _ = pool_inputs(shape, dtype)
     k, s, p = shape[4:]
@@ -141,7 +141,7 @@ def test_max_pool2d_forward_kernel_matches_the_reference(shape, dtype, xp):
 
 @pytest.mark.task4_3
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", KERNEL_SHAPES, ids=str)
+@pytest.mark.parametrize("shape", KERNEL_SHAPES, ids=pool_id)
 def test_max_pool2d_backward_kernel_matches_the_reference(shape, dtype, xp):
     x, gy = pool_inputs(shape, dtype)
     k, s, p = shape[4:]

@@ -14,7 +14,7 @@ from minigan import F, Tensor, cuda, gradcheck, reference
 from minigan.backend import to_device, to_numpy
 from minigan.cuda import checks
 
-from op_cases import assert_close, central_differences, randn, rng
+from op_cases import assert_close, central_differences, logits_id, randn, rng
 
 
 # --- the reference ------------------------------------------------------------------------------
@@ -113,7 +113,7 @@ def xent_inputs(shape, dtype, seed=0, spread=3.0):
 
 @pytest.mark.task4_4
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", KERNEL_SHAPES, ids=str)
+@pytest.mark.parametrize("shape", KERNEL_SHAPES, ids=logits_id)
 def test_patch_cross_entropy_kernel_matches_the_reference(shape, dtype, xp):
     logits, labels = xent_inputs(shape, dtype)
     loss, dlogits = cuda.patch_cross_entropy_forward(xp.asarray(logits), xp.asarray(labels))
@@ -126,7 +126,7 @@ def test_patch_cross_entropy_kernel_matches_the_reference(shape, dtype, xp):
 
 @pytest.mark.task4_4
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", KERNEL_SHAPES, ids=str)
+@pytest.mark.parametrize("shape", KERNEL_SHAPES, ids=logits_id)
 def test_patch_cross_entropy_sum_kernel_is_the_sum_of_the_patch_losses(shape, dtype, xp):
     logits, labels = xent_inputs(shape, dtype, seed=1)
     total, dlogits = cuda.patch_cross_entropy_sum(xp.asarray(logits), xp.asarray(labels))

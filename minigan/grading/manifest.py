@@ -17,10 +17,18 @@ them); ``tests/conftest.py`` registers the markers from this table and pytest ru
 tests also run (a student tree fails them until those are done too; grading takes them from
 the reference, so nothing cascades). ``device`` is where the task's tests run when graded:
 ``cpu`` (NumPy) or ``emulator`` (the CUDA kernels on the CPU emulator, needing only g++).
+
+Points are earned test by test: each test function of the task (``tests/FILE.py::name``; its
+parametrized cases share it equally) has weight 1 unless ``weights`` gives it another, and a
+task earns ``points * (weight of the passed cases) / (total weight)``. ``notes`` is text for
+HOMEWORK.md that belongs to the task's specification (what its docstrings cannot say). A task's
+tests run with ``timeout_s`` of wall-clock time, ``CPU_SECONDS_PER_SECOND * timeout_s`` of CPU
+time per process, ``memory_mb`` of address space and files of at most ``file_mb``.
 """
 from typing import NamedTuple, Tuple
 
 DEVICES = ("cpu", "emulator")
+CPU_SECONDS_PER_SECOND = 4   # a process may compute on 4 cores for the whole time limit
 
 
 class Task(NamedTuple):
@@ -31,6 +39,18 @@ class Task(NamedTuple):
     timeout_s: int            # time limit of the task's tests when graded
     stub: Tuple[str, ...]     # "path::qualified_name" of every function or kernel to write
     requires: Tuple[str, ...] = ()
+    weights: Tuple[Tuple[str, float], ...] = ()   # ("tests/FILE.py::test_name", weight)
+    notes: str = ""
+    memory_mb: int = 4096
+    file_mb: int = 256
+
+    @property
+    def cpu_s(self):
+        return CPU_SECONDS_PER_SECOND * self.timeout_s
+
+    def weight(self, test_function):
+        """The weight of ``test_function`` (``tests/FILE.py::name``) in this task's points."""
+        return dict(self.weights).get(test_function, 1.0)
 
     @property
     def homework(self):
@@ -212,6 +232,12 @@ def problems():
                 found.append(f"{where}: device {t.device!r} is not one of {DEVICES}")
             if t.points <= 0 or t.timeout_s <= 0 or not t.stub:
                 found.append(f"{where}: needs points > 0, timeout_s > 0 and a stub target")
+            if t.memory_mb <= 0 or t.file_mb <= 0:
+                found.append(f"{where}: needs memory_mb > 0 and file_mb > 0")
+            for name, weight in t.weights:
+                if "::" not in name or not weight > 0:
+                    found.append(f"{where}: weight {name!r}: {weight!r} must name a test as "
+                                 f"'tests/FILE.py::test_name' with a weight > 0")
             for other in t.requires:
                 if other not in {u.id for u in hw.tasks} or other == t.id:
                     found.append(f"{where}: requires {other}, not another task of homework "

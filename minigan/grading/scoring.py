@@ -1,19 +1,25 @@
-"""What students and instructors run: the task list, a tree's progress, and grading a submission.
+"""What students and instructors run: the task list, grading a submission, a student's progress.
 
     listing()                                  the homeworks and tasks, as text
-    status(tree, hw)                           [TaskResult]: each task's tests run in ``tree``
     grade(hw, submission, checkout)            [TaskResult]: each task graded on its own
-    scores(hw, results) / results_table(...)   points, as a dict and as text
+    status(tree, hw, reference)                Progress: the same grading of a student's tree
+    earned(result)                             the points of one task's result
+    results_table(...) / scores(...)           the grade as text and as a JSON-ready dict
 
 ``grade`` never runs a student's tests: for each task it copies a fresh tree from the checkout
-(the reference), puts in exactly the student's bodies of that task's targets, and runs the
-task's marker there with the task's time limit. Every other function, test and file is the
-reference's, so a task passes or fails on its own code alone.
+(the reference), puts in it the student's code of that task (``trees.copy_task_code``: the
+bodies, and a Python file's new module-level names) and runs the task's tests there, within the
+task's limits. Every other function, test and file is the reference's, so a task passes or fails
+on its own code alone. A task's tests are those the reference collects; one that does not run
+or report counts as failed. Points are earned test by test (``manifest``: weights).
+
+``status`` is ``grade`` with the reference checkout the tree was built from. A tree with no
+reference at hand is graded against itself as built (its target files as ``build`` made them),
+with the student's own code for the tasks a task requires; ``Progress.header`` says which.
 """
-import json
-import os
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 from minigan.backend import unavailable_reason
 from minigan.grading import runner, stubs, trees
@@ -22,6 +28,15 @@ from minigan.grading.manifest import HOMEWORKS, PLANNED
 
 class DeviceError(RuntimeError):
     """A task's device (the emulator) cannot run here."""
+
+
+class GradingError(RuntimeError):
+    """The reference's own tests cannot be collected, so nothing can be graded."""
+
+
+class Progress(NamedTuple):
+    results: list            # [TaskResult]
+    header: list             # lines: what status graded against, files it did not use
 
 
 def listing():
@@ -50,60 +65,103 @@ def require_devices(hw):
                               f"emulator: {reason}")
 
 
-def status(tree, hw):
-    """Run each task's tests in ``tree`` as it is (a student's work in progress)."""
-    require_devices(hw)
-    return [runner.run_task(tree, task) for task in hw.tasks]
+def expected_tests(base, hw):
+    """nodeid -> markers of the tests of ``hw``'s tasks that ``base`` collects."""
+    collected = runner.collect(base, hw.tasks)
+    if collected.problem or not collected.tests:
+        raise GradingError(f"the tests of homework {hw.number} do not collect in {base}: "
+                           f"{collected.problem or 'none was found'}")
+    return {nodeid: t["markers"] for nodeid, t in collected.tests.items()}
 
 
-def grade(hw, submission, checkout):
+def grade_task(task, submission, base, expected, also=()):
+    """``task`` graded in a fresh copy of ``base`` holding the student's code of ``task`` (and
+    of the tasks ``also``) from ``submission``."""
+    with tempfile.TemporaryDirectory(prefix="minigan-grade-") as work:
+        tree = trees.copy_tree(base, Path(work) / "tree")
+        notes = []
+        try:
+            for t in (task,) + tuple(also):
+                notes += trees.copy_task_code(t, submission, tree)
+        except (stubs.StubError, OSError, UnicodeDecodeError) as error:
+            failed = runner.task_result(runner.TestRun({}, [], None, (), ""), task, expected)
+            return failed._replace(problem=f"your code of this task could not be used: {error}")
+        result = runner.run_task(tree, task, expected)
+    return result._replace(notes=tuple(notes) + result.notes)
+
+
+def grade(hw, submission, checkout, expected=None):
     """Grade each task of ``hw`` with the student's code of that task alone (see the module)."""
     require_devices(hw)
-    results = []
-    for task in hw.tasks:
-        with tempfile.TemporaryDirectory(prefix="minigan-grade-") as work:
-            tree = trees.copy_tree(checkout, Path(work) / "tree")
-            try:
-                trees.copy_task_code(task, submission, tree)
-            except (stubs.StubError, OSError, UnicodeDecodeError) as error:
-                results.append(runner.TaskResult(task, 0, 0, 0, [], f"your code of this task "
-                                                 f"could not be used: {error}"))
-                continue
-            results.append(runner.run_task(tree, task))
-    return results
+    expected = expected or expected_tests(checkout, hw)
+    return [grade_task(task, submission, checkout, expected) for task in hw.tasks]
 
 
-def results_table(hw, results, graded):
+def status(tree, hw, reference=None, assignment=None):
+    """A student tree graded as ``grade`` grades it, against ``reference`` (a checkout) or,
+    when that is None, against the tree as built (``assignment``: its ASSIGNMENT.json)."""
+    require_devices(hw)
+    header = []
+    if reference is not None:
+        built, commit = (assignment or {}).get("source_commit"), trees.source_commit(reference)
+        header.append(f"graded as grade does, against the reference checkout {reference}"
+                      + (f" (at {commit}; this tree was built from {built})"
+                         if assignment and built != commit else ""))
+        changed = trees.changed_since_build(tree, assignment) if assignment else []
+        if changed:
+            header.append("changed since build, which grading does not use: " + ", ".join(changed))
+        return Progress(grade(hw, tree, reference), header)
+    header.append("no reference checkout here (--reference DIR gives one): graded against this "
+                  "tree as built, with your own code of the tasks a task needs, where grade "
+                  "uses the reference's")
+    changed = trees.changed_since_build(tree, assignment)
+    if changed:
+        header.append("changed since build, which status uses and grade does not: "
+                      + ", ".join(changed))
+    by_id = {t.id: t for t in hw.tasks}
+    with tempfile.TemporaryDirectory(prefix="minigan-status-") as work:
+        base = trees.as_built(tree, assignment, Path(work) / "base")
+        expected = expected_tests(base, hw)
+        results = [grade_task(task, tree, base, expected, [by_id[i] for i in task.requires])
+                   for task in hw.tasks]
+    return Progress(results, header)
+
+
+def earned(result):
+    """``result``'s points: the task's points times the weighted share of its passed tests
+    (each test function weighs ``task.weight``, shared equally by its parametrized cases)."""
+    task, cases = result.task, {}
+    for nodeid, outcome in result.outcomes.items():
+        cases.setdefault(runner.test_function(nodeid), []).append(outcome == "passed")
+    total = sum(task.weight(function) for function in cases)
+    if not total:
+        return 0.0
+    share = sum(task.weight(f) * sum(passed) / len(passed) for f, passed in cases.items())
+    return round(task.points * share / total, 2)
+
+
+def results_table(hw, results):
     """The per-task table that status and grade print."""
     lines = [f"homework {hw.number}: {hw.title}",
-             f"  task  result  tests passed  {'points' if graded else ''}"]
+             "  task  result  tests passed  points"]
     for r in results:
-        total = r.passed + r.failed + r.skipped
-        points = f"{r.task.points if r.ok else 0:3d}/{r.task.points:<3d}" if graded else ""
-        lines.append(f"  {r.task.id}   {'PASS' if r.ok else 'FAIL'}    {r.passed:4d}/{total:<4d}"
-                     f"      {points}  {r.task.title}")
+        points = f"{earned(r):5.1f}/{r.task.points:<3d}"
+        lines.append(f"  {r.task.id}   {'PASS' if r.ok else 'FAIL'}    {r.passed:4d}/"
+                     f"{len(r.outcomes):<4d}    {points}  {r.task.title}")
         if not r.ok:
             lines.append(f"        {r.reason()}")
-    if graded:
-        got = sum(r.task.points for r in results if r.ok)
-        lines.append(f"  total {got}/{hw.points} points")
+        lines += [f"        note: {note}" for note in r.notes]
+    got = sum(earned(r) for r in results)
+    lines.append(f"  total {got:.1f}/{hw.points} points")
     return "\n".join(lines)
 
 
 def scores(hw, results, submission, commit):
     """The grade as a JSON-ready dict."""
     return {"homework": hw.number, "submission": str(submission), "source_commit": commit,
-            "points": sum(r.task.points for r in results if r.ok), "max_points": hw.points,
+            "points": round(sum(earned(r) for r in results), 2), "max_points": hw.points,
             "tasks": [{"id": r.task.id, "marker": r.task.marker, "passed": r.ok,
-                       "points": r.task.points if r.ok else 0, "max_points": r.task.points,
+                       "points": earned(r), "max_points": r.task.points,
                        "tests_passed": r.passed, "tests_failed": r.failed,
-                       "tests_skipped": r.skipped, "reason": r.reason()} for r in results]}
-
-
-def write_json(path, data):
-    """Write ``data`` to ``path`` through a temporary file, so a reader never sees half of it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+                       "tests_skipped": r.count("skipped"), "reason": r.reason(),
+                       "notes": list(r.notes), "tests": r.outcomes} for r in results]}

@@ -30,8 +30,9 @@ def _pad_channels_first(x, padding):
 
 
 def im2col(x, kernel, stride, padding):
-    """cols (C*K*K, N*Ho*Wo): column (n, i, j) is the window of xpad at (s*i, s*j), flattened
-    in (c, u, v) order to match ``w.reshape(F, C*K*K)``. Returns (cols, (Ho, Wo))."""
+    """cols (C*K*K, N*Ho*Wo) of x's dtype: column (n, i, j) is the window of xpad at
+    (s*i, s*j), flattened in (c, u, v) order to match ``w.reshape(F, C*K*K)``. Returns
+    (cols, (Ho, Wo))."""
     n, c, h, w = x.shape
     ho = conv2d_output_size(h, kernel, stride, padding)
     wo = conv2d_output_size(w, kernel, stride, padding)
@@ -63,7 +64,8 @@ def _as_matrix(t):
 
 
 def conv2d_forward(x, w, b, stride, padding):
-    """y = conv(x, w) + b. x (N,C,H,W), w (F,C,K,K), b (F,) or None -> y (N,F,Ho,Wo)."""
+    """y = conv(x, w) + b. x (N,C,H,W), w (F,C,K,K), b (F,) or None -> y (N,F,Ho,Wo), of x's
+    dtype and C-contiguous (``np.ascontiguousarray``)."""
     f, _, k, _ = w.shape
     cols, (ho, wo) = im2col(x, k, stride, padding)
     y = w.reshape(f, -1) @ cols

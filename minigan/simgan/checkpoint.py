@@ -62,7 +62,11 @@ def trainer_state(trainer):
 
     groups: ``{"refiner", "discriminator", "refiner_optimizer", "discriminator_optimizer"}``
     (their ``state_dict()``), ``"rng": {"train": generator_state(trainer.rng)}``, and, when the
-    trainer has them, ``"history"`` and ``"refiner_average"`` (their state_dict()).
+    trainer has them, ``"history"`` (the buffer's state_dict: the images it holds, of shape
+    (count, C, H, W)) and ``"refiner_average"`` (the average's state_dict()). meta:
+    ``"refiner"`` and ``"discriminator"`` (their ``architecture()``), ``"config"``
+    (``config.to_dict()``), ``"counters"`` (a copy of ``trainer.counters``), ``"elapsed_s"``,
+    ``"run_id"``, and ``"data"``: ``{"synthetic", "real"}`` -> ``fingerprint`` of the images.
     """
     groups = {"refiner": trainer.refiner.state_dict(),
               "discriminator": trainer.discriminator.state_dict(),
