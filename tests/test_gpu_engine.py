@@ -29,7 +29,7 @@ def run_small_model(device):
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return loss.item(), [p.numpy() for p in model.parameters()]
+    return loss.item(), [p.detach().numpy() for p in model.parameters()]
 
 
 def test_small_model_trains_the_same_on_the_device_and_the_cpu(cuda_device):
@@ -59,7 +59,7 @@ def test_state_dict_from_the_device_loads_on_cpu(tmp_path, cuda_device):
     model = nn.Conv2d(2, 3, 3).to(cuda_device)
     model.save(tmp_path / "m.npz")
     cpu = nn.Conv2d(2, 3, 3).load(tmp_path / "m.npz")
-    np.testing.assert_array_equal(cpu.weight.numpy(), model.weight.numpy())
+    np.testing.assert_array_equal(cpu.weight.detach().numpy(), model.weight.detach().numpy())
 
 
 @pytest.mark.usefixtures("strict_fp32")

@@ -291,7 +291,8 @@ def test_evaluate_gaze_stopped_goes_on_with_what_it_had_done(finished, tmp_path,
     monkeypatch.setattr(gaze_eval, "train_and_test",
                         lambda *a, **k: trained.append(a[0]) or original(*a, **k))
     code, _, _ = call(evaluate_gaze.main, argv, capsys)
-    assert code == 0 and len(trained) == 2  # the synthetic estimator was read back
+    # synthetic was read back; refined, perfect refiner and photo are trained
+    assert code == 0 and len(trained) == 3
     assert (tmp_path / "eval" / "results.json").read_text() == \
         (tmp_path / "straight" / "results.json").read_text()
 
