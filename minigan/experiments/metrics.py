@@ -70,8 +70,8 @@ def pupil_centers(images, radii=tuple(np.arange(6.0, 11.01, 0.5)), arc=45.0, ban
     rims (the limbus) are edges from dark to bright sclera:
 
     1. Per image: histogram equalization (so only the order of the 256 gray levels counts,
-       and a change of tone moves the estimate only where it merges levels), a 3x3 grey opening (removes glints of up to
-       2 px inside the iris), a gaussian blur of 0.7 px.
+       and a change of tone moves the estimate only where it merges levels), a 3x3 grey
+       opening (removes glints of up to 2 px inside the iris), a gaussian blur of 0.7 px.
     2. For each radius r in ``radii`` and each pixel c, with x the prepared image sampled
        bilinearly, ``u(t) = (cos t, sin t)`` and T the angles within ``arc`` degrees of the
        horizontal on both sides (the rims the lids cover least):
