@@ -32,7 +32,7 @@ from minigan.experiments.gaze_study_run import CLAIMS_FILES
 from minigan.experiments.statistics import paired_difference
 from minigan.io.atomic import write_json, write_text
 from minigan.io.folders import claim_folder
-from minigan.io.inputs import read_json_or_none
+from minigan.io.inputs import open_regular, read_json_or_none
 
 CONFIRMATORY_JOB = "confirmatory gaze study"
 KEYS = ("name", "written", "notes", "study", "row", "better_than", "closes_appearance_share",
@@ -54,7 +54,7 @@ class Protocol:
 def load_protocol(path) -> Protocol:
     """Read and check a protocol file; ValueError naming the file and what is wrong."""
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open_regular(path, "r") as handle:
             values = json.load(handle)
     except (OSError, ValueError) as error:
         raise ValueError(f"{path}: not a readable JSON protocol ({error})") from None

@@ -134,18 +134,14 @@ def train_gaze_estimator(images, gaze, steps, batch_size=512, lr=0.001, preset="
     batch_rng = np.random.default_rng([seed, 1])
     losses = []
     with blas_held():
-        _fit(model, optimizer, images, gaze, steps, batch_size, batch_rng, losses, log, log_every)
+        for step in range(steps):
+            pick = batch_rng.integers(0, len(images), size=min(batch_size, len(images)))
+            x = Tensor(images[pick], device=model.device)
+            loss = gaze_loss(model(x), Tensor(gaze[pick], device=model.device))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(float(loss.item()))
+            if log is not None and ((step + 1) % log_every == 0 or step + 1 == steps):
+                log(f"  step {step + 1}/{steps}: loss {np.mean(losses[-log_every:]):.4f}")
     return model.eval(), losses
-
-
-def _fit(model, optimizer, images, gaze, steps, batch_size, batch_rng, losses, log, log_every):
-    for step in range(steps):
-        pick = batch_rng.integers(0, len(images), size=min(batch_size, len(images)))
-        x = Tensor(images[pick], device=model.device)
-        loss = gaze_loss(model(x), Tensor(gaze[pick], device=model.device))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss.item()))
-        if log is not None and ((step + 1) % log_every == 0 or step + 1 == steps):
-            log(f"  step {step + 1}/{steps}: loss {np.mean(losses[-log_every:]):.4f}")
